@@ -1,0 +1,27 @@
+"""Errors that the CLI reports as one clear line (no traceback)."""
+
+
+class VidstyleError(Exception):
+    """A user-facing error: bad input, missing file, unknown style, ...
+
+    The CLI prints ``error: <message>`` and exits with ``exit_code``.
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+
+class InputError(VidstyleError):
+    """The input is missing, unreadable, or not something we can decode."""
+
+    exit_code = 2
+
+
+class OutputError(VidstyleError):
+    """The output cannot be written (exists, unwritable folder, bad codec)."""
+
+    exit_code = 3

@@ -1,0 +1,153 @@
+"""Style registry: trained nets stored as ``NAME.safetensors`` + ``NAME.json`` sidecar.
+
+Search order for a style given by name: folders in ``$VIDSTYLE_WEIGHTS`` (``os.pathsep``
+separated), then the weights shipped with the package (``vidstyle.weights``, the repo's
+``weights/`` folder). A style may also be given as a path to a ``.safetensors`` file; its
+sidecar is the ``.json`` beside it (optional for a path: the arch is then inferred).
+Weights are read with safetensors only: nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from ..errors import InputError
+from .transformer import Arch, TransformerNet, resolve_arch
+
+SUFFIX = ".safetensors"
+
+
+@dataclass
+class StyleInfo:
+    """A style's files and sidecar metadata."""
+
+    name: str
+    weights: Path
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def arch(self) -> Arch:
+        if "arch" in self.meta:
+            return resolve_arch(self.meta["arch"])
+        return infer_arch(load_file(str(self.weights)))
+
+    @property
+    def arch_name(self) -> str:
+        try:
+            return self.arch.name
+        except Exception:  # noqa: BLE001 - unreadable sidecar or weights
+            return "?"
+
+    @property
+    def painting(self) -> str:
+        src = self.meta.get("style_image") or {}
+        if isinstance(src, dict):
+            return src.get("title") or src.get("file") or ""
+        return str(src)
+
+    @property
+    def preview(self) -> Path | None:
+        p = self.weights.with_name(self.name + "_preview.jpg")
+        return p if p.exists() else None
+
+
+def search_dirs() -> list[Path]:
+    """Folders searched for named styles, highest priority first."""
+    dirs = [Path(p) for p in os.environ.get("VIDSTYLE_WEIGHTS", "").split(os.pathsep) if p]
+    try:
+        dirs.append(Path(str(resources.files("vidstyle.weights"))))
+    except (ModuleNotFoundError, TypeError):  # pragma: no cover - broken install
+        pass
+    return dirs
+
+
+def _read_meta(weights: Path) -> dict:
+    sidecar = weights.with_suffix(".json")
+    if not sidecar.exists():
+        return {}
+    try:
+        return json.loads(sidecar.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise InputError(f"style sidecar {sidecar} is unreadable: {e}") from None
+
+
+def list_styles() -> list[StyleInfo]:
+    """All named styles found in the search folders (first occurrence of a name wins)."""
+    seen: dict[str, StyleInfo] = {}
+    for d in search_dirs():
+        if not d.is_dir():
+            continue
+        for w in sorted(d.glob("*" + SUFFIX)):
+            name = w.name[: -len(SUFFIX)]
+            if name not in seen:
+                seen[name] = StyleInfo(name, w, _read_meta(w))
+    return sorted(seen.values(), key=lambda s: s.name)
+
+
+def find_style(spec: str) -> StyleInfo:
+    """Resolve a style name or a ``.safetensors`` path; raises ``InputError`` if unknown."""
+    p = Path(spec).expanduser()
+    if spec.endswith(SUFFIX) or os.sep in spec:
+        if not p.is_file():
+            raise InputError(f"style file not found: {spec}")
+        return StyleInfo(p.name[: -len(SUFFIX)] if p.name.endswith(SUFFIX) else p.stem, p, _read_meta(p))
+    styles = list_styles()
+    for s in styles:
+        if s.name == spec:
+            return s
+    # Friendly prefix match ("starry" -> "starry_night") when unambiguous.
+    matches = [s for s in styles if s.name.startswith(spec)]
+    if len(matches) == 1:
+        return matches[0]
+    names = ", ".join(s.name for s in styles) or "(none installed)"
+    raise InputError(f"unknown style {spec!r}; available styles: {names}")
+
+
+def infer_arch(state: dict[str, torch.Tensor]) -> Arch:
+    """Infer channels and block count from a TransformerNet state dict."""
+    c1 = state["encoder.0.conv.conv.weight"].shape[0]
+    c2 = state["encoder.1.conv.conv.weight"].shape[0]
+    c3 = state["encoder.2.conv.conv.weight"].shape[0]
+    blocks = len({k.split(".")[1] for k in state if k.startswith("residuals.")})
+    return Arch((c1, c2, c3), blocks)
+
+
+def load_style(spec: str | StyleInfo, device: str | torch.device = "cpu") -> tuple[TransformerNet, StyleInfo]:
+    """Load a style net (eval mode) on ``device``; returns the net and its info."""
+    info = spec if isinstance(spec, StyleInfo) else find_style(spec)
+    try:
+        state = load_file(str(info.weights))
+    except Exception as e:  # noqa: BLE001 - safetensors raises several kinds
+        raise InputError(f"cannot read style weights {info.weights}: {e}") from None
+    arch = resolve_arch(info.meta["arch"]) if "arch" in info.meta else infer_arch(state)
+    net = TransformerNet(arch)
+    try:
+        net.load_state_dict(state)
+    except RuntimeError as e:
+        raise InputError(f"style weights {info.weights} do not match arch {arch.name}: {str(e).splitlines()[0]}") from None
+    return net.eval().to(device), info
+
+
+def save_style(net: TransformerNet, path: str | Path, meta: dict) -> Path:
+    """Write ``path.safetensors`` and ``path.json`` (arch added to ``meta``); returns the weights path."""
+    path = Path(path)
+    if path.suffix == SUFFIX:
+        path = path.with_suffix("")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    weights = path.with_name(path.name + SUFFIX)
+    meta = {"name": path.name, **meta, "arch": net.arch.to_dict()}
+    tmp = weights.with_name(weights.name + ".tmp")
+    save_file({k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}, str(tmp))
+    os.replace(tmp, weights)
+    sidecar = path.with_name(path.name + ".json")
+    tmp_json = sidecar.with_name(sidecar.name + ".tmp")
+    tmp_json.write_text(json.dumps(meta, indent=2) + "\n")
+    os.replace(tmp_json, sidecar)
+    return weights

@@ -1,0 +1,134 @@
+"""Feed-forward style transform net (Johnson et al. 2016 family).
+
+Built from small named parts like torchvision's RAFT: ``ConvLayer`` (reflection pad + conv),
+``ResidualBlock``, ``UpsampleConvLayer`` (nearest upsample + conv, no checkerboard), assembled
+by ``TransformerNet``. One class covers the full net (32/64/128 channels, 5 residual blocks,
+Johnson et al.) and light real-time variants (e.g. 16/32/64, 3 blocks).
+
+Shapes: input ``[B, 3, H, W]`` RGB in [0, 1]; output ``[B, 3, H, W]`` RGB, nominally in [0, 1]
+(unclamped; callers clamp for display). H and W must be multiples of ``TransformerNet.stride``
+(4); ``pad_to_stride``/``stylize`` in the pipeline handle other sizes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class Arch:
+    """Width and depth of a transform net."""
+
+    channels: tuple[int, int, int] = (32, 64, 128)
+    blocks: int = 5
+
+    @property
+    def name(self) -> str:
+        for key, value in ARCHS.items():
+            if value == self:
+                return key
+        return f"custom-{'/'.join(map(str, self.channels))}x{self.blocks}"
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["channels"] = list(self.channels)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Arch":
+        return cls(channels=tuple(int(c) for c in d["channels"]), blocks=int(d["blocks"]))
+
+
+ARCHS: dict[str, Arch] = {
+    "full": Arch((32, 64, 128), 5),
+    "light": Arch((16, 32, 64), 3),
+}
+
+
+def resolve_arch(arch: str | Arch | dict) -> Arch:
+    """Turn ``"full"``/``"light"``, a dict or an ``Arch`` into an ``Arch``."""
+    if isinstance(arch, Arch):
+        return arch
+    if isinstance(arch, dict):
+        return Arch.from_dict(arch)
+    if arch not in ARCHS:
+        raise ValueError(f"unknown arch {arch!r}; choose one of {', '.join(ARCHS)}")
+    return ARCHS[arch]
+
+
+class ConvLayer(nn.Module):
+    """Reflection padding followed by a convolution (keeps borders artefact-free)."""
+
+    def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1) -> None:
+        super().__init__()
+        self.pad = nn.ReflectionPad2d(kernel // 2)
+        self.conv = nn.Conv2d(cin, cout, kernel, stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(self.pad(x))
+
+
+class ConvNormAct(nn.Module):
+    """ConvLayer + instance norm (affine) + ReLU."""
+
+    def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1, upsample: int = 1) -> None:
+        super().__init__()
+        self.upsample = upsample
+        self.conv = ConvLayer(cin, cout, kernel, stride)
+        self.norm = nn.InstanceNorm2d(cout, affine=True)
+        self.act = nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.upsample > 1:
+            x = nn.functional.interpolate(x, scale_factor=self.upsample, mode="nearest")
+        return self.act(self.norm(self.conv(x)))
+
+
+class ResidualBlock(nn.Module):
+    """Two 3x3 conv + instance-norm layers with an identity shortcut."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv1 = ConvLayer(channels, channels, 3)
+        self.norm1 = nn.InstanceNorm2d(channels, affine=True)
+        self.conv2 = ConvLayer(channels, channels, 3)
+        self.norm2 = nn.InstanceNorm2d(channels, affine=True)
+        self.act = nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.act(self.norm1(self.conv1(x)))
+        return x + self.norm2(self.conv2(y))
+
+
+class TransformerNet(nn.Module):
+    """Encoder (3 conv layers, two with stride 2) → residual blocks → upsampling decoder."""
+
+    stride = 4
+
+    def __init__(self, arch: str | Arch | dict = "full") -> None:
+        super().__init__()
+        self.arch = resolve_arch(arch)
+        c1, c2, c3 = self.arch.channels
+        self.encoder = nn.Sequential(
+            ConvNormAct(3, c1, 9, 1),
+            ConvNormAct(c1, c2, 3, 2),
+            ConvNormAct(c2, c3, 3, 2),
+        )
+        self.residuals = nn.Sequential(*[ResidualBlock(c3) for _ in range(self.arch.blocks)])
+        self.decoder = nn.Sequential(
+            ConvNormAct(c3, c2, 3, 1, upsample=2),
+            ConvNormAct(c2, c1, 3, 1, upsample=2),
+            ConvLayer(c1, 3, 9, 1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Stylize ``x`` ``[B,3,H,W]`` in [0,1]; returns ``[B,3,H,W]`` (unclamped)."""
+        return self.decoder(self.residuals(self.encoder(x)))
+
+
+def num_params(model: nn.Module) -> int:
+    """Number of parameters of ``model``."""
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,1 @@
+"""Trained style nets shipped with vidstyle (safetensors + JSON sidecar + preview)."""
