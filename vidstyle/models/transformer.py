@@ -124,9 +124,17 @@ class TransformerNet(nn.Module):
             ConvLayer(c1, 3, 9, 1),
         )
 
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Encoder + residual blocks: ``[B,3,H,W]`` -> ``[B,C3,H/4,W/4]`` (used by the feature temporal loss)."""
+        return self.residuals(self.encoder(x))
+
+    def decode(self, h: torch.Tensor) -> torch.Tensor:
+        """Upsampling decoder: ``[B,C3,H/4,W/4]`` -> ``[B,3,H,W]``."""
+        return self.decoder(h)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Stylize ``x`` ``[B,3,H,W]`` in [0,1]; returns ``[B,3,H,W]`` (unclamped)."""
-        return self.decoder(self.residuals(self.encoder(x)))
+        return self.decode(self.encode(x))
 
 
 def num_params(model: nn.Module) -> int:

@@ -1,0 +1,56 @@
+"""``vidstyle train``: train a style net with perceptual + temporal losses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import InputError
+from ..training.trainer import LossWeights, TrainConfig, checkpoint_path, train as run_training
+from .common import pick_device
+
+
+@click.command()
+@click.option("--style-image", required=True, type=click.Path(dir_okay=False), help="The painting to learn.")
+@click.option("--content-dir", required=True, type=click.Path(file_okay=False), help="Folder of training photos.")
+@click.option("--out", required=True, help="Output path without extension, e.g. weights/starry_night.")
+@click.option("--arch", type=click.Choice(["full", "light"]), default="full", show_default=True)
+@click.option("--size", default=256, show_default=True, help="Training crop size (pixels).")
+@click.option("--style-size", default=512, show_default=True, help="Long side of the style image.")
+@click.option("--steps", default=2000, show_default=True)
+@click.option("--batch-size", default=4, show_default=True)
+@click.option("--lr", default=1e-3, show_default=True)
+@click.option("--seed", default=0, show_default=True)
+@click.option("--style-weight", default=LossWeights.style, show_default=True)
+@click.option("--content-weight", default=LossWeights.content, show_default=True)
+@click.option("--temporal-weight", default=LossWeights.temporal, show_default=True, help="Output temporal loss; 0 disables.")
+@click.option("--checkpoint-every", default=100, show_default=True)
+@click.option("--preview-image", type=click.Path(dir_okay=False), default=None, help="Content photo for previews.")
+@click.option("--style-title", default=None, help="Painting title for the sidecar.")
+@click.option("--style-license", default=None, help="Licence of the style image for the sidecar.")
+@click.option("--style-source", default=None, help="Where the style image comes from.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run from its checkpoint.")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@click.option("--quiet", is_flag=True)
+def train(
+    style_image: str, content_dir: str, out: str, arch: str, size: int, style_size: int, steps: int,
+    batch_size: int, lr: float, seed: int, style_weight: float, content_weight: float, temporal_weight: float,
+    checkpoint_every: int, preview_image: str | None, style_title: str | None, style_license: str | None,
+    style_source: str | None, resume: bool, device: str, quiet: bool,
+) -> None:
+    """Train a style net on a folder of photos (checkpoints; --resume continues exactly)."""
+    if size % 4 or size < 32:
+        raise InputError("--size must be a multiple of 4 and at least 32")
+    weights = LossWeights(content=content_weight, style=style_weight, temporal=temporal_weight)
+    if temporal_weight == 0:
+        weights.feature_temporal = weights.noise = 0.0
+    cfg = TrainConfig(
+        style_image=style_image, content_dir=content_dir, out=out, arch=arch, size=size, style_size=style_size,
+        steps=steps, batch_size=batch_size, lr=lr, seed=seed, checkpoint_every=checkpoint_every, weights=weights,
+        preview_image=preview_image, device=str(pick_device(device)), style_title=style_title,
+        style_license=style_license, style_source=style_source,
+    )
+    path = run_training(cfg, resume=resume, quiet=quiet)
+    if not quiet:
+        click.echo(f"wrote {path} (+ {Path(path).with_suffix('.json').name}); checkpoint kept at {checkpoint_path(out)}")

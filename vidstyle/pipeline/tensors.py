@@ -1,0 +1,50 @@
+"""Conversions between decoded frames (numpy) and the nets' tensors, and stride padding.
+
+Tensors are ``[B,3,H,W]`` float RGB in [0,1]. Frames are ``H x W x C`` arrays (C = 3 or 4) of
+dtype uint8, uint16 or float32 (scene-linear EXR is passed through as is, clipped to [0,1]).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+_SCALE = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
+
+
+def image_to_tensor(img: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
+    """``H x W x C`` array → ``[1,3,H,W]`` float32 in [0,1] on ``device`` (alpha dropped)."""
+    rgb = img[..., :3]
+    t = torch.from_numpy(np.ascontiguousarray(rgb)).to(device, non_blocking=True)
+    t = t.permute(2, 0, 1).unsqueeze(0)
+    scale = _SCALE.get(rgb.dtype)
+    if rgb.dtype == np.uint16:  # torch has limited uint16 support: go through int32
+        t = t.to(torch.int32)
+    t = t.float()
+    return t / scale if scale else t.clamp(0, 1)
+
+
+def tensor_to_image(t: torch.Tensor, like: np.ndarray) -> np.ndarray:
+    """``[1,3,H,W]`` (or ``[3,H,W]``) in [0,1] → array with the dtype (and alpha) of ``like``."""
+    if t.dim() == 4:
+        t = t[0]
+    t = t.detach().float().clamp(0, 1).permute(1, 2, 0)
+    scale = _SCALE.get(like.dtype)
+    if scale:
+        arr = (t * scale + 0.5).to(torch.int32).cpu().numpy().astype(like.dtype)
+    else:
+        arr = t.cpu().numpy().astype(like.dtype)
+    if like.ndim == 3 and like.shape[2] == 4:  # keep the source's alpha untouched
+        arr = np.concatenate([arr, like[..., 3:4]], axis=2)
+    return arr
+
+
+def pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, tuple[int, int]]:
+    """Reflect-pad ``[B,C,H,W]`` on the bottom/right to multiples of ``multiple``; returns (padded, (H, W))."""
+    h, w = x.shape[-2:]
+    ph, pw = (-h) % multiple, (-w) % multiple
+    if ph or pw:
+        mode = "reflect" if ph < h and pw < w else "replicate"
+        x = F.pad(x, (0, pw, 0, ph), mode=mode)
+    return x, (h, w)

@@ -1,0 +1,253 @@
+"""Training loop for a style net: perceptual + temporal losses, checkpoints, exact resume.
+
+Compact like pytorch/examples ``fast_neural_style``: one ``train(cfg)`` call. Each step draws its
+randomness from generators seeded by ``(seed, step)``, so a run resumed from a checkpoint follows
+exactly the same path as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from ..errors import InputError, VidstyleError
+from ..models.styles import save_style
+from ..models.transformer import TransformerNet
+from ..models.vgg import VGGFeatures, load_vgg16_features
+from . import losses as L
+from .data import ContentImages, read_rgb, to_tensor
+from .motion import MotionConfig, make_motion_pair
+
+MARGIN = 16  # pixels around each crop so the random motion never samples outside the image
+
+
+@dataclass
+class LossWeights:
+    """Weights of the loss terms (perceptual terms are relative errors, images in [0,1])."""
+
+    content: float = 1.0
+    style: float = 5.0
+    tv: float = 1e-3
+    temporal: float = 20.0
+    feature_temporal: float = 0.5
+    noise: float = 50.0
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run (saved in checkpoints and the sidecar)."""
+
+    style_image: str
+    content_dir: str
+    out: str
+    arch: str = "full"
+    size: int = 256
+    style_size: int = 512
+    steps: int = 2000
+    batch_size: int = 4
+    lr: float = 1e-3
+    seed: int = 0
+    content_layer: str = "relu2_2"
+    checkpoint_every: int = 100
+    noise_std: float = 0.02
+    weights: LossWeights = field(default_factory=LossWeights)
+    preview_image: str | None = None
+    device: str = "cpu"
+    # Metadata copied into the sidecar.
+    style_title: str | None = None
+    style_license: str | None = None
+    style_source: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        d = dict(d)
+        d["weights"] = LossWeights(**d.get("weights", {}))
+        return cls(**d)
+
+
+def checkpoint_path(out: str | Path) -> Path:
+    """Where the resumable checkpoint of ``out`` lives."""
+    return Path(str(out) + ".ckpt.pt")
+
+
+def step_generators(seed: int, step: int) -> tuple[np.random.Generator, torch.Generator]:
+    """Per-step random generators: same (seed, step) → same crops, motion and noise."""
+    return np.random.default_rng([seed, step]), torch.Generator().manual_seed(seed * 1_000_003 + step)
+
+
+def style_grams(vgg: VGGFeatures, style_img: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Gram matrices of the style image at every VGG layer (``[1,C,C]`` each)."""
+    with torch.no_grad():
+        return {k: L.gram_matrix(v) for k, v in vgg(style_img).items()}
+
+
+@dataclass
+class StepLosses:
+    content: float
+    style: float
+    tv: float
+    temporal: float
+    feature_temporal: float
+    noise: float
+    total: float
+
+
+def training_step(
+    net: TransformerNet,
+    vgg: VGGFeatures,
+    grams: dict[str, torch.Tensor],
+    batch: torch.Tensor,
+    cfg: TrainConfig,
+    g: torch.Generator,
+) -> tuple[torch.Tensor, StepLosses]:
+    """Loss of one step on ``batch`` ``[B,3,S+2m,S+2m]`` (no optimizer work here)."""
+    w = cfg.weights
+    pair = make_motion_pair(batch, cfg.size, g, MotionConfig())
+    dev = next(net.parameters()).device
+    prev, cur, flow, mask = (t.to(dev) for t in (pair.prev, pair.cur, pair.flow, pair.mask))
+    noise = (torch.randn(prev.shape, generator=g) * cfg.noise_std).to(dev)
+    b = prev.shape[0]
+    h = net.encode(torch.cat([prev, cur, (prev + noise).clamp(0, 1)]))
+    out = net.decode(h)
+    out_prev, out_cur, out_noisy = out[:b], out[b : 2 * b], out[2 * b :]
+    h_prev, h_cur = h[:b], h[b : 2 * b]
+    with torch.no_grad():
+        feat_in = vgg(cur)[cfg.content_layer]
+    feats = vgg(out_cur)
+    lc = L.content_loss(feats[cfg.content_layer], feat_in)
+    ls = L.style_loss(feats, grams)
+    ltv = L.total_variation(out_cur)
+    lt = L.output_temporal_loss(out_prev, out_cur, prev, cur, flow, mask)
+    lf = L.feature_temporal_loss(h_prev, h_cur, flow, mask)
+    ln = L.noise_stability_loss(out_prev, out_noisy)
+    total = w.content * lc + w.style * ls + w.tv * ltv + w.temporal * lt + w.feature_temporal * lf + w.noise * ln
+    parts = StepLosses(
+        *(float(v.detach()) for v in (w.content * lc, w.style * ls, w.tv * ltv, w.temporal * lt, w.feature_temporal * lf, w.noise * ln, total))
+    )
+    return total, parts
+
+
+def _load_style_image(cfg: TrainConfig) -> torch.Tensor:
+    if not Path(cfg.style_image).is_file():
+        raise InputError(f"style image not found: {cfg.style_image}")
+    return to_tensor(read_rgb(cfg.style_image, cfg.style_size))
+
+
+def save_preview(net: TransformerNet, content_path: str | Path, out_path: str | Path, max_side: int = 384) -> Path:
+    """Write ``content | stylized`` side by side as a JPEG."""
+    img = read_rgb(content_path, max_side)
+    h, w = (img.shape[0] // 4) * 4, (img.shape[1] // 4) * 4
+    img = img[:h, :w]
+    dev = next(net.parameters()).device
+    was_training = net.training
+    net.eval()
+    with torch.inference_mode():
+        y = net(to_tensor(img).to(dev)).clamp(0, 1)[0].permute(1, 2, 0).cpu().numpy()
+    net.train(was_training)
+    styl = (y * 255 + 0.5).astype(np.uint8)
+    both = np.concatenate([img, np.full((h, 8, 3), 255, np.uint8), styl], axis=1)
+    out_path = Path(out_path)
+    tmp = out_path.with_name(out_path.stem + ".tmp.jpg")
+    cv2.imwrite(str(tmp), cv2.cvtColor(both, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
+    os.replace(tmp, out_path)
+    return out_path
+
+
+def _save_checkpoint(path: Path, net: TransformerNet, opt: torch.optim.Optimizer, step: int, cfg: TrainConfig, history: list) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(
+        {"model": net.state_dict(), "optimizer": opt.state_dict(), "step": step, "config": json.dumps(cfg.to_dict()), "history": json.dumps(history)},
+        tmp,
+    )
+    os.replace(tmp, path)
+
+
+def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False, vgg: VGGFeatures | None = None) -> Path:
+    """Train (or resume) a style net; writes ``out.safetensors`` + ``out.json`` + ``out_preview.jpg``."""
+    dev = torch.device(cfg.device)
+    content = ContentImages(cfg.content_dir)
+    style_img = _load_style_image(cfg)
+    preview_src = cfg.preview_image or str(content.files[0])
+    out = Path(cfg.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    ckpt = checkpoint_path(out)
+
+    torch.manual_seed(cfg.seed)
+    net = TransformerNet(cfg.arch).to(dev)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+    start, history = 0, []
+    if resume:
+        if not ckpt.exists():
+            raise InputError(f"nothing to resume: no checkpoint at {ckpt}")
+        state = torch.load(ckpt, map_location=dev, weights_only=True)
+        saved = TrainConfig.from_dict(json.loads(state["config"]))
+        if (saved.arch, saved.size, saved.batch_size, saved.seed) != (cfg.arch, cfg.size, cfg.batch_size, cfg.seed):
+            raise InputError("--resume needs the same --arch, --size, --batch-size and --seed as the checkpoint")
+        net.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        start, history = int(state["step"]), json.loads(state["history"])
+    elif ckpt.exists():
+        raise InputError(f"a checkpoint exists at {ckpt}: pass --resume to continue it, or delete it")
+
+    vgg = (vgg or load_vgg16_features()).to(dev)
+    grams = style_grams(vgg, style_img.to(dev))
+    amp = dev.type == "cuda"
+    net.train()
+    t0 = time.time()
+    bar = tqdm(total=cfg.steps, initial=start, disable=quiet, unit="step", dynamic_ncols=True)
+    recent: list[StepLosses] = []
+    for step in range(start, cfg.steps):
+        rng, g = step_generators(cfg.seed, step)
+        batch = content.sample(cfg.batch_size, cfg.size + 2 * MARGIN, rng)
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
+            loss, parts = training_step(net, vgg, grams, batch, cfg, g)
+        if not math.isfinite(parts.total):
+            raise VidstyleError(f"training diverged at step {step} (loss {parts.total}); try a lower --lr")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        recent = (recent + [parts])[-50:]
+        if step % 10 == 0 or step + 1 == cfg.steps:
+            history.append({"step": step, **asdict(parts)})
+        bar.update(1)
+        bar.set_postfix(c=f"{parts.content:.3g}", s=f"{parts.style:.3g}", t=f"{parts.temporal:.3g}", tot=f"{parts.total:.3g}")
+        done = step + 1
+        if done % cfg.checkpoint_every == 0 or done == cfg.steps:
+            _save_checkpoint(ckpt, net, opt, done, cfg, history)
+            save_preview(net, preview_src, out.with_name(out.name + "_preview.jpg"))
+    bar.close()
+
+    final = {k: float(np.mean([getattr(p, k) for p in recent])) for k in StepLosses.__dataclass_fields__} if recent else {}
+    meta = {
+        "style_image": {"file": Path(cfg.style_image).name, "title": cfg.style_title, "source": cfg.style_source, "license": cfg.style_license},
+        "license": "weights: MIT (vidstyle); style image: see style_image.license",
+        "training": {
+            "steps": cfg.steps,
+            "size": cfg.size,
+            "style_size": cfg.style_size,
+            "batch_size": cfg.batch_size,
+            "lr": cfg.lr,
+            "seed": cfg.seed,
+            "content_layer": cfg.content_layer,
+            "content_dir": Path(cfg.content_dir).name,
+            "loss_weights": asdict(cfg.weights),
+            "temporal_loss": True,
+            "vgg": vgg.source,
+            "final_losses": final,
+            "seconds_this_run": round(time.time() - t0, 1),
+        },
+    }
+    weights = save_style(net.cpu(), out, meta)
+    return weights
