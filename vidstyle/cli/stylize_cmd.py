@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import click
 
-from ..io.reader import open_source
-from ..io.writer import open_sink
-from ..models.styles import load_style
-from ..pipeline.runner import stylize_stream
-from ..pipeline.stylizer import Stylizer
 from .common import CONSISTENCY_CHOICES, build_consistency, pick_device
 
 
@@ -33,6 +28,12 @@ def stylize(
     overwrite: bool, quiet: bool,
 ) -> None:
     """Stylize INPUT (video file, image sequence or image) into OUTPUT with a trained style."""
+    from ..io.reader import open_source  # noqa: PLC0415 - keep `vidstyle --help` light
+    from ..io.writer import open_sink  # noqa: PLC0415
+    from ..models.styles import load_style  # noqa: PLC0415
+    from ..pipeline.runner import stylize_stream  # noqa: PLC0415
+    from ..pipeline.stylizer import Stylizer  # noqa: PLC0415
+
     dev = pick_device(device)
     net, info = load_style(style)
     cons, message = build_consistency(consistency, flow_kind, dev, raft_weights)

@@ -53,3 +53,7 @@ class VideoInfo:
     codec: str | None = None
     start_time: float = 0.0  # seconds of the first selected frame (for audio trimming)
     end_time: float | None = None  # seconds just past the last selected frame, when known
+    # --- added by the I/O layer (all optional) ---
+    source_start: float = 0.0  # seconds of the source's first frame (same timeline as start_time)
+    trimmed: bool = False  # a --start/--end range was applied
+    pix_fmt: str | None = None  # the source's pixel format (video), e.g. "yuv420p"
