@@ -1,0 +1,36 @@
+"""``vidstyle sample``: write the bundled sample clip (or a synthetic one) to try vidstyle on."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from importlib import resources
+from pathlib import Path
+
+import click
+
+from ..errors import OutputError
+
+
+@click.command()
+@click.argument("output", default="sample.mp4")
+@click.option("--synthetic", is_flag=True, help="Generate a moving test pattern with a sine-wave audio track instead.")
+@click.option("--overwrite", is_flag=True)
+def sample(output: str, synthetic: bool, overwrite: bool) -> None:
+    """Write a short sample clip to OUTPUT (a 3 s, 640x360 city pan, CC0)."""
+    out = Path(output)
+    if out.exists() and not overwrite:
+        raise OutputError(f"{output} exists (use --overwrite)")
+    if not out.parent.exists():
+        raise OutputError(f"output folder does not exist: {out.parent}")
+    if synthetic:
+        from ..io.synthetic import make_test_clip  # noqa: PLC0415
+
+        tmp = out.with_name(f".{out.stem}.partial{out.suffix}")
+        make_test_clip(str(tmp), width=640, height=360, frames=72, fps=24, audio=True)
+        os.replace(tmp, out)
+    else:
+        src = resources.files("vidstyle.samples") / "city_pan.mp4"
+        with resources.as_file(src) as path:
+            shutil.copyfile(path, out)
+    click.echo(f"wrote {output}")

@@ -1,0 +1,1 @@
+"""A short real clip for demos (see README.md in this folder)."""
