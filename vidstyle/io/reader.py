@@ -12,7 +12,8 @@
 Pixels: RGB ``uint8`` (``rgb24``) for ordinary 8-bit sources, ``uint16`` (``rgb48le``, values
 scaled to the full 0..65535 range) for sources with more than 8 bits per component (10-bit
 ProRes, 16-bit PNG, ...), and RGBA (4 channels) when the source has alpha. EXR images give
-``float32`` (scene-linear, not clipped).
+``float32`` (scene-linear, not clipped; decoded by FFmpeg's EXR codec through PyAV since OpenCV
+wheels often lack OpenEXR). Other images are decoded by OpenCV.
 
 Rotation: the display-matrix rotation of a video is **reported, not applied**: frames keep the
 coded (stored) orientation and ``info.rotation`` holds the angle in degrees, counter-clockwise,
@@ -42,6 +43,7 @@ from typing import Iterator
 
 from vidstyle.errors import InputError
 from vidstyle.io import _util
+from vidstyle.io._exr import read_exr
 from vidstyle.io._util import IMAGE_EXTS, has_pattern, natural_key, one_line, pattern_regex
 from vidstyle.io.frame import Frame, VideoInfo
 from vidstyle.io.timecode import Position, parse_range
@@ -480,6 +482,11 @@ def _read_image(path: str) -> np.ndarray:
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({one_line(exc)})") from None
     img = None
+    if path.lower().endswith(".exr") and data.size:
+        try:
+            return read_exr(path)
+        except (av.error.FFmpegError, StopIteration, IndexError, ValueError) as exc:
+            raise InputError(f"{path}: not a readable EXR image ({one_line(exc)})") from None
     if data.size:
         try:
             img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)

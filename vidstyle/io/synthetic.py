@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from vidstyle.io import _util
+from vidstyle.io._exr import encode_exr
 
 import av  # noqa: E402
 import cv2  # noqa: E402
@@ -219,15 +220,16 @@ def make_test_clip(
 
 def _imwrite(path: str, image: np.ndarray) -> None:
     ext = os.path.splitext(path)[1].lower()
+    if ext == ".exr":
+        with open(path, "wb") as fh:
+            fh.write(encode_exr(image.astype(np.float32)))
+        return
     data = image
     if data.ndim == 3 and data.shape[2] == 3:
         data = data[:, :, ::-1]
     elif data.ndim == 3 and data.shape[2] == 4:
         data = data[:, :, [2, 1, 0, 3]]
-    params = []
-    if ext == ".exr":
-        params = [cv2.IMWRITE_EXR_TYPE, cv2.IMWRITE_EXR_TYPE_FLOAT]
-    ok, buf = cv2.imencode(ext, np.ascontiguousarray(data), params)
+    ok, buf = cv2.imencode(ext, np.ascontiguousarray(data))
     if not ok:
         raise OSError(f"cannot encode {path}")
     buf.tofile(path)

@@ -60,6 +60,7 @@ from fractions import Fraction
 
 from vidstyle.errors import InputError, OutputError, VidstyleError
 from vidstyle.io import _util
+from vidstyle.io._exr import encode_exr
 from vidstyle.io._util import has_pattern, one_line, pattern_regex
 from vidstyle.io.frame import Frame, VideoInfo
 
@@ -716,7 +717,7 @@ class SequenceSink(FrameSink):
 
     PNG/TIFF follow the frame dtype (8 or 16 bits; float frames become 16-bit), JPEG is 8-bit RGB,
     EXR is float32 (``encoder_options={"exr_half": True}`` for half floats; integer frames are
-    scaled to 0..1). Files are written into a hidden temporary folder and moved into place by
+    scaled to 0..1; encoded by FFmpeg's EXR codec, zip16 compression). Files are written into a hidden temporary folder and moved into place by
     ``close()``; with ``overwrite`` older files matching the pattern are removed.
     """
 
@@ -760,10 +761,9 @@ class SequenceSink(FrameSink):
                 data = image.astype(np.float32) / 65535.0
             else:
                 data = image.astype(np.float32)
-            params = [cv2.IMWRITE_EXR_TYPE,
-                      cv2.IMWRITE_EXR_TYPE_HALF if self.options.get("exr_half") else cv2.IMWRITE_EXR_TYPE_FLOAT]
-            ext = ".exr"
-        elif codec == "jpeg":
+            return encode_exr(data, half=bool(self.options.get("exr_half")),
+                              compression=str(self.options.get("exr_compression", "zip16")))
+        if codec == "jpeg":
             data = _to_uint(image, 8)
             if c == 4:
                 data = data[:, :, :3]
