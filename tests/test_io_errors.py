@@ -220,3 +220,18 @@ def test_plain_arrays_and_missing_timestamps_are_accepted(tmp_path):
         got = list(src)
     assert [f.time for f in got] == pytest.approx([0, 1 / 24, 2 / 24], abs=1e-3)
     assert [int(f.image.mean()) for f in got] == [0, 40, 80]
+
+
+def test_missing_audio_source_is_reported_at_open(tmp_path, frames):
+    with pytest.raises(InputError) as e:
+        open_sink(str(tmp_path / "out.mp4"), frames[0], audio_source=str(tmp_path / "gone.mp4"))
+    assert "gone.mp4" in one_line(e)
+    assert listdir(tmp_path) == []
+
+
+def test_source_without_audio_gives_video_only(tmp_path, clip, frames):
+    info, fr = frames
+    with open_sink(str(tmp_path / "out.mp4"), info, audio_source=clip.path) as sink:
+        sink.write(fr[0])
+    with open_source(str(tmp_path / "out.mp4")) as src:
+        assert src.info.audio_streams == 0 and len(list(src)) == 1

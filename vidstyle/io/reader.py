@@ -27,7 +27,9 @@ decoded and skipped up to ``start``; when ``start`` is a time more than ``SEEK_T
 seconds in, the reader first seeks to the keyframe before it (then ``Frame.index`` is derived
 from the timestamp and the frame rate, which is exact for constant-frame-rate files).
 ``info.start_time`` / ``info.end_time`` are the times (same timeline as ``Frame.time``) of the
-first selected frame and just past the last selected frame, for the writer's audio trimming.
+first selected frame and of the range end (or the stream end), for the writer's audio trimming.
+At open ``start_time`` is computed from the range (and the frame rate, for frame numbers); when
+the first selected frame is decoded it is refined to that frame's exact time.
 
 Image sequences: a folder of images (natural sort order), or a pattern ``shot_%04d.png`` /
 ``shot_####.png`` (first number found on disk). ``fps`` defaults to 24; ``pts`` is the index in
@@ -36,7 +38,6 @@ the sequence with ``time_base = 1/fps``.
 
 from __future__ import annotations
 
-import math
 import os
 from fractions import Fraction
 from typing import Iterator
@@ -431,6 +432,11 @@ class VideoSource(FrameSource):
                 image = np.repeat(image[:, :, None], 3, axis=2)
             time = float(Fraction(pts) * tb)
             last_pts = pts
+            if n_out == 0 and self.info.trimmed:
+                # refine the estimate made at open to the exact first selected frame
+                self.info.start_time = time
+                if self.info.end_time is not None:
+                    self.info.duration = max(0.0, self.info.end_time - time)
             n_out += 1
             dur = vf.duration if getattr(vf, "duration", None) else None
             last_end = time + (float(dur * tb) if dur else (1 / float(fps) if fps else 0.0))

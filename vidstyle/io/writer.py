@@ -21,7 +21,7 @@ extension  default                               also allowed
 .mp4 .m4v  h264 (libx264, CRF 18)                h265/hevc
 .mkv       h264                                  h265, ffv1 (lossless), prores, vp9
 .mov       prores (prores_ks, profile HQ)        h264, h265
-.avi       mpeg4 (qscale from CRF)               h264, ffv1
+.avi       mpeg4 (qscale = CRF/6)                h264, ffv1
 .webm      vp9 (libvpx-vp9, CRF 32)              -
 pattern    png (``out_%04d.png``, a folder)      exr, tiff, jpeg sequences
 =========  ====================================  =====================================
@@ -443,9 +443,9 @@ class VideoSink(FrameSink):
             cc.time_base = tb
             cc.framerate = fps
             stream.thread_type = "AUTO"
-            if codec == "mpeg4":
-                q = self.crf if self.crf is not None else 3
-                cc.qscale = max(1, min(31, int(q)))
+            if codec == "mpeg4":  # qscale 1..31, mapped from the CRF scale (18 -> 3)
+                crf = self.crf if self.crf is not None else _DEFAULT_CRF[codec]
+                cc.qscale = max(1, min(31, int(round(crf / 6))))
             self._yuv = pix.startswith("yuv")
             self._colorspace = "ITU601" if self.muxer == "avi" else "ITU709"
             if self._yuv and self.muxer != "avi":
@@ -910,6 +910,10 @@ def open_sink(
         _prores_profile(prores_profile, info.has_alpha)  # validate early
     if os.path.isdir(path):
         raise OutputError(f"{path}: is a folder")
+    if audio_source:
+        audio_source = os.fspath(audio_source)
+        if not os.path.isfile(audio_source):
+            raise InputError(f"{audio_source}: no such file (audio source)")
     if os.path.lexists(path) and not overwrite:
         raise OutputError(f"{path}: already exists (use overwrite to replace it)")
     return VideoSink(path, info, muxer=muxer, codec=chosen, crf=crf, audio_source=audio_source,
