@@ -153,3 +153,17 @@ def test_sequence_errors(tmp_path):
     # existing sequence output without overwrite
     with pytest.raises(OutputError, match="already exist"):
         open_sink(str(tmp_path / "x_%02d.png"), src.info)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_tiff_sequence_roundtrip_is_exact(tmp_path, dtype):
+    arrays = make_test_sequence(str(tmp_path / "t_%03d.tif"), frames=2, width=15, height=7, dtype=dtype)
+    with open_source(str(tmp_path / "t_%03d.tif")) as src:
+        assert src.info.dtype == np.dtype(dtype).name
+        with open_sink(str(tmp_path / "u_%03d.tif"), src.info) as sink:
+            for f in src:
+                sink.write(f)
+    for i, a in enumerate(arrays):
+        raw = read_raw(tmp_path / f"u_{i:03d}.tif")
+        assert raw.dtype == dtype
+        np.testing.assert_array_equal(raw[:, :, ::-1], a)
