@@ -712,6 +712,39 @@ class VideoSink(FrameSink):
 # --------------------------------------------------------------------------- image sequences
 
 
+def encode_image(image: np.ndarray, codec: str, options: dict, path: str) -> bytes:
+    """Encode one ``H x W x C`` frame as the bytes of a png/tiff/jpeg/exr file."""
+    c = image.shape[2]
+    if codec == "exr":
+        if image.dtype == np.uint8:
+            data = image.astype(np.float32) / 255.0
+        elif image.dtype == np.uint16:
+            data = image.astype(np.float32) / 65535.0
+        else:
+            data = image.astype(np.float32)
+        return encode_exr(data, half=bool(options.get("exr_half")),
+                          compression=str(options.get("exr_compression", "zip16")))
+    if codec == "jpeg":
+        data = _to_uint(image, 8)
+        if c == 4:
+            data = data[:, :, :3]
+        params = [cv2.IMWRITE_JPEG_QUALITY, int(options.get("quality", 95))]
+        ext = ".jpg"
+    else:  # png / tiff
+        data = image if image.dtype in (np.uint8, np.uint16) else _to_uint(image, 16)
+        params = ([cv2.IMWRITE_PNG_COMPRESSION, int(options.get("compression", 3))]
+                  if codec == "png" else [])
+        ext = ".png" if codec == "png" else ".tif"
+    if data.shape[2] == 4:
+        data = data[:, :, [2, 1, 0, 3]]
+    else:
+        data = data[:, :, ::-1]
+    ok, buf = cv2.imencode(ext, np.ascontiguousarray(data), params)
+    if not ok:
+        raise OutputError(f"{path}: cannot encode {codec} image")
+    return buf.tobytes()
+
+
 class SequenceSink(FrameSink):
     """Numbered image files (``out_%04d.png``; a folder gets ``%06d.png``), numbered from 0.
 
@@ -737,7 +770,7 @@ class SequenceSink(FrameSink):
         if existing and not overwrite:
             self.abort()
             raise OutputError(f"{pattern}: {len(existing)} matching file(s) already exist "
-                              "(use overwrite to replace them)")
+                              "(use --overwrite to replace them)")
         try:
             self.tmp_dir = tempfile.mkdtemp(prefix=".vidstyle-partial-", dir=self.folder)
         except OSError as exc:
@@ -752,36 +785,7 @@ class SequenceSink(FrameSink):
             return []
 
     def _encode(self, image: np.ndarray) -> bytes:
-        codec = self.codec
-        c = image.shape[2]
-        if codec == "exr":
-            if image.dtype == np.uint8:
-                data = image.astype(np.float32) / 255.0
-            elif image.dtype == np.uint16:
-                data = image.astype(np.float32) / 65535.0
-            else:
-                data = image.astype(np.float32)
-            return encode_exr(data, half=bool(self.options.get("exr_half")),
-                              compression=str(self.options.get("exr_compression", "zip16")))
-        if codec == "jpeg":
-            data = _to_uint(image, 8)
-            if c == 4:
-                data = data[:, :, :3]
-            params = [cv2.IMWRITE_JPEG_QUALITY, int(self.options.get("quality", 95))]
-            ext = ".jpg"
-        else:  # png / tiff
-            data = image if image.dtype in (np.uint8, np.uint16) else _to_uint(image, 16)
-            params = ([cv2.IMWRITE_PNG_COMPRESSION, int(self.options.get("compression", 3))]
-                      if codec == "png" else [])
-            ext = ".png" if codec == "png" else ".tif"
-        if data.shape[2] == 4:
-            data = data[:, :, [2, 1, 0, 3]]
-        else:
-            data = data[:, :, ::-1]
-        ok, buf = cv2.imencode(ext, np.ascontiguousarray(data), params)
-        if not ok:
-            raise OutputError(f"{self.path}: cannot encode {codec} image")
-        return buf.tobytes()
+        return encode_image(image, self.codec, self.options, self.path)
 
     def _write(self, frame: Frame) -> None:
         image = frame.image
@@ -816,6 +820,39 @@ class SequenceSink(FrameSink):
     def _discard(self) -> None:
         if self.tmp_dir:
             shutil.rmtree(self.tmp_dir, ignore_errors=True)
+
+
+class ImageSink(FrameSink):
+    """One still image (png/tiff/jpeg/exr), for a single-image source; written to a temporary
+    name beside ``path`` and renamed on ``close()``."""
+
+    def __init__(self, path: str, info: VideoInfo, *, codec: str, overwrite: bool,
+                 encoder_options, created_dirs: list[str]) -> None:
+        super().__init__(path, info, overwrite)
+        self._created_dirs = created_dirs
+        self.codec = codec
+        self.options = dict(encoder_options or {})
+        stem, ext = os.path.splitext(os.path.basename(path))
+        self.tmp = os.path.join(os.path.dirname(os.path.abspath(path)), f".{stem}.partial{ext}")
+        if os.path.lexists(path) and not overwrite:
+            self.abort()
+            raise OutputError(f"{path}: already exists (use --overwrite to replace it)")
+
+    def _write(self, frame: Frame) -> None:
+        if self.frames_written:
+            raise OutputError(f"{self.path}: a single image output takes one frame; "
+                              "give a pattern like out_%04d.png for a sequence")
+        with open(self.tmp, "wb") as fh:
+            fh.write(encode_image(frame.image, self.codec, self.options, self.path))
+
+    def _finish(self) -> None:
+        os.replace(self.tmp, self.path)
+
+    def _discard(self) -> None:
+        try:
+            os.remove(self.tmp)
+        except OSError:
+            pass
 
 
 # --------------------------------------------------------------------------- entry point
@@ -891,6 +928,10 @@ def open_sink(
         raise OutputError(f"{path}: {codec} writes image sequences: give a pattern like "
                           f"out_%04d{_SEQUENCE_DEFAULT_EXT[want]} or a folder")
     if ext in _SEQUENCE_EXTS:
+        if info.kind == "image":
+            created = _prepare_folder(os.path.dirname(os.path.abspath(path)))
+            return ImageSink(path, info, codec=_SEQUENCE_EXTS[ext], overwrite=overwrite,
+                             encoder_options=encoder_options, created_dirs=created)
         raise OutputError(f"{path}: for an image sequence give a pattern like out_%04d{ext} or a folder")
     if ext not in _CONTAINERS:
         raise OutputError(f"{path}: unsupported output type {ext or '(no extension)'} "
@@ -915,7 +956,7 @@ def open_sink(
         if not os.path.isfile(audio_source):
             raise InputError(f"{audio_source}: no such file (audio source)")
     if os.path.lexists(path) and not overwrite:
-        raise OutputError(f"{path}: already exists (use overwrite to replace it)")
+        raise OutputError(f"{path}: already exists (use --overwrite to replace it)")
     return VideoSink(path, info, muxer=muxer, codec=chosen, crf=crf, audio_source=audio_source,
                      overwrite=overwrite, prores_profile=prores_profile,
                      encoder_options=encoder_options)
