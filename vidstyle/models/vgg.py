@@ -203,9 +203,10 @@ class VGGFeatures(nn.Module):
         # one set of loss weights serve both sources.
         self.scale = 1.0
 
-    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(self, x: torch.Tensor, layers: tuple[str, ...] | None = None) -> dict[str, torch.Tensor]:
+        """Activations of ``layers`` (default: all of ``self.layers``); stops after the deepest one."""
         x = (x - self.mean) / self.std
-        want = {LAYERS[name]: name for name in self.layers}
+        want = {LAYERS[name]: name for name in (layers or self.layers)}
         out: dict[str, torch.Tensor] = {}
         for i, layer in enumerate(self.net):
             x = layer(x)

@@ -124,7 +124,7 @@ def training_step(
     out_prev, out_cur, out_noisy = out[:b], out[b : 2 * b], out[2 * b :]
     h_prev, h_cur = h[:b], h[b : 2 * b]
     with torch.no_grad():
-        feat_in = vgg(cur)[cfg.content_layer]
+        feat_in = vgg(cur, layers=(cfg.content_layer,))[cfg.content_layer]
     feats = vgg(out_cur)
     lc = L.content_loss(feats[cfg.content_layer], feat_in)
     ls = L.style_loss(feats, grams)

@@ -1,0 +1,84 @@
+"""End-to-end stylization fps at 640x360: full and light nets vs. decode+encode alone (the ceiling).
+
+    python benchmarks/bench_pipeline.py [--frames 120] [--device cpu|cuda] [--batch-size 4]
+
+Prints, for each arch: the net alone (fps), the whole pipeline (decode → stylize → encode, fps)
+and its ratio to the decode+encode ceiling. Weights are random: speed does not depend on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _clips import real_clip  # noqa: E402
+
+from vidstyle.io.reader import open_source  # noqa: E402
+from vidstyle.io.writer import open_sink  # noqa: E402
+from vidstyle.models.transformer import ARCHS, TransformerNet  # noqa: E402
+from vidstyle.pipeline.runner import stylize_stream  # noqa: E402
+from vidstyle.pipeline.stylizer import Stylizer  # noqa: E402
+
+
+class _Identity:
+    device = torch.device("cpu")
+
+
+def decode_encode_fps(clip: Path, out: Path) -> float:
+    t = time.perf_counter()
+    with open_source(str(clip)) as src, open_sink(str(out), src.info, overwrite=True) as sink:
+        n = 0
+        for f in src:
+            sink.write(f)
+            n += 1
+    return n / (time.perf_counter() - t)
+
+
+def net_fps(stylizer: Stylizer, h: int, w: int, batch: int, reps: int) -> float:
+    x = torch.rand(batch, 3, h, w)
+    stylizer(x)  # warm-up
+    if stylizer.device.type == "cuda":
+        torch.cuda.synchronize()
+    t = time.perf_counter()
+    for _ in range(reps):
+        stylizer(x)
+    if stylizer.device.type == "cuda":
+        torch.cuda.synchronize()
+    return reps * batch / (time.perf_counter() - t)
+
+
+def pipeline_fps(clip: Path, out: Path, stylizer: Stylizer, batch: int, consistency=None) -> float:
+    with open_source(str(clip)) as src, open_sink(str(out), src.info, overwrite=True) as sink:
+        stats = stylize_stream(src, sink, stylizer, batch_size=batch, quiet=True, consistency=consistency)
+    return stats.fps
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--frames", type=int, default=120)
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--batch-size", type=int, default=4)
+    ap.add_argument("--archs", default="light,full")
+    args = ap.parse_args()
+    clip = real_clip(frames=args.frames)
+    tmp = Path(tempfile.mkdtemp(prefix="vidstyle-bench-"))
+    print(f"clip: {clip.name} ({args.frames} frames, 640x360), device {args.device}, torch threads {torch.get_num_threads()}")
+    ceiling = decode_encode_fps(clip, tmp / "copy.mp4")
+    print(f"{'decode+encode alone (ceiling)':<34} {ceiling:7.1f} fps")
+    for arch in args.archs.split(","):
+        torch.manual_seed(0)
+        st = Stylizer(TransformerNet(ARCHS[arch]), args.device)
+        nf = net_fps(st, 360, 640, args.batch_size, reps=max(1, 16 // args.batch_size))
+        pf = pipeline_fps(clip, tmp / f"{arch}.mp4", st, args.batch_size)
+        print(f"{arch + ' net alone':<34} {nf:7.1f} fps")
+        print(f"{arch + ' end to end':<34} {pf:7.1f} fps   ({pf / ceiling:.2f}x of ceiling, {pf / nf:.2f}x of net alone)")
+
+
+if __name__ == "__main__":
+    main()
