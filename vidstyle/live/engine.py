@@ -1,0 +1,447 @@
+"""The live inference thread: newest captured frame → resize → style net → consistency → controls.
+
+:class:`LiveEngine` takes frames from a :class:`~vidstyle.live.capture.LatestFrameSlot` (so it
+always works on the newest one), produces :class:`LiveFrame` objects (RGB content and stylized
+images at the working size, plus the capture time) into its own latest-frame slot for the display
+and hands each one to the outputs (recorder, virtual camera). It follows the shared
+:class:`~vidstyle.live.keys.LiveState` (style, strength, consistency) frame by frame.
+
+:class:`StyleBank` loads the styles to cycle through lazily and caches them; ``preload()`` loads
+the rest on a background thread so switching styles does not stall the feed.
+
+Latency is ``t_ready - t_capture``: from the moment the frame was captured to the moment the
+stylized frame is ready for display. :class:`LiveStats` keeps fps (overall and over the last
+second) and latency percentiles.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ..errors import InputError, VidstyleError
+from .capture import CapturedFrame, LatestFrameSlot
+from .keys import LiveState
+
+__all__ = ["LiveFrame", "LiveStats", "StyleBank", "LiveEngine", "split_style_specs", "parse_size",
+           "fit_size"]
+
+
+# --------------------------------------------------------------------------- styles
+
+
+_MIX_ITEM = re.compile(r"^(.+):\s*([0-9]*\.?[0-9]+)\s*$")
+
+
+def _is_mix(spec: str) -> bool:
+    """A mix names a weight for at least one item (``a:0.7,b:0.3``); ``a,b`` is a list."""
+    return any(_MIX_ITEM.match(s.strip()) for s in spec.split(",") if s.strip())
+
+
+def split_style_specs(specs: Sequence[str] | None) -> tuple[list[str], bool]:
+    """Turn ``-s`` values into the list of styles to cycle through.
+
+    Each value is a style (name or ``.safetensors`` path), a comma list of styles (``a,b,c``) or a
+    mix (``a:0.7,b:0.3``: every item has a weight), which counts as one style. Returns
+    ``(specs, explicit_list)``: with no value, all installed styles; with one single style, that
+    style first and then the other installed ones; with several, exactly those.
+    """
+    from ..models.styles import find_style, list_styles  # noqa: PLC0415
+
+    out: list[str] = []
+    for value in specs or ():
+        value = value.strip()
+        if not value:
+            continue
+        if _is_mix(value):
+            out.append(value)
+        else:
+            out.extend(s.strip() for s in value.split(",") if s.strip())
+    installed = [s.name for s in list_styles()]
+    if not out:
+        if not installed:
+            raise InputError("no styles installed: give one with -s NAME_OR_FILE.safetensors "
+                             "(train one with `vidstyle train`)")
+        return installed, False
+    if len(out) == 1 and not _is_mix(out[0]):
+        first = find_style(out[0]).name if not out[0].endswith(".safetensors") else None
+        rest = [n for n in installed if n != first]
+        return [out[0], *rest], False
+    return out, True
+
+
+def _style_label(spec: str) -> str:
+    if _is_mix(spec):
+        names = []
+        for item in (s.strip() for s in spec.split(",") if s.strip()):
+            m = _MIX_ITEM.match(item)
+            names.append((m.group(1) if m else item).rsplit("/", 1)[-1].removesuffix(".safetensors"))
+        return "+".join(names)
+    return spec.rsplit("/", 1)[-1].removesuffix(".safetensors")
+
+
+def _default_loader(spec: str, device: torch.device):
+    """``spec`` → (callable net, display name); mixes go through ``vidstyle.models.mixing``."""
+    from ..pipeline.stylizer import Stylizer  # noqa: PLC0415
+
+    if _is_mix(spec):
+        try:
+            from ..models.mixing import load_styles_mix  # noqa: PLC0415
+        except ModuleNotFoundError:
+            raise InputError(f"style mixes like {spec!r} need vidstyle.models.mixing, "
+                             "which this install lacks") from None
+        loaded = load_styles_mix(spec, device)
+        net = loaded[0] if isinstance(loaded, tuple) else loaded
+        return Stylizer(net, device), _style_label(spec)
+    from ..models.styles import load_style  # noqa: PLC0415
+
+    net, info = load_style(spec, device)
+    return Stylizer(net, device), info.name
+
+
+class StyleBank:
+    """Styles to cycle through, loaded on first use and cached (thread-safe).
+
+    ``loader(spec, device) -> (callable [1,3,H,W] -> [1,3,H,W], name)``; the default builds a
+    :class:`~vidstyle.pipeline.stylizer.Stylizer`. ``get(i)`` raises :class:`VidstyleError` for a
+    style that cannot be loaded (and remembers the failure).
+    """
+
+    def __init__(self, specs: Sequence[str], device: torch.device | str = "cpu",
+                 loader: Callable | None = None) -> None:
+        if not specs:
+            raise InputError("no styles to use")
+        self.specs = list(specs)
+        self.names = [_style_label(s) for s in self.specs]
+        self.device = torch.device(device)
+        self.loader = loader or _default_loader
+        self._cache: dict[int, tuple] = {}
+        self._failed: dict[int, str] = {}
+        self._locks = [threading.Lock() for _ in self.specs]
+        self.load_seconds: dict[int, float] = {}
+
+    def __len__(self) -> int:
+        return len(self.specs)
+
+    def is_loaded(self, i: int) -> bool:
+        return i in self._cache
+
+    def get(self, i: int):
+        """``(net, name)`` of style ``i``, loading it now if needed."""
+        i %= len(self.specs)
+        hit = self._cache.get(i)
+        if hit is not None:
+            return hit
+        with self._locks[i]:
+            if i in self._cache:
+                return self._cache[i]
+            if i in self._failed:
+                raise VidstyleError(self._failed[i])
+            t0 = time.perf_counter()
+            try:
+                net, name = self.loader(self.specs[i], self.device)
+            except VidstyleError as e:
+                self._failed[i] = str(e)
+                raise
+            except Exception as e:  # noqa: BLE001 - a broken file must not end the session
+                self._failed[i] = f"cannot load style {self.specs[i]!r}: {str(e).splitlines()[0] if str(e) else type(e).__name__}"
+                raise VidstyleError(self._failed[i]) from None
+            self.load_seconds[i] = time.perf_counter() - t0
+            self.names[i] = name
+            self._cache[i] = (net, name)
+            return self._cache[i]
+
+    def preload(self, first: int = 0) -> threading.Thread:
+        """Load every style (starting after ``first``) on a background thread."""
+
+        def run() -> None:
+            n = len(self.specs)
+            for k in range(1, n):
+                try:
+                    self.get((first + k) % n)
+                except VidstyleError:
+                    pass
+
+        t = threading.Thread(target=run, name="vidstyle-live-preload", daemon=True)
+        t.start()
+        return t
+
+
+# --------------------------------------------------------------------------- sizes
+
+
+def parse_size(text: str | None) -> tuple[int, int] | int | None:
+    """``"640x360"`` → (640, 360); ``"640"`` → 640 (width; height from the aspect ratio)."""
+    if text is None or str(text).strip() == "":
+        return None
+    m = re.fullmatch(r"\s*(\d+)\s*(?:[xX×:]\s*(\d+))?\s*", str(text))
+    if not m:
+        raise InputError(f"--size must look like 640x360 or 640, not {text!r}")
+    w = int(m.group(1))
+    if m.group(2) is None:
+        if not 16 <= w <= 8192:
+            raise InputError(f"--size width must be within 16..8192, not {w}")
+        return w
+    h = int(m.group(2))
+    if not (16 <= w <= 8192 and 16 <= h <= 8192):
+        raise InputError(f"--size must be within 16..8192 on each side, not {w}x{h}")
+    return w, h
+
+
+def fit_size(size: tuple[int, int] | int | None, width: int, height: int) -> tuple[int, int]:
+    """The working size for a ``width x height`` capture (even height when derived)."""
+    if size is None:
+        return width, height
+    if isinstance(size, int):
+        h = max(2, int(round(size * height / width / 2)) * 2)
+        return size, h
+    return size
+
+
+# --------------------------------------------------------------------------- stats
+
+
+@dataclass
+class LiveFrame:
+    """A display-ready frame: RGB uint8 ``content`` and ``stylized`` (same size), timing, style."""
+
+    content: np.ndarray
+    stylized: np.ndarray
+    index: int  # output frame number (0-based)
+    source_index: int  # capture frame number
+    t_capture: float
+    t_ready: float
+    style: str
+    strength: float
+    consistency: bool
+
+    @property
+    def latency(self) -> float:
+        return self.t_ready - self.t_capture
+
+
+@dataclass
+class LiveStats:
+    """Throughput and latency of a live run (thread-safe enough: one writer, readers copy)."""
+
+    window: float = 1.0  # seconds, for the current fps
+    started: float = field(default_factory=time.perf_counter)
+    frames: int = 0
+    latencies: deque = field(default_factory=lambda: deque(maxlen=100_000))
+    infer_seconds: deque = field(default_factory=lambda: deque(maxlen=100_000))
+    _recent: deque = field(default_factory=lambda: deque(maxlen=1000))
+    first_ready: float | None = None
+    last_ready: float | None = None
+
+    def add(self, frame: LiveFrame, infer_s: float) -> None:
+        self.frames += 1
+        self.latencies.append(frame.latency)
+        self.infer_seconds.append(infer_s)
+        self._recent.append(frame.t_ready)
+        if self.first_ready is None:
+            self.first_ready = frame.t_ready
+        self.last_ready = frame.t_ready
+
+    def current_fps(self, now: float | None = None) -> float:
+        now = time.perf_counter() if now is None else now
+        recent = [t for t in list(self._recent) if now - t <= self.window]
+        if len(recent) >= 2:
+            return (len(recent) - 1) / max(recent[-1] - recent[0], 1e-6)
+        return self.fps
+
+    @property
+    def fps(self) -> float:
+        """Output frames per second from the first to the last ready frame."""
+        if self.frames < 2 or self.first_ready is None or self.last_ready is None:
+            return 0.0
+        return (self.frames - 1) / max(self.last_ready - self.first_ready, 1e-6)
+
+    def latency_ms(self, q: float, last: int | None = None) -> float:
+        lat = list(self.latencies)
+        if last:
+            lat = lat[-last:]
+        if not lat:
+            return float("nan")
+        return float(np.percentile(np.asarray(lat), q) * 1000.0)
+
+
+# --------------------------------------------------------------------------- engine
+
+
+class LiveEngine(threading.Thread):
+    """Inference thread. ``outputs``: objects with ``submit(LiveFrame)`` (called on this thread;
+    they must not block for long). ``size``: working size (None: the capture size; an int: width).
+    ``make_consistency()`` builds the consistency stage the first time it is switched on (None
+    when unavailable). ``controls``: a :class:`~vidstyle.pipeline.controls.StyleControls`
+    (its ``strength`` follows ``state.strength``). ``max_frames``: stop after that many outputs.
+    """
+
+    def __init__(self, slot: LatestFrameSlot, bank: StyleBank, state: LiveState, *,
+                 device: torch.device | str = "cpu", size=None, controls=None,
+                 make_consistency: Callable[[], object] | None = None, consistency=None,
+                 outputs: Sequence = (), max_frames: int | None = None, warmup: bool = True) -> None:
+        super().__init__(name="vidstyle-live-engine", daemon=True)
+        self.in_slot, self.bank, self.state = slot, bank, state
+        self.device = torch.device(device)
+        self.size = size
+        self.controls = controls
+        self._make_consistency = make_consistency
+        self.consistency = consistency
+        self.outputs = list(outputs)
+        self.max_frames = max_frames
+        self.warmup = warmup
+        self.out_slot = LatestFrameSlot()
+        self.stats = LiveStats()
+        self.error: BaseException | None = None
+        self.end_reason: str | None = None
+        self.messages: list[str] = []
+        self._stop_event = threading.Event()
+        self._outputs_lock = threading.Lock()
+        self._style_index: int | None = None
+        self._consistency_on = False
+        self.skipped = 0  # frames taken but not processed (the warm-up frame when a newer came)
+        self.done = threading.Event()
+
+    # outputs can be added/removed while running (start/stop recording)
+    def add_output(self, out) -> None:
+        with self._outputs_lock:
+            self.outputs.append(out)
+
+    def remove_output(self, out) -> None:
+        with self._outputs_lock:
+            if out in self.outputs:
+                self.outputs.remove(out)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+
+    def _note(self, message: str) -> None:
+        self.messages.append(message)
+        with self.state.lock:
+            self.state.message = message
+
+    def _get_consistency(self):
+        if self.consistency is None and self._make_consistency is not None:
+            try:
+                self.consistency = self._make_consistency()
+            except VidstyleError as e:
+                self.consistency = None
+                self._note(f"consistency unavailable: {e}")
+            except Exception as e:  # noqa: BLE001
+                self.consistency = None
+                self._note(f"consistency unavailable: {type(e).__name__}: {e}")
+            self._make_consistency = None
+            if self.consistency is None:
+                with self.state.lock:
+                    self.state.consistency = False
+                    self.state.consistency_available = False
+        return self.consistency
+
+    def _net(self, index: int):
+        """``(net, name, index)`` for ``index``; on a load failure keep the previous style and
+        say why (the first style failing is an error)."""
+        try:
+            return (*self.bank.get(index), index)
+        except VidstyleError as e:
+            if self._style_index is None or self._style_index == index:
+                raise
+            self._note(str(e))
+            with self.state.lock:
+                self.state.style_index = self._style_index
+            return (*self.bank.get(self._style_index), self._style_index)
+
+    def process(self, cf: CapturedFrame) -> tuple[LiveFrame, float]:
+        """Stylize one captured frame following the current state; returns the frame and the
+        seconds spent in the net/consistency/controls (also used by the benchmark)."""
+        import cv2  # noqa: PLC0415
+
+        from ..pipeline.tensors import image_to_tensor, tensor_to_image  # noqa: PLC0415
+
+        snap = self.state.snapshot()
+        net, name, index = self._net(snap["style_index"])
+        style_changed = self._style_index is not None and index != self._style_index
+        self._style_index = index
+        img = cf.image
+        h, w = img.shape[:2]
+        tw, th = fit_size(self.size, w, h)
+        if (tw, th) != (w, h):
+            img = cv2.resize(img, (tw, th), interpolation=cv2.INTER_AREA if tw < w else cv2.INTER_LINEAR)
+        rgb = cv2.cvtColor(img, cv2.COLOR_BGR2RGB) if img.ndim == 3 and img.shape[2] == 3 else img
+        t0 = time.perf_counter()
+        with torch.inference_mode():
+            x = image_to_tensor(rgb, self.device)
+            y = net(x)
+            cons_wanted = snap["consistency"]
+            cons = self._get_consistency() if cons_wanted else None
+            if cons is not None:
+                if not self._consistency_on or style_changed:
+                    cons.reset()  # switched on, or a new style: the old history does not apply
+                y = cons.step(x, y)
+            self._consistency_on = cons is not None
+            if self.controls is not None:
+                self.controls.strength = snap["strength"]
+                y = self.controls(x, y)
+            out = tensor_to_image(y, rgb)
+        t_ready = time.perf_counter()
+        return LiveFrame(rgb, out, self.stats.frames, cf.index, cf.t_capture, t_ready, name,
+                         snap["strength"], cons is not None), t_ready - t0
+
+    def _first_frame(self) -> CapturedFrame | None:
+        """Take the first frame and run one throw-away pass at the working size (allocations,
+        kernel selection), then return the newest frame: a newer one if it came meanwhile."""
+        cf = None
+        while cf is None and not self._stop_event.is_set():
+            cf = self.in_slot.get(timeout=0.1)
+            if cf is None and self.in_slot.finished:
+                return None
+        if cf is None or not self.warmup:
+            return cf
+        h, w = cf.image.shape[:2]
+        tw, th = fit_size(self.size, w, h)
+        net, _, _ = self._net(self.state.snapshot()["style_index"])
+        with torch.inference_mode():
+            net(torch.zeros(1, 3, th, tw, device=self.device))
+        newer = self.in_slot.get(timeout=0)
+        if newer is not None:
+            self.skipped += 1
+            return newer
+        return cf
+
+    def run(self) -> None:
+        try:
+            cf = self._first_frame()
+            if cf is None:
+                self.end_reason = self.in_slot.reason or "stopped"
+            while cf is not None:
+                lf, infer_s = self.process(cf)
+                self.stats.add(lf, infer_s)
+                self.out_slot.put(lf)
+                with self._outputs_lock:
+                    outs = list(self.outputs)
+                for o in outs:
+                    o.submit(lf)
+                if self.max_frames is not None and self.stats.frames >= self.max_frames:
+                    self.end_reason = f"{self.stats.frames} frames done"
+                    break
+                cf = None
+                while cf is None:
+                    if self._stop_event.is_set():
+                        self.end_reason = "stopped"
+                        break
+                    cf = self.in_slot.get(timeout=0.1)
+                    if cf is None and self.in_slot.finished:
+                        self.end_reason = self.in_slot.reason
+                        break
+        except BaseException as e:  # noqa: BLE001 - handed to the main thread
+            self.error = e
+            self.end_reason = "error"
+        finally:
+            self.out_slot.close(self.end_reason)
+            self.done.set()
