@@ -128,8 +128,16 @@ def gaussian_kernel1d(sigma: float, device=None, dtype=torch.float32) -> torch.T
     return k / k.sum()
 
 
+def snap_matte(m: torch.Tensor, tol: float = 1e-5) -> torch.Tensor:
+    """Clamp to [0,1] and make values within ``tol`` of 0 or 1 exact (resampling leaves 0.99999994)."""
+    m = m.clamp(0.0, 1.0)
+    return torch.where(m > 1.0 - tol, torch.ones_like(m), torch.where(m < tol, torch.zeros_like(m), m))
+
+
 def feather_mask(mask: torch.Tensor, px: float) -> torch.Tensor:
-    """Soft edge: separable Gaussian blur of a ``[B,1,H,W]`` matte with sigma ``px`` (0 = no blur)."""
+    """Soft edge: separable Gaussian blur of a ``[B,1,H,W]`` matte with sigma ``px`` (0 = no blur).
+
+    Flat regions stay exactly 0 or 1 (see :func:`snap_matte`)."""
     if px <= 0:
         return mask
     k = gaussian_kernel1d(float(px), mask.device, mask.dtype)
@@ -139,39 +147,14 @@ def feather_mask(mask: torch.Tensor, px: float) -> torch.Tensor:
     m = F.pad(mask, (r, r, 0, 0), mode=mode)
     m = F.conv2d(m, k.view(1, 1, 1, -1))
     m = F.pad(m, (0, 0, r, r), mode=mode)
-    return F.conv2d(m, k.view(1, 1, -1, 1))
-
-
-_SCALE = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
+    return snap_matte(F.conv2d(m, k.view(1, 1, -1, 1)))
 
 
 def matte_to_tensor(img: np.ndarray, device: torch.device | str = "cpu", *, channel: str = "auto") -> torch.Tensor:
-    """A decoded matte frame → ``[1,1,H,W]`` float in [0,1].
+    """A decoded matte frame → ``[1,1,H,W]`` float in [0,1] (see :func:`vidstyle.pipeline.mattes.matte_plane`)."""
+    from .mattes import matte_plane  # noqa: PLC0415 - mattes imports this module
 
-    ``channel``: ``alpha`` (the 4th channel; error if none), ``luma`` (BT.709 of RGB) or ``auto``
-    (a single channel as is, alpha when there is one, else luma).
-    """
-    a = np.asarray(img)
-    if a.ndim == 3 and a.shape[2] == 1:
-        a = a[..., 0]
-    if channel == "alpha" or (channel == "auto" and a.ndim == 3 and a.shape[2] == 4):
-        if a.ndim != 3 or a.shape[2] != 4:
-            raise ValueError("the frame has no alpha channel")
-        plane = a[..., 3]
-    elif a.ndim == 2:
-        plane = a
-    else:
-        rgb = a[..., :3].astype(np.float32)
-        plane = rgb[..., 0] * KR + rgb[..., 1] * KG + rgb[..., 2] * KB
-        scale = _SCALE.get(a.dtype)
-        if scale:
-            plane = plane / scale
-        return torch.from_numpy(np.clip(plane, 0, 1).astype(np.float32))[None, None].to(device)
-    scale = _SCALE.get(plane.dtype)
-    p = plane.astype(np.float32)
-    if scale:
-        p = p / scale
-    return torch.from_numpy(np.clip(p, 0, 1))[None, None].to(device)
+    return torch.from_numpy(matte_plane(img, channel))[None, None].to(device)
 
 
 @dataclass
