@@ -1,0 +1,69 @@
+"""``vidstyle live``: real-time stylization of a camera, file or stream, with live controls."""
+
+from __future__ import annotations
+
+import click
+
+from .common import CONSISTENCY_CHOICES
+
+_KEYS = ("n/p next/previous style, +/- strength, c consistency, b side-by-side, o overlay, "
+         "s snapshot, r record, h help, q quit")
+
+
+@click.command(epilog=f"\b\nKeys (window): {_KEYS}.\n\b\nExamples:\n"
+               "  vidstyle live -s candy --size 480x270\n"
+               "  vidstyle live --source clip.mp4 -s candy,mosaic --no-display -o out.mp4 --frames 300")
+@click.option("--camera", type=click.IntRange(0, 255), default=None, help="Camera index (default 0).")
+@click.option("--source", default=None, help="A video file or stream URL instead of a camera.")
+@click.option("-s", "--style", "styles", multiple=True,
+              help="Style name or .safetensors file; a comma list (a,b,c) to cycle through, or a mix "
+                   "(a:0.7,b:0.3). Repeatable. Default: all installed styles.")
+@click.option("--size", default=None, help="Working size WxH (e.g. 640x360) or a width; default: the capture size.")
+@click.option("--consistency", default="off", show_default=True,
+              help=f"Temporal consistency at start: {'|'.join(CONSISTENCY_CHOICES)} or 0..1 (key c toggles).")
+@click.option("--flow", "flow_kind", type=click.Choice(["auto", "raft", "dis"]), default="auto", show_default=True)
+@click.option("--raft-weights", type=click.Path(dir_okay=False), default=None, help="Local RAFT state dict.")
+@click.option("--strength", default=1.0, show_default=True, type=float, help="Style strength 0..1 (keys +/-).")
+@click.option("--preserve-colors", is_flag=True, help="Keep the camera's colours, take only the style's texture.")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
+@click.option("--threads", type=click.IntRange(1, 256), default=None, help="CPU threads for the net (torch).")
+@click.option("--display/--no-display", default=True, show_default=True, help="Show a preview window.")
+@click.option("-o", "--output", default=None, help="Record the stylized stream to this video file (from the start).")
+@click.option("--frames", type=click.IntRange(1, None), default=None, help="Stop after N stylized frames.")
+@click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
+@click.option("--codec", default=None, help="Recording codec (default from the extension: h264 for .mp4).")
+@click.option("--crf", default=None, type=click.IntRange(0, 51), help="Recording quality for h264/h265.")
+@click.option("--fast-source", is_flag=True,
+              help="Read a file as fast as it decodes instead of at its frame rate (frames the net cannot "
+                   "keep up with are dropped, as with a camera).")
+@click.option("--side-by-side", is_flag=True, help="Start with the original beside the stylized feed (key b).")
+@click.option("--no-overlay", is_flag=True, help="Start without the style/fps/latency overlay (key o).")
+@click.option("--virtual-cam", is_flag=True, help="Also send the stylized feed to a virtual camera (needs pyvirtualcam).")
+@click.option("--snapshot-dir", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for snapshots (key s) and recordings started with key r.")
+@click.option("--quiet", is_flag=True, help="Only errors and the final summary line.")
+def live(camera, source, styles, size, consistency, flow_kind, raft_weights, strength, preserve_colors,
+         device, threads, display, output, frames, overwrite, codec, crf, fast_source, side_by_side,
+         no_overlay, virtual_cam, snapshot_dir, quiet) -> None:
+    """Stylize a camera (or a file/stream) in real time, with style switching and recording.
+
+    Capture, inference and display run on separate threads; when the net is slower than the
+    source the newest frame is always used (older ones are dropped), so latency stays bounded.
+    Headless (servers, tests): --no-display --output FILE [--frames N].
+    """
+    from ..live.engine import parse_size  # noqa: PLC0415
+    from ..live.session import LiveConfig, run_live  # noqa: PLC0415
+
+    cfg = LiveConfig(
+        camera=camera, source=source, styles=list(styles) or None, size=parse_size(size),
+        consistency=consistency, flow_kind=flow_kind, raft_weights=raft_weights, strength=strength,
+        preserve_colors=preserve_colors, device=device, threads=threads, display=display,
+        output=output, frames=frames, overwrite=overwrite, codec=codec, crf=crf, pace=not fast_source,
+        side_by_side=side_by_side, overlay=not no_overlay, virtual_cam=virtual_cam,
+        snapshot_dir=snapshot_dir, quiet=quiet,
+    )
+    result = run_live(cfg, echo=lambda m: click.echo(m, err=True))
+    for w in result.messages:
+        if w.startswith("warning:") and quiet:
+            click.echo(w, err=True)
+    click.echo(result.summary(), err=True)

@@ -1,0 +1,372 @@
+"""One live session: wires capture → engine → display / recorder / virtual camera, and shuts
+everything down cleanly (recordings finalised) however it ends.
+
+Threads: capture (:class:`~vidstyle.live.capture.CaptureThread`), inference
+(:class:`~vidstyle.live.engine.LiveEngine`), encoder (:class:`~vidstyle.live.recorder.Recorder`);
+the main thread shows the window and reads keys (GUI toolkits want the main thread), or, headless,
+just waits for the end. The CLI (``vidstyle live``) is a thin layer over :func:`run_live`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..errors import InputError, OutputError, VidstyleError
+from .capture import CaptureThread, LatestFrameSlot, describe_source, open_capture
+from .engine import LiveEngine, LiveStats, StyleBank, fit_size, split_style_specs
+from .keys import LiveState, handle_key, key_help
+from .recorder import Recorder, numbered_path
+
+__all__ = ["LiveConfig", "LiveResult", "run_live", "default_threads"]
+
+
+@dataclass
+class LiveConfig:
+    """Everything ``vidstyle live`` can be told (see the CLI's ``--help``)."""
+
+    camera: int | None = None
+    source: str | None = None
+    styles: list[str] | None = None
+    size: tuple[int, int] | int | None = None
+    consistency: str = "off"
+    flow_kind: str = "auto"
+    raft_weights: str | None = None
+    strength: float = 1.0
+    preserve_colors: bool = False
+    device: str = "auto"
+    threads: int | None = None
+    display: bool = True
+    output: str | None = None
+    frames: int | None = None
+    overwrite: bool = False
+    codec: str | None = None
+    crf: int | None = None
+    pace: bool = True
+    side_by_side: bool = False
+    overlay: bool = True
+    virtual_cam: bool = False
+    snapshot_dir: str = "."
+    quiet: bool = False
+
+
+@dataclass
+class LiveResult:
+    """How the session went (also turned into the final summary line)."""
+
+    reason: str
+    error: bool
+    stats: LiveStats
+    captured: int = 0
+    dropped: int = 0
+    recordings: list[tuple[str, int]] = field(default_factory=list)
+    snapshots: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        s = self.stats
+        line = (f"{self.reason}: {s.frames} frames ({s.fps:.1f} fps), latency p50 {s.latency_ms(50):.0f} ms"
+                f" / p95 {s.latency_ms(95):.0f} ms, {self.dropped} of {self.captured} captured frames dropped")
+        for path, n in self.recordings:
+            line += f"; recorded {path} ({n} frames)"
+        return line
+
+
+def _unique(path: str) -> str:
+    if not os.path.exists(path):
+        return path
+    stem, ext = os.path.splitext(path)
+    n = 2
+    while os.path.exists(f"{stem}_{n}{ext}"):
+        n += 1
+    return f"{stem}_{n}{ext}"
+
+
+class _Session:
+    def __init__(self, cfg: LiveConfig, echo: Callable[[str], None]) -> None:
+        self.cfg = cfg
+        self.echo = echo
+        self.recorder: Recorder | None = None
+        self.recordings: list[tuple[str, int]] = []
+        self.snapshots: list[str] = []
+        self.messages: list[str] = []
+        self.n_recordings = 0
+        self.fps_hint = 30.0
+
+    def say(self, msg: str) -> None:
+        self.messages.append(msg)
+        if not self.cfg.quiet:
+            self.echo(msg)
+
+    # recording ---------------------------------------------------------------------
+    def start_recording(self, engine: LiveEngine | None = None) -> None:
+        cfg = self.cfg
+        self.n_recordings += 1
+        if cfg.output:
+            path = numbered_path(cfg.output, self.n_recordings)
+            if self.n_recordings > 1:
+                path = _unique(path)
+        else:
+            path = _unique(os.path.join(cfg.snapshot_dir, time.strftime("vidstyle_live_%Y%m%d-%H%M%S.mp4")))
+        self.recorder = Recorder(path, fps=self.fps_hint, codec=cfg.codec, crf=cfg.crf,
+                                 overwrite=cfg.overwrite and self.n_recordings == 1)
+        if engine is not None:
+            engine.add_output(self.recorder)
+
+    def stop_recording(self, engine: LiveEngine | None = None, announce: bool = True) -> None:
+        rec, self.recorder = self.recorder, None
+        if rec is None:
+            return
+        if engine is not None:
+            engine.remove_output(rec)
+        try:
+            n = rec.close()
+        except OutputError as e:
+            self.say(f"warning: {e}")
+            return
+        self.recordings.append((rec.path, n))
+        if rec.dropped:
+            self.say(f"warning: {rec.path}: the encoder fell behind, {rec.dropped} frames not recorded")
+        if announce:
+            self.say(f"recorded {rec.path} ({n} frames)")
+
+    # snapshot ------------------------------------------------------------------------
+    def snapshot(self, lf, side_by_side: bool) -> str | None:
+        import cv2  # noqa: PLC0415
+
+        from .display import compose  # noqa: PLC0415
+
+        if lf is None:
+            return None
+        os.makedirs(self.cfg.snapshot_dir or ".", exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S") + f"_{int(time.time() * 1000) % 1000:03d}"
+        path = _unique(os.path.join(self.cfg.snapshot_dir or ".", f"vidstyle_snapshot_{stamp}.png"))
+        img = compose(lf.content, lf.stylized, side_by_side)
+        if not cv2.imwrite(path, cv2.cvtColor(img, cv2.COLOR_RGB2BGR)):
+            self.say(f"warning: cannot write snapshot {path}")
+            return None
+        self.snapshots.append(path)
+        return path
+
+
+def _consistency_factory(cfg: LiveConfig, device, notes: list[str]):
+    from ..cli.common import build_consistency  # noqa: PLC0415
+
+    mode = cfg.consistency if cfg.consistency not in ("off", "0", "0.0") else "default"
+
+    def make():
+        cons, msg = build_consistency(mode, cfg.flow_kind, device, cfg.raft_weights)
+        notes.append(msg)
+        return cons
+
+    return make
+
+
+def default_threads() -> int:
+    """Torch threads for the net on CPU: all cores but one, which capture, encoding and display
+    need (on a busy 2-core machine two intra-op threads were 2-3x *slower* than one: the second
+    spins waiting for a core; see benchmarks/bench_live.py)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 2
+    return max(1, cores - 1)
+
+
+def run_live(cfg: LiveConfig, echo: Callable[[str], None] = print, *, capture=None,
+             capture_kind: str | None = None, capture_fps: float | None = None,
+             bank: StyleBank | None = None, lost_after: float = 2.0) -> LiveResult:
+    """Run a live session until the source ends, ``cfg.frames`` are done, the user quits or
+    Ctrl-C. Recordings are finalised in every case. Raises :class:`VidstyleError` for setup
+    errors (no camera, no display, bad style...) and, after finalising, for a lost camera or a
+    failed engine. ``capture`` (anything with ``read()``/``release()``, of ``capture_kind``) and
+    ``bank`` let tests and benchmarks inject a source or styles; ``lost_after``: seconds of failed
+    camera reads before the camera counts as lost.
+    """
+    import torch  # noqa: PLC0415
+
+    from ..cli.common import pick_device  # noqa: PLC0415
+
+    if cfg.camera is not None and cfg.source is not None:
+        raise InputError("give either --camera or --source, not both")
+    if not cfg.display and not cfg.output and not cfg.virtual_cam:
+        raise InputError("--no-display needs --output FILE (or --virtual-cam) to send the stream somewhere")
+    if cfg.frames is not None and cfg.frames < 1:
+        raise InputError("--frames must be at least 1")
+    window = None
+    if cfg.display:
+        from .display import check_display  # noqa: PLC0415
+
+        check_display()
+    device = pick_device(cfg.device)
+    threads = cfg.threads or (default_threads() if device.type == "cpu" else None)
+    if threads:
+        torch.set_num_threads(int(threads))
+    notes: list[str] = []
+
+    # styles (the first one loads now: a bad style is an error before the camera opens)
+    if bank is None:
+        bank = StyleBank(split_style_specs(cfg.styles)[0], device)
+    bank.get(0)
+    from ..pipeline.controls import StyleControls  # noqa: PLC0415
+
+    try:
+        controls = StyleControls(strength=cfg.strength, preserve_colors=cfg.preserve_colors)
+    except ValueError as e:
+        raise InputError(f"--strength: {e}") from None
+    state = LiveState(styles=list(bank.names), strength=controls.strength,
+                      side_by_side=cfg.side_by_side, overlay=cfg.overlay)
+    make_cons = _consistency_factory(cfg, device, notes)
+    consistency = None
+    if cfg.consistency not in ("off", "0", "0.0"):
+        from ..cli.common import build_consistency  # noqa: PLC0415
+
+        consistency, msg = build_consistency(cfg.consistency, cfg.flow_kind, device, cfg.raft_weights)
+        notes.append(msg)
+        state.consistency = consistency is not None
+
+    # source
+    name = describe_source(cfg.camera, cfg.source)
+    if capture is None:
+        capture, capture_fps, capture_kind = open_capture(cfg.camera, cfg.source, cfg.size if isinstance(cfg.size, tuple) else None)
+    capture_kind = capture_kind or "camera"
+    session = _Session(cfg, echo)
+    session.fps_hint = capture_fps or 30.0
+    slot = LatestFrameSlot()
+    cap_thread = CaptureThread(capture, slot, kind=capture_kind, fps=capture_fps, pace=cfg.pace, name=name,
+                               lost_after=lost_after)
+    engine = LiveEngine(slot, bank, state, device=device, size=cfg.size, controls=controls,
+                        make_consistency=make_cons, consistency=consistency,
+                        max_frames=cfg.frames)
+    vcam = None
+    try:
+        if cfg.output:
+            session.start_recording(engine)
+            state.recording = True
+        if cfg.virtual_cam:
+            from .virtualcam import open_virtual_camera  # noqa: PLC0415
+
+            # the working size is only known for a fixed --size; else from the first frame
+            w, h = _working_size(cfg.size, capture)
+            vcam = open_virtual_camera(w, h, session.fps_hint)
+            engine.add_output(vcam)
+            session.say(f"virtual camera: {vcam.device} ({w}x{h})")
+        if cfg.display:
+            from .display import Window  # noqa: PLC0415
+
+            window = Window()
+    except BaseException:
+        if session.recorder is not None:
+            session.recorder.abort()
+        capture.release()
+        raise
+
+    styles_txt = ", ".join(bank.names[:5]) + (f" (+{len(bank) - 5} more)" if len(bank) > 5 else "")
+    session.say(f"live: {name} ({capture_kind}{f', {capture_fps:g} fps' if capture_fps else ''}) on {device}; "
+                f"styles: {styles_txt}; " + ("; ".join(notes) if notes else "consistency off"))
+    if window is not None:
+        session.say("keys: " + ", ".join(key_help()))
+
+    reason, interrupted = None, False
+    cap_thread.start()
+    engine.start()
+    bank.preload(0)
+    t_status = time.monotonic()
+    try:
+        if window is not None:
+            reason = _display_loop(window, engine, state, session)
+        else:
+            while not engine.done.wait(0.2):
+                if not cfg.quiet and time.monotonic() - t_status >= 10.0:
+                    t_status = time.monotonic()
+                    s = engine.stats
+                    echo(f"live: {s.frames} frames, {s.current_fps():.1f} fps, latency p50 "
+                         f"{s.latency_ms(50, last=100):.0f} ms, {slot.dropped} dropped")
+    except KeyboardInterrupt:
+        reason, interrupted = "interrupted (Ctrl-C)", True
+    finally:
+        cap_thread.stop()
+        engine.stop()
+        engine.join(10.0)
+        cap_thread.join(5.0)
+        if window is not None:
+            window.close()
+        if vcam is not None:
+            vcam.close()
+        session.stop_recording(engine, announce=False)  # the summary line names it
+    reason = reason or engine.end_reason or slot.reason or "stopped"
+    for m in engine.messages:
+        if m not in session.messages:
+            session.messages.append(m)
+    result = LiveResult(reason=reason, error=False, stats=engine.stats, captured=cap_thread.frames,
+                        dropped=slot.dropped + engine.skipped, recordings=session.recordings,
+                        snapshots=session.snapshots, messages=session.messages)
+    if engine.error is not None:
+        result.error = True
+        e = engine.error
+        saved = "".join(f"; {p} saved ({n} frames)" for p, n in session.recordings)
+        if isinstance(e, VidstyleError):
+            raise type(e)(f"{e}{saved}") from None
+        raise VidstyleError(f"live inference failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}{saved}") from e
+    if slot.error and not interrupted and reason == slot.reason:
+        result.error = True
+        saved = "".join(f"; {p} saved ({n} frames)" for p, n in session.recordings)
+        raise InputError(f"{slot.reason}{saved}")
+    if vcam is not None and vcam.error:
+        session.say(f"warning: {vcam.error}")
+    return result
+
+
+def _working_size(size, capture) -> tuple[int, int]:
+    """Output size for outputs that need it up front (virtual camera)."""
+    if isinstance(size, tuple):
+        return size
+    first = getattr(capture, "_first", None)
+    if first is None:
+        raise InputError("--virtual-cam needs --size WxH for this source")
+    h, w = first.shape[:2]
+    return fit_size(size, w, h)
+
+
+def _display_loop(window, engine: LiveEngine, state: LiveState, session: _Session) -> str:
+    from .display import compose, draw_overlay, overlay_lines  # noqa: PLC0415
+
+    last, dirty = None, False
+    while True:
+        lf = engine.out_slot.get(timeout=0.005)
+        if lf is not None:
+            last = lf
+        if last is not None and (lf is not None or dirty):
+            dirty = False
+            img = compose(last.content, last.stylized, state.side_by_side)
+            if state.overlay:
+                extra = key_help() if state.help else None
+                img = draw_overlay(img, overlay_lines(state, engine.stats, extra=extra))
+            window.show(img)
+        key = window.poll_key(1)
+        actions = handle_key(state, key)
+        dirty = dirty or bool(actions)
+        for action in actions:
+            if action == "snapshot":
+                path = session.snapshot(last, state.side_by_side)
+                if path:
+                    state.message = f"saved {os.path.basename(path)}"
+            elif action == "record_start":
+                try:
+                    session.start_recording(engine)
+                    state.message = f"recording {session.recorder.path}"
+                except VidstyleError as e:
+                    state.recording = False
+                    state.message = str(e)
+            elif action == "record_stop":
+                session.stop_recording(engine)
+                state.message = "recording stopped"
+        if state.quit:
+            return "quit"
+        if window.closed():
+            return "window closed"
+        if engine.done.is_set() and engine.out_slot.finished:
+            return engine.end_reason or "stopped"
