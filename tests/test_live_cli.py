@@ -244,3 +244,65 @@ def test_recorder_with_nothing_recorded_leaves_no_file(tmp_path):
     with pytest.raises(OutputError, match="nothing was recorded"):
         rec.close()
     assert os.listdir(tmp_path) == []
+
+
+class FakeWindow:
+    """Stands in for the cv2 window: records what is shown and plays scripted keys."""
+
+    script = {2: "n", 3: "s", 4: "r", 8: "b", 9: "r", 10: "q"}  # shown frame count -> key
+
+    def __init__(self, title="vidstyle live"):
+        self.shown: list[np.ndarray] = []
+        self.sent: set[int] = set()
+        FakeWindow.last = self
+
+    def show(self, rgb):
+        self.shown.append(rgb.copy())
+
+    def poll_key(self, wait_ms=1):
+        n = len(self.shown)
+        if n in self.script and n not in self.sent:
+            self.sent.add(n)
+            return ord(self.script[n])
+        return -1
+
+    def closed(self):
+        return False
+
+    def close(self):
+        pass
+
+
+def test_window_keys_switch_style_snapshot_and_record(tmp_path, styles, monkeypatch):
+    monkeypatch.setattr(display_mod, "check_display", lambda: None)
+    monkeypatch.setattr(display_mod, "Window", FakeWindow)
+    cfg = LiveConfig(styles=[f"{styles[0]},{styles[1]}"], display=True, threads=1, quiet=True,
+                     snapshot_dir=str(tmp_path))  # no --output: recording only through the key
+    result = run_live(cfg, capture=VanishingCamera(10**6), capture_kind="camera")
+    win = FakeWindow.last
+    assert result.reason == "quit" and not result.error
+    assert len(win.shown) >= 10
+    assert win.shown[-1].shape == (24, 64, 3)  # side by side after 'b'
+    assert win.shown[0].shape == (24, 32, 3)
+    # snapshot: a PNG of what was on screen (without the overlay)
+    assert len(result.snapshots) == 1 and os.path.exists(result.snapshots[0])
+    import cv2
+
+    snap = cv2.imread(result.snapshots[0])
+    assert snap.shape == (24, 32, 3)
+    # recording started with 'r' and stopped with the second 'r': a playable file in snapshot_dir
+    assert len(result.recordings) == 1
+    path, n = result.recordings[0]
+    assert os.path.dirname(path) == str(tmp_path) and path.endswith(".mp4")
+    images, _ = decode(path)
+    assert len(images) == n >= 1 and images[0].shape == (24, 32, 3)
+    assert result.stats.frames >= 10
+
+
+def test_style_mix_spec(tmp_path, styles, clip):
+    out = tmp_path / "mix.mp4"
+    r = run("--source", clip.path, "-s", f"{styles[0]}:0.7,{styles[1]}:0.3", "--no-display", "-o", out,
+            "--frames", 3, "--threads", 1)
+    assert r.exit_code == 0, r.output
+    assert "styles: tiny_a+tiny_b" in r.output
+    assert len(decode(out)[0]) == 3
