@@ -306,3 +306,27 @@ def test_style_mix_spec(tmp_path, styles, clip):
     assert r.exit_code == 0, r.output
     assert "styles: tiny_a+tiny_b" in r.output
     assert len(decode(out)[0]) == 3
+
+
+def test_inference_failure_keeps_the_recording_and_reports_one_line(tmp_path):
+    from vidstyle.errors import VidstyleError
+    from vidstyle.live.engine import StyleBank
+
+    class Breaks:
+        calls = 0
+
+        def __call__(self, x):
+            Breaks.calls += 1
+            if Breaks.calls > 4:  # 1 warm-up pass + 3 frames, then the "GPU" fails
+                raise RuntimeError("out of memory\nlong details")
+            return x
+
+    bank = StyleBank(["breaks"], loader=lambda spec, dev: (Breaks(), "breaks"))
+    out = tmp_path / "partial_run.mp4"
+    cfg = LiveConfig(display=False, output=str(out), threads=1, quiet=True)
+    with pytest.raises(VidstyleError) as ei:
+        run_live(cfg, capture=VanishingCamera(100), capture_kind="camera", bank=bank)
+    msg = str(ei.value)
+    assert msg.startswith("live inference failed: RuntimeError: out of memory") and "\n" not in msg
+    assert f"{out} saved (3 frames)" in msg
+    assert len(decode(out)[0]) == 3

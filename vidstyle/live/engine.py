@@ -21,7 +21,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -227,31 +227,35 @@ class LiveFrame:
         return self.t_ready - self.t_capture
 
 
-@dataclass
 class LiveStats:
-    """Throughput and latency of a live run (thread-safe enough: one writer, readers copy)."""
+    """Throughput and latency of a live run. The engine thread calls :meth:`add`; the display
+    and the summary read concurrently (a lock keeps the deques consistent)."""
 
-    window: float = 1.0  # seconds, for the current fps
-    started: float = field(default_factory=time.perf_counter)
-    frames: int = 0
-    latencies: deque = field(default_factory=lambda: deque(maxlen=100_000))
-    infer_seconds: deque = field(default_factory=lambda: deque(maxlen=100_000))
-    _recent: deque = field(default_factory=lambda: deque(maxlen=1000))
-    first_ready: float | None = None
-    last_ready: float | None = None
+    def __init__(self, window: float = 1.0) -> None:
+        self.window = window  # seconds, for the current fps
+        self.frames = 0
+        self.latencies: deque = deque(maxlen=100_000)
+        self.infer_seconds: deque = deque(maxlen=100_000)
+        self._recent: deque = deque(maxlen=1000)
+        self.first_ready: float | None = None
+        self.last_ready: float | None = None
+        self._lock = threading.Lock()
 
     def add(self, frame: LiveFrame, infer_s: float) -> None:
-        self.frames += 1
-        self.latencies.append(frame.latency)
-        self.infer_seconds.append(infer_s)
-        self._recent.append(frame.t_ready)
-        if self.first_ready is None:
-            self.first_ready = frame.t_ready
-        self.last_ready = frame.t_ready
+        with self._lock:
+            self.frames += 1
+            self.latencies.append(frame.latency)
+            self.infer_seconds.append(infer_s)
+            self._recent.append(frame.t_ready)
+            if self.first_ready is None:
+                self.first_ready = frame.t_ready
+            self.last_ready = frame.t_ready
 
     def current_fps(self, now: float | None = None) -> float:
+        """Output fps over the last ``window`` seconds (the overall fps before that)."""
         now = time.perf_counter() if now is None else now
-        recent = [t for t in list(self._recent) if now - t <= self.window]
+        with self._lock:
+            recent = [t for t in self._recent if now - t <= self.window]
         if len(recent) >= 2:
             return (len(recent) - 1) / max(recent[-1] - recent[0], 1e-6)
         return self.fps
@@ -259,17 +263,26 @@ class LiveStats:
     @property
     def fps(self) -> float:
         """Output frames per second from the first to the last ready frame."""
-        if self.frames < 2 or self.first_ready is None or self.last_ready is None:
+        with self._lock:
+            n, a, b = self.frames, self.first_ready, self.last_ready
+        if n < 2 or a is None or b is None:
             return 0.0
-        return (self.frames - 1) / max(self.last_ready - self.first_ready, 1e-6)
+        return (n - 1) / max(b - a, 1e-6)
 
     def latency_ms(self, q: float, last: int | None = None) -> float:
-        lat = list(self.latencies)
+        """Latency percentile ``q`` in ms (over the last ``last`` frames); NaN before any frame."""
+        with self._lock:
+            lat = list(self.latencies)
         if last:
             lat = lat[-last:]
         if not lat:
             return float("nan")
         return float(np.percentile(np.asarray(lat), q) * 1000.0)
+
+    def infer_ms(self, q: float = 50) -> float:
+        with self._lock:
+            xs = list(self.infer_seconds)
+        return float(np.percentile(np.asarray(xs), q) * 1000.0) if xs else float("nan")
 
 
 # --------------------------------------------------------------------------- engine

@@ -68,8 +68,11 @@ class LiveResult:
 
     def summary(self) -> str:
         s = self.stats
-        line = (f"{self.reason}: {s.frames} frames ({s.fps:.1f} fps), latency p50 {s.latency_ms(50):.0f} ms"
-                f" / p95 {s.latency_ms(95):.0f} ms, {self.dropped} of {self.captured} captured frames dropped")
+        if s.frames == 0:
+            line = f"{self.reason}: no frame was stylized ({self.captured} captured)"
+        else:
+            line = (f"{self.reason}: {s.frames} frames ({s.fps:.1f} fps), latency p50 {s.latency_ms(50):.0f} ms"
+                    f" / p95 {s.latency_ms(95):.0f} ms, {self.dropped} of {self.captured} captured frames dropped")
         for path, n in self.recordings:
             line += f"; recorded {path} ({n} frames)"
         return line
@@ -217,7 +220,7 @@ def run_live(cfg: LiveConfig, echo: Callable[[str], None] = print, *, capture=No
         controls = StyleControls(strength=cfg.strength, preserve_colors=cfg.preserve_colors)
     except ValueError as e:
         raise InputError(f"--strength: {e}") from None
-    state = LiveState(styles=list(bank.names), strength=controls.strength,
+    state = LiveState(styles=bank.names, strength=controls.strength,
                       side_by_side=cfg.side_by_side, overlay=cfg.overlay)
     make_cons = _consistency_factory(cfg, device, notes)
     consistency = None

@@ -1,0 +1,110 @@
+"""Live-mode latency and fps: the headless engine on a real clip paced like a 25 fps camera.
+
+    python benchmarks/bench_live.py [--sizes 640x360,480x270,320x180] [--seconds 8]
+        [--consistency off,default] [--threads 1,2] [--device cpu|cuda] [--style FILE] [--record]
+
+For every combination it runs capture (the clip at its own frame rate, as a camera delivers
+frames) → inference → (optional) recording for ``--seconds`` and prints output fps, latency
+(capture to display-ready) p50/p95, the time in the net (+consistency) per frame and how many
+captured frames were dropped because inference was slower than the source. The net is a
+random-weights light arch (speed does not depend on the weights) unless ``--style`` names a file.
+Target (issue): >= 10 fps and < 150 ms latency on CPU with the light arch at 640x360.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _clips import real_clip  # noqa: E402
+
+from vidstyle.cli.common import build_consistency, pick_device  # noqa: E402
+from vidstyle.live.capture import CaptureThread, LatestFrameSlot, open_capture  # noqa: E402
+from vidstyle.live.engine import LiveEngine, StyleBank, parse_size  # noqa: E402
+from vidstyle.live.keys import LiveState  # noqa: E402
+from vidstyle.live.recorder import Recorder  # noqa: E402
+from vidstyle.models.transformer import TransformerNet  # noqa: E402
+from vidstyle.pipeline.controls import StyleControls  # noqa: E402
+from vidstyle.pipeline.stylizer import Stylizer  # noqa: E402
+
+
+def run_once(clip: Path, size, consistency: str, threads: int, seconds: float, device, style: str | None,
+             record: bool) -> dict:
+    torch.set_num_threads(threads)
+    if style:
+        bank = StyleBank([style], device)
+    else:
+        torch.manual_seed(0)
+        bank = StyleBank(["light"], device, loader=lambda spec, dev: (Stylizer(TransformerNet("light"), dev), "light (random)"))
+    cons, msg = build_consistency(consistency, "auto", device, None)
+    state = LiveState(styles=bank.names, consistency=cons is not None)
+    cap, fps, kind = open_capture(source=str(clip))
+    slot = LatestFrameSlot()
+    capture = CaptureThread(cap, slot, kind=kind, fps=fps, pace=True, name=clip.name)
+    outputs = []
+    rec_path = None
+    if record:
+        rec_path = os.path.join(tempfile.gettempdir(), f"vidstyle-bench-live-{os.getpid()}.mp4")
+        outputs.append(Recorder(rec_path, fps=fps, overwrite=True))
+    engine = LiveEngine(slot, bank, state, device=device, size=size, controls=StyleControls(),
+                        consistency=cons, outputs=outputs)
+    capture.start()
+    engine.start()
+    engine.done.wait(seconds)
+    capture.stop()
+    engine.stop()
+    engine.join(30)
+    capture.join(10)
+    rec_frames = None
+    for o in outputs:
+        rec_frames = o.close()
+        os.remove(rec_path)
+    if engine.error:
+        raise engine.error
+    s = engine.stats
+    return {
+        "fps": s.fps, "p50": s.latency_ms(50), "p95": s.latency_ms(95),
+        "net_ms": s.infer_ms(50),
+        "frames": s.frames, "captured": capture.frames, "dropped": slot.dropped + engine.skipped,
+        "recorded": rec_frames, "consistency_msg": msg,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="640x360,480x270,320x180")
+    ap.add_argument("--consistency", default="off,default")
+    ap.add_argument("--threads", default="1,2", help="torch CPU threads to compare")
+    ap.add_argument("--seconds", type=float, default=8.0)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--style", default=None, help="a .safetensors style instead of a random light net")
+    ap.add_argument("--record", action="store_true", help="also record (h264 veryfast) as --output does")
+    ap.add_argument("--clip", default="city_pan_cc0.mpg")
+    args = ap.parse_args()
+
+    device = pick_device(args.device)
+    clip = real_clip(args.clip, 640, 360, frames=int(25 * (args.seconds + 4)))
+    print(f"clip: {clip.name} (25 fps, paced like a camera); device {device}; "
+          f"{os.cpu_count()} CPU cores; load avg {os.getloadavg()[0]:.1f}; torch {torch.__version__}")
+    print(f"{'size':>8} {'consistency':>11} {'thr':>3} {'fps':>6} {'lat p50':>8} {'lat p95':>8} "
+          f"{'net ms':>7} {'out':>5} {'captured':>8} {'dropped':>7}" + (" recorded" if args.record else ""))
+    for size_txt in args.sizes.split(","):
+        size = parse_size(size_txt)
+        for cons in args.consistency.split(","):
+            for threads in [int(t) for t in args.threads.split(",")]:
+                r = run_once(clip, size, cons, threads, args.seconds, device, args.style, args.record)
+                print(f"{size_txt:>8} {cons:>11} {threads:>3} {r['fps']:6.1f} {r['p50']:6.0f}ms {r['p95']:6.0f}ms "
+                      f"{r['net_ms']:7.1f} {r['frames']:5d} {r['captured']:8d} {r['dropped']:7d}"
+                      + (f" {r['recorded']}" if args.record else ""), flush=True)
+    print(f"load avg after: {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
