@@ -1,7 +1,8 @@
 """Live-mode latency and fps: the headless engine on a real clip paced like a 25 fps camera.
 
     python benchmarks/bench_live.py [--sizes 640x360,480x270,320x180] [--seconds 8]
-        [--consistency off,default] [--threads 1,2] [--device cpu|cuda] [--style FILE] [--record]
+        [--consistency off,default] [--threads 1,2] [--net-scale 1,0.5] [--device cpu|cuda]
+        [--style FILE] [--record]
 
 For every combination it runs capture (the clip at its own frame rate, as a camera delivers
 frames) → inference → (optional) recording for ``--seconds`` and prints output fps, latency
@@ -36,7 +37,7 @@ from vidstyle.pipeline.stylizer import Stylizer  # noqa: E402
 
 
 def run_once(clip: Path, size, consistency: str, threads: int, seconds: float, device, style: str | None,
-             record: bool) -> dict:
+             record: bool, net_scale: float = 1.0) -> dict:
     torch.set_num_threads(threads)
     if style:
         bank = StyleBank([style], device)
@@ -54,7 +55,7 @@ def run_once(clip: Path, size, consistency: str, threads: int, seconds: float, d
         rec_path = os.path.join(tempfile.gettempdir(), f"vidstyle-bench-live-{os.getpid()}.mp4")
         outputs.append(Recorder(rec_path, fps=fps, overwrite=True))
     engine = LiveEngine(slot, bank, state, device=device, size=size, controls=StyleControls(),
-                        consistency=cons, outputs=outputs)
+                        consistency=cons, outputs=outputs, net_scale=net_scale)
     capture.start()
     engine.start()
     engine.done.wait(seconds)
@@ -85,6 +86,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=8.0)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--style", default=None, help="a .safetensors style instead of a random light net")
+    ap.add_argument("--net-scale", default="1", help="comma list of net scales (live --net-scale)")
     ap.add_argument("--record", action="store_true", help="also record (h264 veryfast) as --output does")
     ap.add_argument("--clip", default="city_pan_cc0.mpg")
     args = ap.parse_args()
@@ -93,16 +95,16 @@ def main() -> None:
     clip = real_clip(args.clip, 640, 360, frames=int(25 * (args.seconds + 4)))
     print(f"clip: {clip.name} (25 fps, paced like a camera); device {device}; "
           f"{os.cpu_count()} CPU cores; load avg {os.getloadavg()[0]:.1f}; torch {torch.__version__}")
-    print(f"{'size':>8} {'consistency':>11} {'thr':>3} {'fps':>6} {'lat p50':>8} {'lat p95':>8} "
+    print(f"{'size':>8} {'net':>4} {'consistency':>11} {'thr':>3} {'fps':>6} {'lat p50':>8} {'lat p95':>8} "
           f"{'net ms':>7} {'out':>5} {'captured':>8} {'dropped':>7}" + (" recorded" if args.record else ""))
     for size_txt in args.sizes.split(","):
         size = parse_size(size_txt)
-        for cons in args.consistency.split(","):
-            for threads in [int(t) for t in args.threads.split(",")]:
-                r = run_once(clip, size, cons, threads, args.seconds, device, args.style, args.record)
-                print(f"{size_txt:>8} {cons:>11} {threads:>3} {r['fps']:6.1f} {r['p50']:6.0f}ms {r['p95']:6.0f}ms "
-                      f"{r['net_ms']:7.1f} {r['frames']:5d} {r['captured']:8d} {r['dropped']:7d}"
-                      + (f" {r['recorded']}" if args.record else ""), flush=True)
+        for scale, cons, threads in [(float(sc), c, int(t)) for sc in args.net_scale.split(",")
+                                     for c in args.consistency.split(",") for t in args.threads.split(",")]:
+            r = run_once(clip, size, cons, threads, args.seconds, device, args.style, args.record, scale)
+            print(f"{size_txt:>8} {scale:4.2g} {cons:>11} {threads:>3} {r['fps']:6.1f} {r['p50']:6.0f}ms {r['p95']:6.0f}ms "
+                  f"{r['net_ms']:7.1f} {r['frames']:5d} {r['captured']:8d} {r['dropped']:7d}"
+                  + (f" {r['recorded']}" if args.record else ""), flush=True)
     print(f"load avg after: {os.getloadavg()[0]:.1f}")
 
 

@@ -306,3 +306,20 @@ def test_camera_that_stops_is_reported_lost():
     cap.start()
     cap.join(5)
     assert slot.error and "camera 0 stopped delivering frames after 3" in slot.reason
+
+
+def test_net_scale_runs_the_net_smaller_and_upsamples():
+    seen = []
+
+    class Probe(SlowNet):
+        def __call__(self, x):
+            seen.append(tuple(x.shape[-2:]))
+            return super().__call__(x)
+
+    rec = Recorder()
+    run_engine(FakeCamera(0.005, frames=2, size=(64, 48)), fake_bank({"a": Probe(value=1.0)}),
+               LiveState(styles=["a"]), size=(64, 48), net_scale=0.5, outputs=[rec])
+    assert seen and set(seen) == {(24, 32)}
+    assert rec.frames[0].stylized.shape == (48, 64, 3) and rec.frames[0].stylized.min() == 255
+    with pytest.raises(VidstyleError):
+        LiveEngine(LatestFrameSlot(), fake_bank({"a": SlowNet()}), LiveState(styles=["a"]), net_scale=0)

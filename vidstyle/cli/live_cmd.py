@@ -19,6 +19,8 @@ _KEYS = ("n/p next/previous style, +/- strength, c consistency, b side-by-side, 
               help="Style name or .safetensors file; a comma list (a,b,c) to cycle through, or a mix "
                    "(a:0.7,b:0.3). Repeatable. Default: all installed styles.")
 @click.option("--size", default=None, help="Working size WxH (e.g. 640x360) or a width; default: the capture size.")
+@click.option("--net-scale", default=1.0, show_default=True, type=click.FloatRange(0.05, 1.0),
+              help="Run the net at this fraction of --size and upscale its output (e.g. 0.5: ~4x faster, coarser strokes).")
 @click.option("--consistency", default="off", show_default=True,
               help=f"Temporal consistency at start: {'|'.join(CONSISTENCY_CHOICES)} or 0..1 (key c toggles).")
 @click.option("--flow", "flow_kind", type=click.Choice(["auto", "raft", "dis"]), default="auto", show_default=True)
@@ -42,7 +44,7 @@ _KEYS = ("n/p next/previous style, +/- strength, c consistency, b side-by-side, 
 @click.option("--snapshot-dir", default=".", show_default=True, type=click.Path(file_okay=False),
               help="Folder for snapshots (key s) and recordings started with key r.")
 @click.option("--quiet", is_flag=True, help="Only errors and the final summary line.")
-def live(camera, source, styles, size, consistency, flow_kind, raft_weights, strength, preserve_colors,
+def live(camera, source, styles, size, net_scale, consistency, flow_kind, raft_weights, strength, preserve_colors,
          device, threads, display, output, frames, overwrite, codec, crf, fast_source, side_by_side,
          no_overlay, virtual_cam, snapshot_dir, quiet) -> None:
     """Stylize a camera (or a file/stream) in real time, with style switching and recording.
@@ -55,7 +57,7 @@ def live(camera, source, styles, size, consistency, flow_kind, raft_weights, str
     from ..live.session import LiveConfig, run_live  # noqa: PLC0415
 
     cfg = LiveConfig(
-        camera=camera, source=source, styles=list(styles) or None, size=parse_size(size),
+        camera=camera, source=source, styles=list(styles) or None, size=parse_size(size), net_scale=net_scale,
         consistency=consistency, flow_kind=flow_kind, raft_weights=raft_weights, strength=strength,
         preserve_colors=preserve_colors, device=device, threads=threads, display=display,
         output=output, frames=frames, overwrite=overwrite, codec=codec, crf=crf, pace=not fast_source,

@@ -294,12 +294,16 @@ class LiveEngine(threading.Thread):
     ``make_consistency()`` builds the consistency stage the first time it is switched on (None
     when unavailable). ``controls``: a :class:`~vidstyle.pipeline.controls.StyleControls`
     (its ``strength`` follows ``state.strength``). ``max_frames``: stop after that many outputs.
+    ``net_scale`` < 1 runs the net on a smaller copy and upsamples its output to the working size
+    (much faster on CPU; the style's strokes get coarser), consistency and controls run at the
+    working size.
     """
 
     def __init__(self, slot: LatestFrameSlot, bank: StyleBank, state: LiveState, *,
                  device: torch.device | str = "cpu", size=None, controls=None,
                  make_consistency: Callable[[], object] | None = None, consistency=None,
-                 outputs: Sequence = (), max_frames: int | None = None, warmup: bool = True) -> None:
+                 outputs: Sequence = (), max_frames: int | None = None, warmup: bool = True,
+                 net_scale: float = 1.0) -> None:
         super().__init__(name="vidstyle-live-engine", daemon=True)
         self.in_slot, self.bank, self.state = slot, bank, state
         self.device = torch.device(device)
@@ -310,6 +314,9 @@ class LiveEngine(threading.Thread):
         self.outputs = list(outputs)
         self.max_frames = max_frames
         self.warmup = warmup
+        if not 0.05 <= float(net_scale) <= 1.0:
+            raise InputError(f"--net-scale must be within 0.05..1, not {net_scale}")
+        self.net_scale = float(net_scale)
         self.out_slot = LatestFrameSlot()
         self.stats = LiveStats()
         self.error: BaseException | None = None
@@ -390,7 +397,7 @@ class LiveEngine(threading.Thread):
         t0 = time.perf_counter()
         with torch.inference_mode():
             x = image_to_tensor(rgb, self.device)
-            y = net(x)
+            y = self._run_net(net, x)
             cons_wanted = snap["consistency"]
             cons = self._get_consistency() if cons_wanted else None
             if cons is not None:
@@ -406,6 +413,21 @@ class LiveEngine(threading.Thread):
         return LiveFrame(rgb, out, self.stats.frames, cf.index, cf.t_capture, t_ready, name,
                          snap["strength"], cons is not None), t_ready - t0
 
+    def _net_size(self, th: int, tw: int) -> tuple[int, int]:
+        if self.net_scale >= 1.0:
+            return th, tw
+        return max(8, int(round(th * self.net_scale))), max(8, int(round(tw * self.net_scale)))
+
+    def _run_net(self, net, x: torch.Tensor) -> torch.Tensor:
+        th, tw = x.shape[-2:]
+        nh, nw = self._net_size(th, tw)
+        if (nh, nw) == (th, tw):
+            return net(x)
+        import torch.nn.functional as F  # noqa: PLC0415
+
+        y = net(F.interpolate(x, size=(nh, nw), mode="area"))
+        return F.interpolate(y, size=(th, tw), mode="bilinear", align_corners=False).clamp_(0, 1)
+
     def _first_frame(self) -> CapturedFrame | None:
         """Take the first frame and run one throw-away pass at the working size (allocations,
         kernel selection), then return the newest frame: a newer one if it came meanwhile."""
@@ -420,7 +442,7 @@ class LiveEngine(threading.Thread):
         tw, th = fit_size(self.size, w, h)
         net, _, _ = self._net(self.state.snapshot()["style_index"])
         with torch.inference_mode():
-            net(torch.zeros(1, 3, th, tw, device=self.device))
+            self._run_net(net, torch.zeros(1, 3, th, tw, device=self.device))
         newer = self.in_slot.get(timeout=0)
         if newer is not None:
             self.skipped += 1

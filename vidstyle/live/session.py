@@ -32,6 +32,7 @@ class LiveConfig:
     source: str | None = None
     styles: list[str] | None = None
     size: tuple[int, int] | int | None = None
+    net_scale: float = 1.0
     consistency: str = "off"
     flow_kind: str = "auto"
     raft_weights: str | None = None
@@ -243,7 +244,7 @@ def run_live(cfg: LiveConfig, echo: Callable[[str], None] = print, *, capture=No
                                lost_after=lost_after)
     engine = LiveEngine(slot, bank, state, device=device, size=cfg.size, controls=controls,
                         make_consistency=make_cons, consistency=consistency,
-                        max_frames=cfg.frames)
+                        max_frames=cfg.frames, net_scale=cfg.net_scale)
     vcam = None
     try:
         if cfg.output:
