@@ -275,11 +275,11 @@ def run_live(cfg: LiveConfig, echo: Callable[[str], None] = print, *, capture=No
         session.say("keys: " + ", ".join(key_help()))
 
     reason, interrupted = None, False
-    cap_thread.start()
-    engine.start()
-    bank.preload(0)
     t_status = time.monotonic()
     try:
+        cap_thread.start()
+        engine.start()
+        bank.preload(0)
         if window is not None:
             reason = _display_loop(window, engine, state, session)
         else:
@@ -294,8 +294,12 @@ def run_live(cfg: LiveConfig, echo: Callable[[str], None] = print, *, capture=No
     finally:
         cap_thread.stop()
         engine.stop()
-        engine.join(10.0)
-        cap_thread.join(5.0)
+        if engine.is_alive():
+            engine.join(10.0)
+        if cap_thread.is_alive():
+            cap_thread.join(5.0)
+        elif cap_thread.ident is None:  # never started: it did not release the source
+            capture.release()
         if window is not None:
             window.close()
         if vcam is not None:
