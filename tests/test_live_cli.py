@@ -330,3 +330,30 @@ def test_inference_failure_keeps_the_recording_and_reports_one_line(tmp_path):
     assert msg.startswith("live inference failed: RuntimeError: out of memory") and "\n" not in msg
     assert f"{out} saved (3 frames)" in msg
     assert len(decode(out)[0]) == 3
+
+
+def test_virtual_camera_gets_the_stylized_frames(tmp_path, styles, clip, monkeypatch):
+    import sys
+    import types
+
+    sent = []
+
+    class Camera:
+        def __init__(self, width, height, fps, fmt=None, device=None):
+            self.width, self.height, self.device = width, height, "/dev/video9"
+            Camera.opened = (width, height, fps)
+
+        def send(self, frame):
+            sent.append(frame.shape)
+
+        def close(self):
+            Camera.closed = True
+
+    fake = types.SimpleNamespace(Camera=Camera, PixelFormat=types.SimpleNamespace(RGB="RGB"))
+    monkeypatch.setitem(sys.modules, "pyvirtualcam", fake)
+    r = run("--source", clip.path, "-s", styles[0], "--no-display", "--virtual-cam", "--size", "40x30",
+            "--frames", 4, "--threads", 1)
+    assert r.exit_code == 0, r.output
+    assert "virtual camera: /dev/video9 (40x30)" in r.output
+    assert Camera.opened[:2] == (40, 30) and Camera.closed
+    assert sent == [(30, 40, 3)] * 4

@@ -28,7 +28,7 @@ _KEYS = ("n/p next/previous style, +/- strength, c consistency, b side-by-side, 
 @click.option("--strength", default=1.0, show_default=True, type=float, help="Style strength 0..1 (keys +/-).")
 @click.option("--preserve-colors", is_flag=True, help="Keep the camera's colours, take only the style's texture.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
-@click.option("--threads", type=click.IntRange(1, 256), default=None, help="CPU threads for the net (torch).")
+@click.option("--threads", type=click.IntRange(1, 256), default=None, help="CPU threads for the net (torch); default: all cores but one.")
 @click.option("--display/--no-display", default=True, show_default=True, help="Show a preview window.")
 @click.option("-o", "--output", default=None, help="Record the stylized stream to this video file (from the start).")
 @click.option("--frames", type=click.IntRange(1, None), default=None, help="Stop after N stylized frames.")
