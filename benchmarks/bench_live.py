@@ -78,6 +78,22 @@ def run_once(clip: Path, size, consistency: str, threads: int, seconds: float, d
     }
 
 
+def net_alone_ms(size, threads: int, device, reps: int = 5) -> float:
+    """Best-of-``reps`` time of the light net alone at ``size`` (the floor for one frame)."""
+    torch.set_num_threads(threads)
+    st = Stylizer(TransformerNet("light"), device)
+    x = torch.rand(1, 3, size[1], size[0])
+    st(x)
+    best = float("inf")
+    for _ in range(reps):
+        t = time.perf_counter()
+        st(x)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - t)
+    return best * 1000
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="640x360,480x270,320x180")
@@ -99,6 +115,9 @@ def main() -> None:
           f"{'net ms':>7} {'out':>5} {'captured':>8} {'dropped':>7}" + (" recorded" if args.record else ""))
     for size_txt in args.sizes.split(","):
         size = parse_size(size_txt)
+        if isinstance(size, tuple) and not args.style:
+            ms = [f"{net_alone_ms(size, int(t), device):.0f} ms ({t} thr)" for t in args.threads.split(",")]
+            print(f"{size_txt:>8} light net alone, best of 5: {', '.join(ms)}")
         for scale, cons, threads in [(float(sc), c, int(t)) for sc in args.net_scale.split(",")
                                      for c in args.consistency.split(",") for t in args.threads.split(",")]:
             r = run_once(clip, size, cons, threads, args.seconds, device, args.style, args.record, scale)
