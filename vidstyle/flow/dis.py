@@ -27,7 +27,7 @@ _PRESETS = {
 }
 
 DEFAULT_PRESET = "medium"
-DEFAULT_MAX_SIDE = 320
+DEFAULT_MAX_SIDE: int | None = None  # callers (temporal consistency) downscale themselves
 
 
 def to_gray_u8(img: torch.Tensor | np.ndarray) -> list[np.ndarray]:

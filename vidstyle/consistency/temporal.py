@@ -1,0 +1,275 @@
+"""Flow-guided temporal consistency at inference, streaming, for any per-frame style net.
+
+``TemporalConsistency(flow).step(content, stylized) -> output`` is called once per frame, in order
+(``[1, 3, H, W]`` tensors, RGB in [0, 1], any device). It keeps the previous content frame and
+the previous *output*, estimates flow from the current frame to the previous one (so the
+previous output can be backward-warped onto the current frame) and blends
+
+    out = a * warp(prev_out) + (1 - a) * stylized,      a = alpha * trust
+
+where ``trust`` in [0, 1] per pixel is the product of
+
+* the forward-backward flow check and the out-of-frame test (disoccluded / newly visible content
+  gets ``trust = 0`` and is stylized fresh);
+* a photometric check on the *content*: where ``|content - warp(prev_content)|`` (blurred, mean over
+  RGB) is above ``photo_lo`` trust falls linearly to 0 at ``photo_hi`` — the flow there is wrong or
+  the appearance really changed (lighting, reflections), so carrying the old output would smear;
+* a low-frequency agreement check between ``warp(prev_out)`` and the fresh stylization (both
+  blurred at flow resolution): trust falls from ``lf_lo`` to ``lf_hi`` so that the carried output
+  can never drift far from what the net produces now (no ghost trails, no colour drift).
+
+``alpha < 1`` makes everything the output carries decay geometrically (a pixel's contribution
+after n frames is at most ``alpha**n``), which re-anchors the output to the fresh stylization and
+bounds the blur that repeated bilinear resampling would otherwise accumulate. Flow and all masks
+are computed at reduced resolution (long side ``flow_max_side``, 320 by default) and upsampled;
+only the final warp and blend run at full resolution. The state resets at scene cuts
+(:class:`~vidstyle.consistency.scenecut.SceneCutDetector`, also told the occluded fraction) and
+whenever the frame size changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+import torch
+import torch.nn.functional as F
+
+from ..errors import InputError
+from ..flow.occlusion import fb_consistency_mask, motion_boundary_mask
+from ..flow.warp import backward_warp, inside_mask, resize_flow
+from .scenecut import SceneCutDetector
+
+__all__ = ["ConsistencyParams", "TemporalConsistency", "make_consistency", "MODES", "PRESETS"]
+
+
+@dataclass(frozen=True)
+class ConsistencyParams:
+    """Tunables of :class:`TemporalConsistency` (see the module docstring)."""
+
+    alpha: float = 0.85  # weight of the warped previous output where fully trusted
+    flow_max_side: int | None = 320  # flow/masks at this long side (None: full resolution)
+    fb_check: bool = True  # forward-backward occlusion check (costs a second flow per frame)
+    motion_boundaries: bool = False  # also distrust flow motion boundaries
+    photo_lo: float = 0.04  # content warp error (mean |.| over RGB) where trust starts to drop
+    photo_hi: float = 0.12  # ... and where it reaches 0
+    lf_lo: float = 0.06  # low-frequency output disagreement where trust starts to drop
+    lf_hi: float = 0.20  # ... and where it reaches 0
+    lf_block: int = 4  # block size (flow-resolution pixels) of the low-frequency check
+    erode: int = 1  # shrink the trusted region by this many flow-resolution pixels
+    warp_mode: str = "bicubic"  # "bilinear" or "bicubic" for the full-resolution warp
+    detail: float = 0.9  # restore the finest band to >= this fraction of the fresh local amplitude
+    detail_max_gain: float = 1.6  # cap on that high-frequency gain
+    scene_cuts: bool = True  # reset at detected scene cuts
+
+
+PRESETS: dict[str, ConsistencyParams] = {
+    "light": ConsistencyParams(alpha=0.7, detail=0.95),
+    "default": ConsistencyParams(),
+    "strong": ConsistencyParams(alpha=0.9, detail=0.85, lf_hi=0.25),
+}
+MODES = ("off", *PRESETS)
+
+
+def _ramp_down(x: torch.Tensor, lo: float, hi: float) -> torch.Tensor:
+    """1 below ``lo``, 0 above ``hi``, linear in between."""
+    return ((hi - x) / max(hi - lo, 1e-6)).clamp_(0.0, 1.0)
+
+
+def _lowpass_absmean(x: torch.Tensor, block: int) -> torch.Tensor:
+    """``|block-average of x|`` (mean over channels), bilinearly upsampled back: the magnitude of
+    ``x``'s low frequencies. Block pooling is much cheaper on CPU than a stride-1 box filter."""
+    if block <= 1:
+        return x.abs().mean(1, keepdim=True)
+    lo = F.avg_pool2d(x, block, ceil_mode=True).abs().mean(1, keepdim=True)
+    return F.interpolate(lo, size=x.shape[-2:], mode="bilinear", align_corners=False)
+
+
+def _box(x: torch.Tensor, r: int) -> torch.Tensor:
+    if r <= 0:
+        return x
+    return F.avg_pool2d(F.pad(x, (r, r, r, r), mode="replicate"), 2 * r + 1, stride=1)
+
+
+class TemporalConsistency:
+    """Streaming flow-guided blending of a style net's frames; see the module docstring.
+
+    ``flow_estimator(img1, img2) -> flow(img1→img2)`` (e.g. from :func:`vidstyle.flow.get_flow`).
+    ``strength`` overrides ``params.alpha``. ``detector``: a scene-cut detector (default: a fresh
+    :class:`SceneCutDetector` when ``params.scene_cuts``). After each ``step``, ``last`` holds
+    diagnostics: ``reset`` (why the state was reset, or None), ``trust`` (mean trust), ``cut``.
+    """
+
+    def __init__(
+        self,
+        flow_estimator,
+        strength: float | None = None,
+        params: ConsistencyParams | None = None,
+        detector: SceneCutDetector | None = None,
+        **overrides,
+    ) -> None:
+        p = params or PRESETS["default"]
+        if strength is not None:
+            overrides["alpha"] = float(strength)
+        if overrides:
+            p = replace(p, **overrides)
+        if not 0.0 <= p.alpha <= 1.0:
+            raise ValueError(f"alpha/strength must be within 0..1, got {p.alpha}")
+        if p.warp_mode not in ("bilinear", "bicubic"):
+            raise ValueError(f"warp_mode must be 'bilinear' or 'bicubic', not {p.warp_mode!r}")
+        self.params = p
+        self.flow = flow_estimator
+        self.detector = detector if detector is not None else (SceneCutDetector() if p.scene_cuts else None)
+        self.last: dict = {}
+        self.reset()
+
+    def __repr__(self) -> str:
+        return f"TemporalConsistency(flow={getattr(self.flow, 'name', self.flow)!r}, {asdict(self.params)})"
+
+    @property
+    def strength(self) -> float:
+        return self.params.alpha
+
+    def reset(self) -> None:
+        """Forget the past: the next frame is passed through and starts a new history."""
+        self._prev_small: torch.Tensor | None = None  # previous content at flow resolution
+        self._prev_out: torch.Tensor | None = None  # previous output, full resolution
+        self._prev_out_small: torch.Tensor | None = None
+        self._size: tuple[int, int] | None = None
+        if self.detector is not None:
+            self.detector.reset()
+
+    def _work_size(self, h: int, w: int) -> tuple[int, int]:
+        m = self.params.flow_max_side
+        if not m or max(h, w) <= m:
+            return h, w
+        s = m / max(h, w)
+        return max(8, round(h * s)), max(8, round(w * s))
+
+    def _small(self, x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        if tuple(x.shape[-2:]) == size:
+            return x
+        return F.interpolate(x, size=size, mode="area")
+
+    def _start(self, small: torch.Tensor, small_out: torch.Tensor, out: torch.Tensor, size, reason: str | None) -> torch.Tensor:
+        self._prev_small = small
+        self._prev_out = out
+        self._prev_out_small = small_out
+        self._size = size
+        self.last = {"reset": reason, "trust": 0.0, "cut": reason == "scene cut"}
+        return out
+
+    @torch.inference_mode()
+    def trust_and_flow(self, small: torch.Tensor, small_styled: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, float]:
+        """Trust map and flow (current → previous) at flow resolution, plus the fraction of pixels
+        failing the occlusion tests (for scene-cut detection)."""
+        p = self.params
+        prev = self._prev_small
+        f_cp = self.flow(small, prev)
+        valid = inside_mask(f_cp)
+        if p.fb_check:
+            valid = valid * fb_consistency_mask(f_cp, self.flow(prev, small))
+        if p.motion_boundaries:
+            valid = valid * motion_boundary_mask(f_cp)
+        occluded = 1.0 - float(valid.mean())
+        if p.erode > 0:
+            valid = -F.max_pool2d(-valid, 2 * p.erode + 1, stride=1, padding=p.erode)
+        # photometric check on the content
+        warped_c = backward_warp(prev, f_cp)
+        err = (small - warped_c).abs().mean(1, keepdim=True)
+        trust = valid * _ramp_down(_box(err, 1), p.photo_lo, p.photo_hi)
+        # low-frequency agreement between the carried output and the fresh stylization
+        warped_o = backward_warp(self._prev_out_small, f_cp)
+        d = _lowpass_absmean(warped_o - small_styled, p.lf_block)
+        trust = trust * _ramp_down(d, p.lf_lo, p.lf_hi)
+        self._warped_out_small = warped_o
+        return trust, f_cp, occluded
+
+    def _restore_detail(self, out: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+        """Scale the finest band (``x - up(down2(x))``) of ``out`` so that its local RMS amplitude
+        (8×8 blocks) is at least ``detail`` times the fresh stylization's: averaging uncorrelated
+        texture over time and resampling both lower it. The gain is in ``[1, detail_max_gain]``
+        and 1 wherever ``out`` already has that much detail (e.g. ``out == s``)."""
+        p = self.params
+        size = out.shape[-2:]
+
+        def split(x):
+            lo = F.interpolate(F.avg_pool2d(x, 2, ceil_mode=True), size=size, mode="bilinear", align_corners=False)
+            return lo, x - lo
+
+        lo_o, hi_o = split(out)
+        _, hi_s = split(s)
+        e_o = F.avg_pool2d(hi_o.pow(2).sum(1, keepdim=True), 8, ceil_mode=True)
+        e_s = F.avg_pool2d(hi_s.pow(2).sum(1, keepdim=True), 8, ceil_mode=True)
+        gain = ((e_s + 1e-6) / (e_o + 1e-6)).sqrt_().mul_(p.detail).clamp_(1.0, p.detail_max_gain)
+        gain = F.interpolate(gain, size=size, mode="bilinear", align_corners=False)
+        return lo_o + gain * hi_o
+
+    @torch.inference_mode()
+    def step(self, content: torch.Tensor, stylized: torch.Tensor) -> torch.Tensor:
+        """Blend ``stylized`` (this frame's net output) with the warped previous output."""
+        if content.dim() == 3:
+            content = content.unsqueeze(0)
+        if stylized.dim() == 3:
+            stylized = stylized.unsqueeze(0)
+        if content.shape[0] != 1 or stylized.shape[0] != 1:
+            raise ValueError("TemporalConsistency.step takes one frame at a time ([1,3,H,W])")
+        if content.shape[-2:] != stylized.shape[-2:]:
+            raise ValueError(f"content {tuple(content.shape[-2:])} and stylized {tuple(stylized.shape[-2:])} sizes differ")
+        s = stylized.float()
+        c = content[:, :3].to(s.device, torch.float32)
+        size = tuple(s.shape[-2:])
+        work = self._work_size(*size)
+        if work != size:
+            small, small_s = self._small(torch.cat((c, s)), work).chunk(2)
+        else:
+            small, small_s = c, s
+        if self._prev_out is None or self._size != size or self.params.alpha <= 0:
+            if self.detector is not None:
+                self.detector.reset()
+                self.detector.push(small)
+            return self._start(small, small_s, s, size, "start" if self._prev_out is None else "size change")
+        trust, f_cp, occluded = self.trust_and_flow(small, small_s)
+        if self.detector is not None and self.detector.push(small, occluded_fraction=occluded):
+            return self._start(small, small_s, s, size, "scene cut")
+        a = trust * self.params.alpha
+        # the previous output at flow resolution, for the next low-frequency check (cheaper than
+        # downscaling the full-resolution output)
+        next_small_out = torch.lerp(small_s, self._warped_out_small, a)
+        if work != size:
+            a = F.interpolate(a, size=size, mode="bilinear", align_corners=False)
+            f_cp = resize_flow(f_cp, size)
+        warped = backward_warp(self._prev_out, f_cp, mode=self.params.warp_mode)
+        out = torch.lerp(s, warped, a)
+        if self.params.detail > 0:
+            out = self._restore_detail(out, s)
+        if self.params.warp_mode == "bicubic" or self.params.detail > 0:  # no overshoot beyond s's range
+            out = out.clamp(min(0.0, float(s.min())), max(1.0, float(s.max())))
+        self._prev_small = small
+        self._prev_out = out
+        self._prev_out_small = next_small_out
+        self.last = {"reset": None, "trust": float(trust.mean()), "cut": False, "occluded": occluded}
+        return out.to(stylized.dtype)
+
+
+def make_consistency(mode_or_strength, flow_estimator, **overrides) -> TemporalConsistency | None:
+    """The CLI's ``--consistency``: ``off``/``light``/``default``/``strong`` or a strength in
+    0..1 (a float or a numeric string; 0 means off). Returns None for off."""
+    mode = mode_or_strength
+    if mode is None:
+        return None
+    if isinstance(mode, str):
+        key = mode.strip().lower()
+        if key == "off":
+            return None
+        if key in PRESETS:
+            return TemporalConsistency(flow_estimator, params=PRESETS[key], **overrides)
+        try:
+            mode = float(key)
+        except ValueError:
+            raise InputError(f"--consistency must be one of {', '.join(MODES)} or a number in 0..1, not {mode_or_strength!r}") from None
+    strength = float(mode)
+    if not 0.0 <= strength <= 1.0:
+        raise InputError(f"--consistency strength must be within 0..1, not {strength:g}")
+    if strength == 0.0:
+        return None
+    return TemporalConsistency(flow_estimator, strength=strength, **overrides)
