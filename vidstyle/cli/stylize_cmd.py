@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 import click
 
+from ..errors import InputError
 from .common import CONSISTENCY_CHOICES, build_consistency, pick_device
 
 
 @click.command()
 @click.argument("input_path", metavar="INPUT")
-@click.option("-s", "--style", required=True, help="Style name (see `vidstyle styles`) or a .safetensors file.")
+@click.option("-s", "--style", required=True,
+              help="Style name (see `vidstyle styles`), a .safetensors file, or a mix: starry:0.7,wave:0.3.")
 @click.option("-o", "--output", required=True, help="Output video, image, or sequence pattern (out_%04d.png).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
 @click.option("--batch-size", default=4, show_default=True, type=click.IntRange(1, 256))
@@ -20,33 +24,92 @@ from .common import CONSISTENCY_CHOICES, build_consistency, pick_device
 @click.option("--consistency", default="default", show_default=True, help=f"{'|'.join(CONSISTENCY_CHOICES)} or a strength 0..1.")
 @click.option("--flow", "flow_kind", type=click.Choice(["auto", "raft", "dis"]), default="auto", show_default=True)
 @click.option("--raft-weights", type=click.Path(dir_okay=False), default=None, help="Local RAFT state dict.")
+@click.option("--strength", default="1", show_default=True, help="How much style, 0 (the input) .. 1 (full style).")
+@click.option("--preserve-colors", is_flag=True, help="Keep the input's colours; take only luminance texture from the style.")
+@click.option("--mask", "mask_spec", default=None, metavar="MASK",
+              help="Matte restricting the style: an image, a video or an image sequence (white = styled), "
+                   "or 'alpha' for the input's alpha channel.")
+@click.option("--mask-feather", default="3", show_default=True, metavar="PX", help="Soft matte edge: Gaussian sigma in pixels (0 = hard).")
+@click.option("--mix", "mix_mode", default="auto", show_default=True, type=click.Choice(["auto", "weights", "outputs"]),
+              help="How a style mix is made: interpolated weights (same arch, related nets) or blended outputs.")
+@click.option("--colorspace", default="auto", show_default=True, type=click.Choice(["auto", "srgb", "linear"]),
+              help="Encoding of the input and of image outputs: auto = EXR scene-linear, others sRGB.")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @click.option("--quiet", is_flag=True, help="No progress bar or messages (errors still go to stderr).")
 def stylize(
     input_path: str, style: str, output: str, device: str, batch_size: int, start: str | None, end: str | None,
     codec: str | None, crf: int | None, consistency: str, flow_kind: str, raft_weights: str | None,
+    strength: str, preserve_colors: bool, mask_spec: str | None, mask_feather: str, mix_mode: str, colorspace: str,
     overwrite: bool, quiet: bool,
 ) -> None:
     """Stylize INPUT (video file, image sequence or image) into OUTPUT with a trained style."""
     from ..io.reader import open_source  # noqa: PLC0415 - keep `vidstyle --help` light
     from ..io.writer import open_sink  # noqa: PLC0415
-    from ..models.styles import load_style  # noqa: PLC0415
+    from ..models.mixing import load_styles_mix  # noqa: PLC0415
+    from ..pipeline.color import FrameCodec  # noqa: PLC0415
     from ..pipeline.runner import stylize_stream  # noqa: PLC0415
     from ..pipeline.stylizer import Stylizer  # noqa: PLC0415
 
+    controls = parse_controls(strength, preserve_colors)
+    feather = parse_feather(mask_feather)
     dev = pick_device(device)
-    net, info = load_style(style)
+    net, style_text = load_styles_mix(style, dev, mode=mix_mode)
     cons, message = build_consistency(consistency, flow_kind, dev, raft_weights)
-    with open_source(input_path, start=start, end=end) as source:
-        sink = open_sink(output, source.info, codec=codec, crf=crf, audio_source=input_path, overwrite=overwrite)
+    with open_source(input_path, start=start, end=end) as source, ExitStack() as stack:
+        matte = None
+        if mask_spec is not None:
+            from ..pipeline.mattes import open_matte  # noqa: PLC0415
+
+            matte = stack.enter_context(open_matte(mask_spec, source.info, feather=feather))
+        frame_codec = FrameCodec.for_paths(input_path, source.info.dtype, output, colorspace, codec)
+        audio = input_path if source.info.kind == "video" else None  # sequences have no audio file
+        sink = open_sink(output, source.info, codec=codec, crf=crf, audio_source=audio, overwrite=overwrite)
         if not quiet:
-            click.echo(f"{input_path} → {output}: style {info.name} ({info.arch_name}) on {dev}; {message}", err=True)
+            extras = controls_text(controls, matte, frame_codec)
+            click.echo(f"{input_path} → {output}: style {style_text} on {dev}; {message}{extras}", err=True)
+            for w in list(getattr(matte, "warnings", [])):
+                click.echo(f"warning: {w}", err=True)
         with sink:
             stats = stylize_stream(
                 source, sink, Stylizer(net, dev), consistency=cons, batch_size=batch_size,
                 total=source.info.frame_count, quiet=quiet,
+                controls=None if controls.is_identity else controls, masks=matte, codec=frame_codec,
             )
         for w in list(getattr(source, "warnings", [])):
             click.echo(f"warning: {w}", err=True)
     if not quiet:
         click.echo(f"wrote {output}: {stats.frames} frames in {stats.seconds:.1f} s ({stats.fps:.1f} fps)", err=True)
+
+
+def parse_controls(strength: str, preserve_colors: bool):
+    """``--strength``/``--preserve-colors`` → a ``StyleControls``; bad values are ``InputError``."""
+    from ..pipeline.controls import StyleControls, check_strength  # noqa: PLC0415
+
+    try:
+        s = check_strength(strength)
+    except ValueError as e:
+        raise InputError(f"--{e}") from None
+    return StyleControls(strength=s, preserve_colors=preserve_colors)
+
+
+def parse_feather(text: str) -> float:
+    try:
+        px = float(text)
+    except ValueError:
+        px = float("nan")
+    if not (0.0 <= px <= 1000.0):
+        raise InputError(f"--mask-feather must be a number of pixels in 0..1000, not {text!r}")
+    return px
+
+
+def controls_text(controls, matte, frame_codec) -> str:
+    parts = []
+    if controls.strength < 1.0:
+        parts.append(f"strength {controls.strength:g}")
+    if controls.preserve_colors:
+        parts.append("input colours kept")
+    if matte is not None:
+        parts.append(f"masked by {matte.description} (feather {matte.feather:g} px)")
+    if not frame_codec.is_plain:
+        parts.append(f"{frame_codec.in_space} in, {frame_codec.out_space} out")
+    return "".join("; " + p for p in parts)

@@ -17,8 +17,8 @@ import torch
 from tqdm import tqdm
 
 from ..io.frame import Frame
+from .color import FrameCodec
 from .stylizer import Stylizer
-from .tensors import image_to_tensor, tensor_to_image
 
 _END = object()
 
@@ -107,13 +107,25 @@ def stylize_stream(
     quiet: bool = False,
     queue_size: int = 8,
     desc: str = "stylizing",
+    controls: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+    masks: Callable[[Frame], torch.Tensor | None] | None = None,
+    codec: FrameCodec | None = None,
 ) -> RunStats:
     """Stylize ``frames`` into ``sink`` in batches; frames keep their index and timestamps.
 
-    ``consistency`` (optional) is applied frame by frame, in order, after the net. Raises whatever
-    the decoder, the net or the encoder raised; the caller aborts the sink in that case.
+    Per frame: net → ``controls(content, stylized)`` (a
+    :class:`~vidstyle.pipeline.controls.StyleControls`: strength, colour preservation) →
+    ``consistency`` (frame by frame, in order) → matte. ``masks(frame)`` (called in the decoding
+    thread) gives a ``[1,1,H,W]`` matte in [0,1] that composites the result over the original
+    frame (0 = untouched; see :mod:`vidstyle.pipeline.mattes`); ``codec`` converts frames to and
+    from the net's sRGB tensors (default: sRGB in and out, see :mod:`vidstyle.pipeline.color`).
+    Raises whatever the decoder, the net or the encoder raised; the caller aborts the sink then.
     """
     stats = RunStats()
+    codec = codec or FrameCodec()
+    if masks is not None:
+        frames = _with_mattes(frames, masks)
+    run = _Stages(stylizer, controls, consistency, codec)
     in_q: queue.Queue = queue.Queue(maxsize=queue_size)
     out_q: queue.Queue = queue.Queue(maxsize=queue_size)
     stop = threading.Event()
@@ -140,11 +152,11 @@ def stylize_stream(
                     break
                 assert isinstance(item, Frame)
                 if batch and item.image.shape[:2] != batch[0].image.shape[:2]:
-                    _process(batch, stylizer, consistency, out_q, sink_errors)
+                    _process(batch, run, out_q, sink_errors)
                     batch = []
                 batch.append(item)
             if batch:
-                _process(batch, stylizer, consistency, out_q, sink_errors)
+                _process(batch, run, out_q, sink_errors)
         _put(out_q, _END, sink_errors)
         writer.join()
         if sink_errors:
@@ -173,12 +185,36 @@ def _put(q: "queue.Queue", item: object, consumer_errors: list) -> None:
             continue
 
 
-def _process(batch: list[Frame], stylizer: Stylizer, consistency: Consistency | None, out_q: "queue.Queue", errors: list) -> None:
-    content = torch.cat([image_to_tensor(f.image, stylizer.device) for f in batch])
-    styled = stylizer(content)
+_MATTE_KEY = "vidstyle.matte"
+
+
+def _with_mattes(frames: Iterable[Frame], masks: Callable[[Frame], torch.Tensor | None]) -> Iterable[Frame]:
+    for f in frames:
+        f.meta[_MATTE_KEY] = masks(f)
+        yield f
+
+
+@dataclass
+class _Stages:
+    stylizer: Stylizer
+    controls: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None
+    consistency: Consistency | None
+    codec: FrameCodec
+
+
+def _process(batch: list[Frame], run: _Stages, out_q: "queue.Queue", errors: list) -> None:
+    dev = run.stylizer.device
+    content = torch.cat([run.codec.to_tensor(f.image, dev) for f in batch])
+    styled = run.stylizer(content)
     for i, f in enumerate(batch):
-        y = styled[i : i + 1]
-        if consistency is not None:
-            y = consistency.step(content[i : i + 1], y)
-        out = Frame(tensor_to_image(y, f.image), f.index, f.pts, f.time_base, f.time, dict(f.meta))
+        x, y = content[i : i + 1], styled[i : i + 1]
+        if run.controls is not None:
+            y = run.controls(x, y)
+        if run.consistency is not None:
+            y = run.consistency.step(x, y)
+        meta = dict(f.meta)
+        matte = meta.pop(_MATTE_KEY, None)
+        if getattr(run.controls, "strength", 1.0) <= 0.0:  # strength 0: the input, bit for bit
+            matte = torch.zeros(())
+        out = Frame(run.codec.to_image(y, f.image, matte), f.index, f.pts, f.time_base, f.time, meta)
         _put(out_q, out, errors)
