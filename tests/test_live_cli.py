@@ -357,3 +357,12 @@ def test_virtual_camera_gets_the_stylized_frames(tmp_path, styles, clip, monkeyp
     assert "virtual camera: /dev/video9 (40x30)" in r.output
     assert Camera.opened[:2] == (40, 30) and Camera.closed
     assert sent == [(30, 40, 3)] * 4
+
+
+def test_headless_with_real_consistency(tmp_path, styles, clip):
+    out = tmp_path / "cons.mp4"
+    r = run("--source", clip.path, "-s", styles[0], "--no-display", "-o", out, "--frames", 4,
+            "--size", "48x32", "--threads", 1, "--consistency", "light", "--flow", "dis")
+    assert r.exit_code == 0, r.output
+    assert "consistency light" in r.output and "flow: DIS" in r.output
+    assert len(decode(out)[0]) == 4
