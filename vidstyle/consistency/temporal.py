@@ -20,11 +20,29 @@ where ``trust`` in [0, 1] per pixel is the product of
 
 ``alpha < 1`` makes everything the output carries decay geometrically (a pixel's contribution
 after n frames is at most ``alpha**n``), which re-anchors the output to the fresh stylization and
-bounds the blur that repeated bilinear resampling would otherwise accumulate. Flow and all masks
-are computed at reduced resolution (long side ``flow_max_side``, 320 by default) and upsampled;
-only the final warp and blend run at full resolution. The state resets at scene cuts
-(:class:`~vidstyle.consistency.scenecut.SceneCutDetector`, also told the occluded fraction) and
-whenever the frame size changes.
+limits drift: chained per-frame flows accumulate geometric error, so very high ``alpha`` (>= 0.93)
+made the long-term (5-frame) warping error *worse* in our measurements.
+
+Two things keep the result sharp. The previous output is warped with bicubic interpolation
+(bilinear resampling blurs a little every frame and the blur accumulates; on a stable
+stylization of a panning clip bilinear lost 24% of the mean gradient, bicubic 7%). And averaging
+a texture that changes from frame to frame lowers its contrast, so the finest band of the blend
+(``x - up(down2(x))``) is re-amplified where its local RMS fell below ``detail`` (0.9) times the
+fresh stylization's, with a gain capped at ``detail_max_gain``: flicker stays slow, strokes keep
+their contrast.
+
+Flow and all masks are computed at reduced resolution (long side ``flow_max_side``, 320 by
+default) and upsampled; only the final warp and blend run at full resolution. The state resets at
+scene cuts (:class:`~vidstyle.consistency.scenecut.SceneCutDetector`, also told the occluded
+fraction) and whenever the frame size changes.
+
+Defaults (``default`` mode: alpha 0.85, detail 0.9, DIS medium at long side 320) were chosen on
+three clips (city pan with a hard cut, static-camera pedestrians, hand-held tree) and three stand-in
+stylizations (posterized cartoon with per-frame noise, a random-weight transform net fed slightly
+noisy input, a flicker-free colour map), scored with an independent flow (Farneback):
+short-term E_warp 0.15-0.26x the per-frame stylization's, long-term (k=5) 0.38-0.46x, sharpness
+0.86-0.99x; about 13% of a light net's time per 640x360 frame on CPU. ``light`` (0.7) keeps more
+of the per-frame look, ``strong`` (0.9) trades long-term drift for the least short-term flicker.
 """
 
 from __future__ import annotations
