@@ -1,8 +1,18 @@
 import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 
 from vidstyle.consistency.scenecut import SceneCutDetector, frame_thumbnail
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # The test machine's CPU is shared: small torch ops are far faster single-threaded.
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
 
 
 def textured(h, w, seed, tint):

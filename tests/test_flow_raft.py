@@ -8,6 +8,15 @@ from vidstyle.flow import get_flow
 from vidstyle.flow.raft import RaftFlow, load_raft, load_raft_state
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # The test machine's CPU is shared: small torch ops are far faster single-threaded.
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 @pytest.fixture(scope="module")
 def small_weights(tmp_path_factory):
     torch.manual_seed(0)
