@@ -48,8 +48,8 @@ def get_flow(
         if dis_max_side != "default":
             kw["max_side"] = dis_max_side
         est = DISFlow(**kw)
-        res = f"long side <= {est.max_side}" if est.max_side else "full resolution"
-        return est, f"flow: DIS ({est.preset}, {res}, CPU){reason}"
+        res = f", long side <= {est.max_side}" if est.max_side else ""
+        return est, f"flow: DIS ({est.preset}{res}, CPU){reason}"
 
     if kind == "dis":
         return dis("")
