@@ -50,11 +50,22 @@ def test_strength_progression_is_monotone_and_keeps_contrast():
     outs = [blend_strength(c, s, k) for k in steps]
     dist = [(o - c).abs().mean().item() for o in outs]
     assert all(a < b for a, b in zip(dist, dist[1:]))  # moves steadily away from the content
-    # Two unrelated images: the plain blend loses ~30 % contrast at 0.5, ours keeps the interpolated std.
+    # Two unrelated images: the plain blend loses ~30 % of contrast (luma std) and saturation
+    # (chroma std) at 0.5; ours keeps the interpolated stds.
+    for ch in (0, 1, 2):  # Y, U, V
+        std = lambda t: rgb_to_yuv(t)[:, ch].std((-2, -1)).mean().item()  # noqa: E731
+        want = 0.5 * (std(c) + std(s))
+        assert std(linear_blend(c, s, 0.5)) < 0.8 * want
+        assert std(blend_strength(c, s, 0.5)) == pytest.approx(want, rel=0.03)
+    # the RGB variant keeps per-RGB-channel contrast
     std = lambda t: t.std((-2, -1)).mean().item()  # noqa: E731
-    want = 0.5 * (std(c) + std(s))
-    assert std(linear_blend(c, s, 0.5)) < 0.8 * want
-    assert std(blend_strength(c, s, 0.5)) == pytest.approx(want, rel=0.03)
+    assert std(blend_strength(c, s, 0.5, space="rgb")) == pytest.approx(0.5 * (std(c) + std(s)), rel=0.03)
+
+
+def test_blending_an_image_with_itself_is_exact():
+    c, _ = pair(6)
+    for k in (0.1, 0.5, 0.9):
+        assert torch.equal(blend_strength(c, c, k), c)
 
 
 def test_live_mode_can_change_strength_between_frames():

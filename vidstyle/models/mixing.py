@@ -8,8 +8,8 @@ Two ways to mix, picked by ``mode``:
   from the same seeded initialisation): averaging two unrelated nets (permuted channels) gives a
   third, meaningless net.
 * ``outputs``: every net runs and the outputs are blended with the contrast-preserving blend of
-  :mod:`vidstyle.pipeline.controls` (a weighted mean whose per-channel std is rescaled to the
-  weighted mean of the styles' stds, so a mix does not fade to grey). Works for any archs; costs
+  :mod:`vidstyle.pipeline.controls` (a weighted mean whose per-channel Y'UV std is rescaled to
+  the weighted mean of the styles' stds, so a mix does not fade to grey). Works for any archs; costs
   one net per style.
 * ``auto`` (default): ``weights`` when all archs match and the nets are related (mean cosine
   similarity of their conv kernels ≥ ``RELATED_COSINE``), else ``outputs``.
@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from ..errors import InputError
+from ..pipeline.controls import stats_blend
 from .styles import load_style
 from .transformer import TransformerNet
 
@@ -102,19 +103,10 @@ def interpolate_weights(nets: list[TransformerNet], weights: list[float]) -> Tra
     return out.to(next(nets[0].parameters()).device).eval()
 
 
-def blend_outputs(outputs: list[torch.Tensor], weights: list[float], eps: float = 1e-4) -> torch.Tensor:
-    """Contrast-preserving weighted blend of ``[B,3,H,W]`` images (per image and channel)."""
-    dims = (-2, -1)
-    dtype = outputs[0].dtype
-    ys = [y.float() for y in outputs]
-    mix = sum(w * y for w, y in zip(weights, ys))
-    if len(ys) == 1:
-        return mix.to(dtype)
-    mean = mix.mean(dims, keepdim=True)
-    std_mix = mix.std(dims, keepdim=True, unbiased=False)
-    target = sum(w * y.std(dims, keepdim=True, unbiased=False) for w, y in zip(weights, ys))
-    gain = (target / std_mix.clamp_min(eps)).clamp(1.0, 4.0)
-    return ((mix - mean) * gain + mean).to(dtype)
+def blend_outputs(outputs: list[torch.Tensor], weights: list[float]) -> torch.Tensor:
+    """Contrast- and saturation-preserving weighted blend of ``[B,3,H,W]`` images (see
+    :func:`vidstyle.pipeline.controls.stats_blend`)."""
+    return stats_blend(outputs, weights)
 
 
 class OutputMix(nn.Module):

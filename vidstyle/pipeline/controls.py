@@ -10,9 +10,9 @@ Order of operations in :func:`apply_controls` (and :class:`StyleControls`):
    content's chroma is kept *exactly* (no clipping shifts it).
 2. ``strength``: a *contrast-preserving* blend: the linear blend ``(1-s)·content + s·stylized``
    loses contrast and saturation in between (two unrelated images average towards grey: at
-   ``s = 0.5`` the std of two uncorrelated images drops to ~71 %), so the blend's per-image,
-   per-channel deviation from its mean is rescaled to the interpolated std
-   ``(1-s)·σ_content + s·σ_stylized``. The mean is the linear one. ``s = 0`` returns the content
+   ``s = 0.5`` the std of two uncorrelated images drops to ~71 %), so the blend's per-image
+   deviation from its mean is rescaled, per Y'UV channel (luma → contrast, U/V → saturation), to
+   the interpolated std ``(1-s)·σ_content + s·σ_stylized``. The mean is the linear one. ``s = 0`` returns the content
    and ``s = 1`` the stylized frame exactly (see ``benchmarks/strength_blend.py`` for the
    measured progression against the plain linear blend).
 3. ``mask``: ``content·(1-m) + result·m``: 0 leaves the content untouched, 1 takes the result.
@@ -75,21 +75,53 @@ def linear_blend(content: torch.Tensor, stylized: torch.Tensor, strength: float)
     return torch.lerp(content, stylized, float(strength))
 
 
-def blend_strength(content: torch.Tensor, stylized: torch.Tensor, strength: float, eps: float = 1e-4) -> torch.Tensor:
-    """Contrast-preserving blend from ``content`` (0) to ``stylized`` (1); see the module docstring."""
+def stats_blend(images: list[torch.Tensor], weights: list[float], *, space: str = "yuv",
+                eps: float = 1e-4) -> torch.Tensor:
+    """Weighted blend of ``[B,3,H,W]`` images that keeps contrast and saturation (unclamped).
+
+    The linear blend ``Σ wᵢ·xᵢ`` keeps the mean, but its deviation from the mean shrinks when the
+    images are unrelated. Here each image's deviation is rescaled, per channel of ``space``
+    (``"yuv"``: Y'UV BT.709, so luma std → contrast and U/V std → saturation; ``"rgb"``: per RGB
+    channel), to the weighted std ``Σ wᵢ·σᵢ``. Written as ``mix + correction`` so that when the
+    images agree (gain 1) the result is the linear blend exactly.
+    """
+    if space not in ("yuv", "rgb"):
+        raise ValueError(f"unknown blend space {space!r}")
+    dtype = images[0].dtype
+    xs = [x.float() for x in images]
+    ws = [float(w) for w in weights]
+    if len(xs) == 2 and abs(ws[0] + ws[1] - 1.0) < 1e-9:
+        mix = torch.lerp(xs[0], xs[1], ws[1])  # exact when the two agree
+    else:
+        mix = sum(w * x for w, x in zip(ws, xs))
+    if len(xs) == 1:
+        return mix.to(dtype)
+    to = rgb_to_yuv if space == "yuv" else (lambda t: t)
+    back = yuv_to_rgb if space == "yuv" else (lambda t: t)
+    dims = (-2, -1)
+    mix_c = to(mix)
+    mean = mix_c.mean(dims, keepdim=True)
+    std_mix = mix_c.std(dims, keepdim=True, unbiased=False)
+    target = sum(w * to(x).std(dims, keepdim=True, unbiased=False) for w, x in zip(ws, xs))
+    # std(mix) <= target always (triangle inequality), so gain >= 1; cap it for near-flat frames.
+    gain = (target / std_mix.clamp_min(eps)).clamp(1.0, 4.0)
+    return (mix + back((gain - 1.0) * (mix_c - mean))).to(dtype)
+
+
+def blend_strength(content: torch.Tensor, stylized: torch.Tensor, strength: float, eps: float = 1e-4,
+                   space: str = "yuv") -> torch.Tensor:
+    """Contrast-preserving blend from ``content`` (0) to ``stylized`` (1); see the module docstring.
+
+    ``space="yuv"`` (default) interpolates the std of luma and of each chroma channel (keeps both
+    contrast and saturation); ``"rgb"`` does it per RGB channel (keeps contrast, less saturation).
+    """
     s = float(strength)
     if s <= 0.0:
         return content
     if s >= 1.0:
         return stylized
-    mix = torch.lerp(content, stylized, s)
-    dims = (-2, -1)
-    mean = mix.mean(dims, keepdim=True)
-    std_mix = mix.std(dims, keepdim=True, unbiased=False)
-    target = (1.0 - s) * content.std(dims, keepdim=True, unbiased=False) + s * stylized.std(dims, keepdim=True, unbiased=False)
-    # std(mix) <= target always (triangle inequality), so gain >= 1; cap it for near-flat frames.
-    gain = (target / std_mix.clamp_min(eps)).clamp(1.0, 4.0)
-    return ((mix - mean) * gain + mean).clamp_(0.0, 1.0)
+    out = stats_blend([content, stylized], [1.0 - s, s], space=space, eps=eps)
+    return out.clamp_(0.0, 1.0)
 
 
 def apply_mask(content: torch.Tensor, result: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
