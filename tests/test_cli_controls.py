@@ -187,6 +187,17 @@ def test_exr_round_trip_keeps_float_values(tmp_path, styles):
     assert np.abs(png[0].astype(np.float64) / 65535 - enc).max() < 2 / 65535 + 1e-4
 
 
+def test_exr_half_output(tmp_path, styles):
+    img = np.random.default_rng(1).uniform(0, 2, (H, W, 3)).astype(np.float32)
+    (tmp_path / "in_0000.exr").write_bytes(encode_exr(img))
+    zero = stylize(str(tmp_path / "in_%04d.exr"), styles["a"], tmp_path / "h_%04d.exr", "--strength", "0", "--exr-half")
+    assert np.allclose(zero[0], img, rtol=2 ** -10, atol=0)  # within one half-float step (FFmpeg rounds)
+    assert np.all(zero[0] == zero[0].astype(np.float16))  # really half precision
+    assert maxdiff(zero, [img]) > 0
+    r = run("stylize", tmp_path / "in_%04d.exr", "-s", styles["a"], "-o", tmp_path / "o_%04d.png", "--exr-half")
+    assert r.exit_code != 0 and "--exr-half" in r.output
+
+
 def test_exr_net_sees_srgb(tmp_path, styles, monkeypatch):
     """The net gets display-referred values: linear 0.214 is shown as sRGB 0.5 (not 0.214)."""
     from vidstyle.pipeline import stylizer as st
@@ -246,5 +257,5 @@ def test_controls_combine_with_consistency(tmp_path, styles, seq):
 
 def test_help_lists_the_controls():
     r = run("stylize", "--help")
-    for opt in ("--strength", "--preserve-colors", "--mask", "--mask-feather", "--colorspace", "--mix"):
+    for opt in ("--strength", "--preserve-colors", "--mask", "--mask-feather", "--colorspace", "--mix", "--exr-half"):
         assert opt in r.output

@@ -34,13 +34,14 @@ from .common import CONSISTENCY_CHOICES, build_consistency, pick_device
               help="How a style mix is made: interpolated weights (same arch, related nets) or blended outputs.")
 @click.option("--colorspace", default="auto", show_default=True, type=click.Choice(["auto", "srgb", "linear"]),
               help="Encoding of the input and of image outputs: auto = EXR scene-linear, others sRGB.")
+@click.option("--exr-half", is_flag=True, help="Write EXR output as half floats (default: 32-bit float).")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @click.option("--quiet", is_flag=True, help="No progress bar or messages (errors still go to stderr).")
 def stylize(
     input_path: str, style: str, output: str, device: str, batch_size: int, start: str | None, end: str | None,
     codec: str | None, crf: int | None, consistency: str, flow_kind: str, raft_weights: str | None,
     strength: str, preserve_colors: bool, mask_spec: str | None, mask_feather: str, mix_mode: str, colorspace: str,
-    overwrite: bool, quiet: bool,
+    exr_half: bool, overwrite: bool, quiet: bool,
 ) -> None:
     """Stylize INPUT (video file, image sequence or image) into OUTPUT with a trained style."""
     from ..io.reader import open_source  # noqa: PLC0415 - keep `vidstyle --help` light
@@ -51,6 +52,8 @@ def stylize(
     from ..pipeline.stylizer import Stylizer  # noqa: PLC0415
 
     controls = parse_controls(strength, preserve_colors)
+    if exr_half and not (str(output).lower().rstrip("/").endswith(".exr") or (codec or "").lower() == "exr"):
+        raise InputError("--exr-half needs an EXR output (out_%04d.exr or --codec exr)")
     feather = parse_feather(mask_feather)
     dev = pick_device(device)
     net, style_text = load_styles_mix(style, dev, mode=mix_mode)
@@ -63,7 +66,8 @@ def stylize(
             matte = stack.enter_context(open_matte(mask_spec, source.info, feather=feather))
         frame_codec = FrameCodec.for_paths(input_path, source.info.dtype, output, colorspace, codec)
         audio = input_path if source.info.kind == "video" else None  # sequences have no audio file
-        sink = open_sink(output, source.info, codec=codec, crf=crf, audio_source=audio, overwrite=overwrite)
+        sink = open_sink(output, source.info, codec=codec, crf=crf, audio_source=audio, overwrite=overwrite,
+                         encoder_options={"exr_half": True} if exr_half else None)
         if not quiet:
             extras = controls_text(controls, matte, frame_codec)
             click.echo(f"{input_path} → {output}: style {style_text} on {dev}; {message}{extras}", err=True)
