@@ -12,7 +12,10 @@ Two ways to mix, picked by ``mode``:
   the weighted mean of the styles' stds, so a mix does not fade to grey). Works for any archs; costs
   one net per style.
 * ``auto`` (default): ``weights`` when all archs match and the nets are related (mean cosine
-  similarity of their conv kernels ≥ ``RELATED_COSINE``), else ``outputs``.
+  similarity of their conv kernels ≥ ``RELATED_COSINE``), else ``outputs``. Measured: the starry
+  night net (light arch, seed 0) after 450 training steps has a cosine of 0.97 with the seed-0
+  initialisation and 0.005 with a seed-1 one, so styles trained with the same ``--seed`` and arch
+  count as related and others do not.
 
 A mix of one style (``starry`` or ``starry:0.4``) is just that style's plain net.
 """
