@@ -1,0 +1,129 @@
+"""Temporal consistency on real clips: E_warp, sharpness, style loss and time per setting.
+
+    python benchmarks/bench_consistency.py -s starry_night [--frames 60] [--clips city_pan_cc0.mpg,vtest.avi,tree.avi]
+
+For each clip (scaled to 640x360) and each setting (per-frame = consistency off, light, default,
+strong) it stylizes the clip losslessly (FFV1), then prints short-term (k=1) and long-term (k=5)
+E_warp (Lai et al. 2018, DIS flow on the input), their ratios to per-frame and to the input's own
+E_warp, sharpness (mean gradient magnitude) and style loss (relative Gram error at VGG relu1_2..
+relu4_3, when VGG16 weights are available) relative to per-frame, and seconds per frame.
+It also writes benchmarks/out/strip_<clip>.png: 6 consecutive frames per setting, one row each.
+Targets (issue 4): default short <= 0.3x per-frame and <= 2x input; long <= 0.5x per-frame;
+sharpness >= 0.85x per-frame; DIS consistency adds <= 30% CPU time per frame.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _clips import real_clip  # noqa: E402
+
+from vidstyle.consistency.temporal import make_consistency  # noqa: E402
+from vidstyle.flow import get_flow  # noqa: E402
+from vidstyle.io.reader import open_source  # noqa: E402
+from vidstyle.io.writer import open_sink  # noqa: E402
+from vidstyle.metrics.warping_error import warping_error  # noqa: E402
+from vidstyle.models.styles import find_style, load_style  # noqa: E402
+from vidstyle.pipeline.runner import stylize_stream  # noqa: E402
+from vidstyle.pipeline.stylizer import Stylizer  # noqa: E402
+
+SETTINGS = ("off", "light", "default", "strong")
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def style_losses(path: Path, style_image: Path | None, every: int = 10) -> float | None:
+    """Mean relative Gram error of every ``every``-th frame against the style image (None without VGG)."""
+    if style_image is None or not style_image.exists():
+        return None
+    try:
+        from vidstyle.models.vgg import load_vgg16_features
+        from vidstyle.training.data import read_rgb, to_tensor
+        from vidstyle.training.losses import gram_matrix, style_loss
+    except Exception:  # noqa: BLE001
+        return None
+    try:
+        vgg = load_vgg16_features(allow_download=False)
+    except Exception as e:  # noqa: BLE001
+        print(f"  (style loss skipped: {e})")
+        return None
+    with torch.inference_mode():
+        grams = {k: gram_matrix(v) for k, v in vgg(to_tensor(read_rgb(style_image, 448))).items()}
+        vals = []
+        with open_source(str(path)) as src:
+            for i, f in enumerate(src):
+                if i % every == 0:
+                    vals.append(float(style_loss(vgg(to_tensor(f.image)), grams)))
+    return float(np.mean(vals))
+
+
+def run_setting(clip: Path, out: Path, net, setting: str, flow) -> float:
+    cons = make_consistency(setting, flow) if setting != "off" else None
+    with open_source(str(clip)) as src, open_sink(str(out), src.info, codec="ffv1", overwrite=True) as sink:
+        t = time.perf_counter()
+        stats = stylize_stream(src, sink, Stylizer(net, "cpu"), consistency=cons, batch_size=1, quiet=True)
+    return (time.perf_counter() - t) / max(stats.frames, 1)
+
+
+def strip(paths: list[Path], start: int, n: int = 6, w: int = 256) -> np.ndarray:
+    rows = []
+    for p in paths:
+        with open_source(str(p)) as src:
+            frames = [f.image for i, f in enumerate(src) if start <= i < start + n]
+        h = round(frames[0].shape[0] * w / frames[0].shape[1])
+        rows.append(np.concatenate([cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA) for f in frames], 1))
+    return np.concatenate(rows, 0)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-s", "--style", default="starry_night")
+    ap.add_argument("--frames", type=int, default=60)
+    ap.add_argument("--clips", default="city_pan_cc0.mpg,vtest.avi,tree.avi")
+    ap.add_argument("--settings", default=",".join(SETTINGS))
+    args = ap.parse_args()
+    settings = args.settings.split(",")
+    info = find_style(args.style)
+    net, _ = load_style(info)
+    src_name = (info.meta.get("style_image") or {}).get("file")
+    style_image = Path(__file__).resolve().parents[2] / "shared" / "data" / "styles" / src_name if src_name else None
+    flow, msg = get_flow("auto")
+    print(f"style {info.name} ({info.arch_name}); {msg}; torch threads {torch.get_num_threads()}")
+    OUT.mkdir(exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="vidstyle-cons-"))
+    for name in args.clips.split(","):
+        clip = real_clip(name, frames=args.frames, loop=False)
+        outs = {s: tmp / f"{Path(name).stem}_{s}.mkv" for s in settings}
+        secs = {s: run_setting(clip, outs[s], net, s, flow) for s in settings}
+        with open_source(str(clip)) as inp:
+            srcs = [open_source(str(outs[s])) for s in settings]
+            res = warping_error(inp, srcs, flow, long_k=5)
+            for s in srcs:
+                s.close()
+        res = dict(zip(settings, res))
+        sl = {s: style_losses(outs[s], style_image) for s in settings}
+        base = res.get("off")
+        print(f"\n{name} ({res[settings[0]]['frames']} frames at {res[settings[0]]['size']}): input E_warp short {res[settings[0]]['input_short']:.5f}, long {res[settings[0]]['input_long']:.5f}")
+        print(f"{'setting':<9} {'short':>8} {'xperfr':>7} {'xinput':>7} {'long':>8} {'xperfr':>7} {'sharp':>7} {'xperfr':>7} {'style':>7} {'xperfr':>7} {'s/frame':>8} {'xperfr':>7}")
+        for s in settings:
+            r = res[s]
+            rel = lambda k: r[k] / base[k] if base else float("nan")  # noqa: E731
+            st = f"{sl[s]:7.3f} {sl[s] / sl['off']:7.2f}" if sl[s] is not None and sl.get("off") else f"{'-':>7} {'-':>7}"
+            print(f"{s:<9} {r['short']:8.5f} {rel('short'):7.2f} {r['ratio_short']:7.2f} {r['long']:8.5f} {rel('long'):7.2f} "
+                  f"{r['sharpness']:7.4f} {rel('sharpness'):7.2f} {st} {secs[s]:8.3f} {secs[s] / secs.get('off', secs[s]):7.2f}")
+        start = max(0, res[settings[0]]["frames"] // 2 - 3)
+        img = strip([clip] + [outs[s] for s in settings], start)
+        cv2.imwrite(str(OUT / f"strip_{Path(name).stem}.png"), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+        print(f"strip (rows: input, {', '.join(settings)}; frames {start}..{start + 5}): {OUT / ('strip_' + Path(name).stem + '.png')}")
+
+
+if __name__ == "__main__":
+    main()
