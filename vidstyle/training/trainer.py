@@ -229,12 +229,16 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False, vgg: VGGF
             save_preview(net, preview_src, out.with_name(out.name + "_preview.jpg"))
     bar.close()
 
-    final = {k: float(np.mean([getattr(p, k) for p in recent])) for k in StepLosses.__dataclass_fields__} if recent else {}
+    if recent:
+        final = {k: float(np.mean([getattr(p, k) for p in recent])) for k in StepLosses.__dataclass_fields__}
+    else:  # finalised from a checkpoint without new steps: average the last logged steps
+        tail = history[-5:]
+        final = {k: float(np.mean([h[k] for h in tail])) for k in StepLosses.__dataclass_fields__} if tail else {}
     meta = {
         "style_image": {"file": Path(cfg.style_image).name, "title": cfg.style_title, "source": cfg.style_source, "license": cfg.style_license},
         "license": "weights: MIT (vidstyle); style image: see style_image.license",
         "training": {
-            "steps": cfg.steps,
+            "steps": max(start, cfg.steps),
             "size": cfg.size,
             "style_size": cfg.style_size,
             "batch_size": cfg.batch_size,
