@@ -8,12 +8,8 @@ from vidstyle.flow import DISFlow
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    # The test machine's CPU is shared: small torch ops are far faster single-threaded.
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+def _single_thread(one_thread):
+    """Small torch ops are far faster single-threaded on the shared test CPU."""
 
 
 def scene(h, w, seed, lo=0.2, hi=0.8, tint=(1.0, 1.0, 1.0)):

@@ -9,12 +9,8 @@ from vidstyle.flow.raft import RaftFlow, load_raft, load_raft_state
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    # The test machine's CPU is shared: small torch ops are far faster single-threaded.
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+def _single_thread(one_thread):
+    """Small torch ops are far faster single-threaded on the shared test CPU."""
 
 
 @pytest.fixture(scope="module")

@@ -36,6 +36,7 @@ import torch.nn.functional as F
 
 from ..flow.occlusion import occlusion_mask
 from ..flow.warp import backward_warp
+from ..pipeline.tensors import image_to_tensor
 
 __all__ = [
     "pair_warping_error",
@@ -44,9 +45,6 @@ __all__ = [
     "WarpingErrorMeter",
     "warping_error",
 ]
-
-_SCALE = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
-
 
 def to_tensor(frame, device: str | torch.device = "cpu") -> torch.Tensor:
     """A ``Frame``, an ``H x W x C`` array (uint8/uint16/float) or a ``[1,3,H,W]``/``[3,H,W]``
@@ -59,12 +57,7 @@ def to_tensor(frame, device: str | torch.device = "cpu") -> torch.Tensor:
     a = np.asarray(img)
     if a.ndim == 2:
         a = a[..., None].repeat(3, axis=2)
-    a = np.ascontiguousarray(a[..., :3])
-    scale = _SCALE.get(a.dtype)
-    if a.dtype == np.uint16:
-        a = a.astype(np.int32)
-    t = torch.from_numpy(a).to(device).permute(2, 0, 1).unsqueeze(0).float()
-    return t / scale if scale else t.clamp(0, 1)
+    return image_to_tensor(a, device)
 
 
 def _is_frame(x) -> bool:
