@@ -16,7 +16,8 @@ from .common import CONSISTENCY_CHOICES, build_consistency, pick_device
               help="Style name (see `vidstyle styles`), a .safetensors file, or a mix: starry:0.7,wave:0.3.")
 @click.option("-o", "--output", required=True, help="Output video, image, or sequence pattern (out_%04d.png).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
-@click.option("--batch-size", default=4, show_default=True, type=click.IntRange(1, 256))
+@click.option("--batch-size", default=None, type=click.IntRange(1, 256),
+              help="Frames per net call (default: 1 on CPU, where larger batches are slower per frame; 4 on CUDA).")
 @click.option("--start", default=None, help="First frame: frame number, seconds (4.5s) or timecode.")
 @click.option("--end", default=None, help="End (exclusive): frame number, seconds or timecode.")
 @click.option("--codec", default=None, help="h264, h265, prores, ffv1 or png (default: from the output name).")
@@ -38,7 +39,7 @@ from .common import CONSISTENCY_CHOICES, build_consistency, pick_device
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @click.option("--quiet", is_flag=True, help="No progress bar or messages (errors still go to stderr).")
 def stylize(
-    input_path: str, style: str, output: str, device: str, batch_size: int, start: str | None, end: str | None,
+    input_path: str, style: str, output: str, device: str, batch_size: int | None, start: str | None, end: str | None,
     codec: str | None, crf: int | None, consistency: str, flow_kind: str, raft_weights: str | None,
     strength: str, preserve_colors: bool, mask_spec: str | None, mask_feather: str, mix_mode: str, colorspace: str,
     exr_half: bool, overwrite: bool, quiet: bool,
@@ -56,6 +57,7 @@ def stylize(
         raise InputError("--exr-half needs an EXR output (out_%04d.exr or --codec exr)")
     feather = parse_feather(mask_feather)
     dev = pick_device(device)
+    batch_size = batch_size or (4 if dev.type == "cuda" else 1)
     net, style_text = load_styles_mix(style, dev, mode=mix_mode)
     cons, message = build_consistency(consistency, flow_kind, dev, raft_weights)
     with open_source(input_path, start=start, end=end) as source, ExitStack() as stack:
