@@ -180,3 +180,15 @@ def test_styles_lists_installed_style(tmp_path, style, monkeypatch):
     r = run("styles")
     assert r.exit_code == 0
     assert "tiny" in r.output and "random" in r.output
+
+
+def test_output_gets_normal_file_permissions(tmp_path, style):
+    import os
+    import stat
+
+    clip = make_test_clip(str(tmp_path / "in.mp4"), frames=3)
+    out = tmp_path / "out.mp4"
+    assert run("stylize", clip.path, "-s", style, "-o", out, "--consistency", "off", "--quiet").exit_code == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask

@@ -220,6 +220,16 @@ def _to_uint(image: np.ndarray, bits: int) -> np.ndarray:
 # --------------------------------------------------------------------------- base class
 
 
+def _default_mode(path: str) -> None:
+    """Give a finished file the permissions a plainly created one would have (mkstemp uses 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        os.chmod(path, 0o666 & ~umask)
+    except OSError:
+        pass
+
+
 class FrameSink:
     """Common protocol: ``write``, ``close``, ``abort``, context manager, ``warnings``."""
 
@@ -685,6 +695,7 @@ class VideoSink(FrameSink):
             self._close_audio()
         if os.path.exists(self.path) and not self.overwrite:
             raise OutputError(f"{self.path}: appeared while writing; not overwritten (use overwrite)")
+        _default_mode(self.tmp_path)
         os.replace(self.tmp_path, self.path)
 
     def _close_audio(self) -> None:
