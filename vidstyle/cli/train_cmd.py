@@ -30,6 +30,7 @@ from .common import pick_device
 @click.option("--style-title", default=None, help="Painting title for the sidecar.")
 @click.option("--style-license", default=None, help="Licence of the style image for the sidecar.")
 @click.option("--style-source", default=None, help="Where the style image comes from.")
+@click.option("--time-limit", type=float, default=None, help="Stop after this many minutes (checkpointed; --resume continues).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its checkpoint.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--quiet", is_flag=True)
@@ -37,7 +38,7 @@ def train(
     style_image: str, content_dir: str, out: str, arch: str, size: int, style_size: int, steps: int,
     batch_size: int, lr: float, seed: int, style_weight: float, content_weight: float, temporal_weight: float,
     checkpoint_every: int, preview_image: str | None, style_title: str | None, style_license: str | None,
-    style_source: str | None, resume: bool, device: str, quiet: bool,
+    style_source: str | None, time_limit: float | None, resume: bool, device: str, quiet: bool,
 ) -> None:
     """Train a style net on a folder of photos (checkpoints; --resume continues exactly)."""
     if size % 4 or size < 32:
@@ -51,6 +52,8 @@ def train(
         preview_image=preview_image, device=str(pick_device(device)), style_title=style_title,
         style_license=style_license, style_source=style_source,
     )
-    path = run_training(cfg, resume=resume, quiet=quiet)
+    if time_limit is not None and time_limit <= 0:
+        raise InputError("--time-limit must be a positive number of minutes")
+    path = run_training(cfg, resume=resume, quiet=quiet, time_limit=time_limit * 60 if time_limit else None)
     if not quiet:
         click.echo(f"wrote {path} (+ {Path(path).with_suffix('.json').name}); checkpoint kept at {checkpoint_path(out)}")

@@ -21,6 +21,8 @@ class Stylizer:
         self.half = self.device.type == "cuda"
         self.channels_last = self.device.type == "cuda" if channels_last is None else channels_last
         net = net.eval().to(self.device)
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # video frames share one size: autotune once
         if self.half:
             net = net.half()
         if self.channels_last:

@@ -174,8 +174,18 @@ def _save_checkpoint(path: Path, net: TransformerNet, opt: torch.optim.Optimizer
     os.replace(tmp, path)
 
 
-def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False, vgg: VGGFeatures | None = None) -> Path:
-    """Train (or resume) a style net; writes ``out.safetensors`` + ``out.json`` + ``out_preview.jpg``."""
+def train(
+    cfg: TrainConfig,
+    resume: bool = False,
+    quiet: bool = False,
+    vgg: VGGFeatures | None = None,
+    time_limit: float | None = None,
+) -> Path:
+    """Train (or resume) a style net; writes ``out.safetensors`` + ``out.json`` + ``out_preview.jpg``.
+
+    ``time_limit`` (seconds) ends the run early at a step boundary: the checkpoint, preview and
+    weights are written as at the last step, and ``--resume`` can carry on later.
+    """
     dev = torch.device(cfg.device)
     content = ContentImages(cfg.content_dir)
     style_img = _load_style_image(cfg)
@@ -206,6 +216,8 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False, vgg: VGGF
     amp = dev.type == "cuda"
     net.train()
     t0 = time.time()
+    deadline = t0 + time_limit if time_limit else None
+    done = start
     bar = tqdm(total=cfg.steps, initial=start, disable=quiet, unit="step", dynamic_ncols=True)
     recent: list[StepLosses] = []
     for step in range(start, cfg.steps):
@@ -224,9 +236,14 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False, vgg: VGGF
         bar.update(1)
         bar.set_postfix(c=f"{parts.content:.3g}", s=f"{parts.style:.3g}", t=f"{parts.temporal:.3g}", tot=f"{parts.total:.3g}")
         done = step + 1
-        if done % cfg.checkpoint_every == 0 or done == cfg.steps:
+        out_of_time = deadline is not None and time.time() >= deadline
+        if done % cfg.checkpoint_every == 0 or done == cfg.steps or out_of_time:
             _save_checkpoint(ckpt, net, opt, done, cfg, history)
             save_preview(net, preview_src, out.with_name(out.name + "_preview.jpg"))
+        if out_of_time:
+            if done < cfg.steps and not quiet:
+                tqdm.write(f"time limit reached at step {done}/{cfg.steps}; --resume continues from here")
+            break
     bar.close()
 
     if recent:
@@ -238,7 +255,7 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False, vgg: VGGF
         "style_image": {"file": Path(cfg.style_image).name, "title": cfg.style_title, "source": cfg.style_source, "license": cfg.style_license},
         "license": "weights: MIT (vidstyle); style image: see style_image.license",
         "training": {
-            "steps": max(start, cfg.steps),
+            "steps": done,
             "size": cfg.size,
             "style_size": cfg.style_size,
             "batch_size": cfg.batch_size,
@@ -247,7 +264,7 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False, vgg: VGGF
             "content_layer": cfg.content_layer,
             "content_dir": Path(cfg.content_dir).name,
             "loss_weights": asdict(cfg.weights),
-            "temporal_loss": True,
+            "temporal_loss": cfg.weights.temporal > 0,
             "vgg": vgg.source,
             "final_losses": final,
             "seconds_this_run": round(time.time() - t0, 1),
