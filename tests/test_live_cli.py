@@ -296,7 +296,8 @@ def test_window_keys_switch_style_snapshot_and_record(tmp_path, styles, monkeypa
     assert os.path.dirname(path) == str(tmp_path) and path.endswith(".mp4")
     images, _ = decode(path)
     assert len(images) == n >= 1 and images[0].shape == (24, 32, 3)
-    assert result.stats.frames >= 10
+    # the window may redraw a frame while the next is stylized, so fewer frames than redraws
+    assert result.stats.frames >= max(n, 3)
 
 
 def test_style_mix_spec(tmp_path, styles, clip):
