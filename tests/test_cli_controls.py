@@ -213,10 +213,10 @@ def test_exr_net_sees_srgb(tmp_path, styles, monkeypatch):
     lin = float(srgb_to_linear(torch.tensor(0.5)))
     img = np.full((H, W, 3), lin, np.float32)
     (tmp_path / "in_0000.exr").write_bytes(encode_exr(img))
-    stylize(str(tmp_path / "in_%04d.exr"), styles["a"], tmp_path / "o_%04d.exr")
+    stylize(str(tmp_path / "in_%04d.exr"), styles["a"], tmp_path / "o_%04d.exr", "--backend", "torch")
     assert seen and abs(float(seen[0].mean()) - 0.5) < 1e-3
     seen.clear()  # --colorspace srgb: the EXR values are taken as already display-referred
-    stylize(str(tmp_path / "in_%04d.exr"), styles["a"], tmp_path / "s_%04d.exr", "--colorspace", "srgb")
+    stylize(str(tmp_path / "in_%04d.exr"), styles["a"], tmp_path / "s_%04d.exr", "--colorspace", "srgb", "--backend", "torch")
     assert abs(float(seen[0].mean()) - lin) < 1e-3
 
 

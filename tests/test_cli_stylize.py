@@ -155,7 +155,8 @@ def test_ctrl_c_mid_run_leaves_no_output_and_keeps_old_file(tmp_path, style, mon
         return real_call(self, x)
 
     monkeypatch.setattr(stylizer_mod.Stylizer, "__call__", interrupted)
-    r = CliRunner().invoke(main, ["stylize", clip.path, "-s", style, "-o", str(out), "--overwrite", "--batch-size", "2", "--consistency", "off"])
+    r = CliRunner().invoke(main, ["stylize", clip.path, "-s", style, "-o", str(out), "--overwrite", "--batch-size", "2", "--consistency", "off",
+                                   "--backend", "torch"])
     assert r.exit_code == 130
     assert r.output.strip().splitlines()[-1] == "error: interrupted"
     assert out.read_bytes() == b"old result"

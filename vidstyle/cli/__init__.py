@@ -43,6 +43,7 @@ def _register() -> None:
         ("train_cmd", "train"),
         ("live_cmd", "live"),
         ("sample_cmd", "sample"),
+        ("export_cmd", "export"),
     ):
         try:
             mod = __import__(f"{__name__}.{modname}", fromlist=[attr])

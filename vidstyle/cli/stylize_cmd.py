@@ -16,8 +16,14 @@ from .common import CONSISTENCY_CHOICES, build_consistency, pick_device
               help="Style name (see `vidstyle styles`), a .safetensors file, or a mix: starry:0.7,wave:0.3.")
 @click.option("-o", "--output", required=True, help="Output video, image, or sequence pattern (out_%04d.png).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
+@click.option("--backend", default="auto", show_default=True, type=click.Choice(["auto", "torch", "onnx"]),
+              help="Inference engine: onnx = ONNX Runtime on CPU (pip install 'vidstyle[onnx]'; the net is exported "
+                   "once and cached), torch = PyTorch; auto = onnx on CPU when installed, torch on CUDA.")
 @click.option("--batch-size", default=None, type=click.IntRange(1, 256),
               help="Frames per net call (default: 1 on CPU, where larger batches are slower per frame; 4 on CUDA).")
+@click.option("--tile", "tile_spec", default="auto", show_default=True, metavar="auto|off|N",
+              help="Stylize large frames in overlapping tiles of N px (bounded memory): auto = only when a "
+                   "frame exceeds the memory budget, off = never.")
 @click.option("--start", default=None, help="First frame: frame number, seconds (4.5s) or timecode.")
 @click.option("--end", default=None, help="End (exclusive): frame number, seconds or timecode.")
 @click.option("--codec", default=None, help="h264, h265, prores, ffv1 or png (default: from the output name).")
@@ -39,7 +45,8 @@ from .common import CONSISTENCY_CHOICES, build_consistency, pick_device
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @click.option("--quiet", is_flag=True, help="No progress bar or messages (errors still go to stderr).")
 def stylize(
-    input_path: str, style: str, output: str, device: str, batch_size: int | None, start: str | None, end: str | None,
+    input_path: str, style: str, output: str, device: str, backend: str, batch_size: int | None, tile_spec: str,
+    start: str | None, end: str | None,
     codec: str | None, crf: int | None, consistency: str, flow_kind: str, raft_weights: str | None,
     strength: str, preserve_colors: bool, mask_spec: str | None, mask_feather: str, mix_mode: str, colorspace: str,
     exr_half: bool, overwrite: bool, quiet: bool,
@@ -50,16 +57,19 @@ def stylize(
     from ..models.mixing import load_styles_mix  # noqa: PLC0415
     from ..pipeline.color import FrameCodec  # noqa: PLC0415
     from ..pipeline.runner import stylize_stream  # noqa: PLC0415
-    from ..pipeline.stylizer import Stylizer  # noqa: PLC0415
+    from ..pipeline.ort_stylizer import make_stylizer  # noqa: PLC0415
 
     controls = parse_controls(strength, preserve_colors)
     if exr_half and not (str(output).lower().rstrip("/").endswith(".exr") or (codec or "").lower() == "exr"):
         raise InputError("--exr-half needs an EXR output (out_%04d.exr or --codec exr)")
     feather = parse_feather(mask_feather)
+    tile = parse_tile_option(tile_spec)
     dev = pick_device(device)
     batch_size = batch_size or (4 if dev.type == "cuda" else 1)
     net, style_text = load_styles_mix(style, dev, mode=mix_mode)
     cons, message = build_consistency(consistency, flow_kind, dev, raft_weights)
+    # idle ONNX Runtime threads must not spin: decoding, encoding and consistency run beside the net
+    stylizer, engine = make_stylizer(net, dev, backend, tile=tile, spinning=False)
     with open_source(input_path, start=start, end=end) as source, ExitStack() as stack:
         matte = None
         if mask_spec is not None:
@@ -72,12 +82,13 @@ def stylize(
                          encoder_options={"exr_half": True} if exr_half else None)
         if not quiet:
             extras = controls_text(controls, matte, frame_codec)
-            click.echo(f"{input_path} → {output}: style {style_text} on {dev}; {message}{extras}", err=True)
+            on = f"{dev} ({engine})" if engine else str(dev)
+            click.echo(f"{input_path} → {output}: style {style_text} on {on}; {message}{extras}", err=True)
             for w in list(getattr(matte, "warnings", [])):
                 click.echo(f"warning: {w}", err=True)
         with sink:
             stats = stylize_stream(
-                source, sink, Stylizer(net, dev), consistency=cons, batch_size=batch_size,
+                source, sink, stylizer, consistency=cons, batch_size=batch_size,
                 total=source.info.frame_count, quiet=quiet,
                 controls=None if controls.is_identity else controls, masks=matte, codec=frame_codec,
             )
@@ -96,6 +107,16 @@ def parse_controls(strength: str, preserve_colors: bool):
     except ValueError as e:
         raise InputError(f"--{e}") from None
     return StyleControls(strength=s, preserve_colors=preserve_colors)
+
+
+def parse_tile_option(text: str) -> int | None:
+    """``--tile`` → None (auto), 0 (off) or a tile size; bad values are ``InputError``."""
+    from ..pipeline.tiling import parse_tile  # noqa: PLC0415
+
+    try:
+        return parse_tile(text)
+    except ValueError as e:
+        raise InputError(f"--{e}") from None
 
 
 def parse_feather(text: str) -> float:
