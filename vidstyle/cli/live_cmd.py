@@ -27,6 +27,8 @@ _KEYS = ("n/p next/previous style, +/- strength, c consistency, b side-by-side, 
 @click.option("--raft-weights", type=click.Path(dir_okay=False), default=None, help="Local RAFT state dict.")
 @click.option("--strength", default=1.0, show_default=True, type=float, help="Style strength 0..1 (keys +/-).")
 @click.option("--preserve-colors", is_flag=True, help="Keep the camera's colours, take only the style's texture.")
+@click.option("--mask", default=None, metavar="IMAGE", help="A still matte image: style only where it is white (soft edge).")
+@click.option("--mask-feather", default=3.0, show_default=True, type=float, metavar="PX", help="Matte edge softness (Gaussian sigma, px).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
 @click.option("--threads", type=click.IntRange(1, 256), default=None, help="CPU threads for the net (torch); default: all cores but one.")
 @click.option("--display/--no-display", default=True, show_default=True, help="Show a preview window.")
@@ -44,7 +46,7 @@ _KEYS = ("n/p next/previous style, +/- strength, c consistency, b side-by-side, 
 @click.option("--snapshot-dir", default=".", show_default=True, type=click.Path(file_okay=False),
               help="Folder for snapshots (key s) and recordings started with key r.")
 @click.option("--quiet", is_flag=True, help="Only errors and the final summary line.")
-def live(camera, source, styles, size, net_scale, consistency, flow_kind, raft_weights, strength, preserve_colors,
+def live(camera, source, styles, size, net_scale, consistency, flow_kind, raft_weights, strength, preserve_colors, mask, mask_feather,
          device, threads, display, output, frames, overwrite, codec, crf, fast_source, side_by_side,
          no_overlay, virtual_cam, snapshot_dir, quiet) -> None:
     """Stylize a camera (or a file/stream) in real time, with style switching and recording.
@@ -59,7 +61,7 @@ def live(camera, source, styles, size, net_scale, consistency, flow_kind, raft_w
     cfg = LiveConfig(
         camera=camera, source=source, styles=list(styles) or None, size=parse_size(size), net_scale=net_scale,
         consistency=consistency, flow_kind=flow_kind, raft_weights=raft_weights, strength=strength,
-        preserve_colors=preserve_colors, device=device, threads=threads, display=display,
+        preserve_colors=preserve_colors, mask=mask, mask_feather=mask_feather, device=device, threads=threads, display=display,
         output=output, frames=frames, overwrite=overwrite, codec=codec, crf=crf, pace=not fast_source,
         side_by_side=side_by_side, overlay=not no_overlay, virtual_cam=virtual_cam,
         snapshot_dir=snapshot_dir, quiet=quiet,

@@ -16,6 +16,8 @@ second) and latency percentiles.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import re
 import threading
 import time
@@ -303,7 +305,7 @@ class LiveEngine(threading.Thread):
                  device: torch.device | str = "cpu", size=None, controls=None,
                  make_consistency: Callable[[], object] | None = None, consistency=None,
                  outputs: Sequence = (), max_frames: int | None = None, warmup: bool = True,
-                 net_scale: float = 1.0) -> None:
+                 net_scale: float = 1.0, matte=None) -> None:
         super().__init__(name="vidstyle-live-engine", daemon=True)
         self.in_slot, self.bank, self.state = slot, bank, state
         self.device = torch.device(device)
@@ -317,6 +319,7 @@ class LiveEngine(threading.Thread):
         if not 0.05 <= float(net_scale) <= 1.0:
             raise InputError(f"--net-scale must be within 0.05..1, not {net_scale}")
         self.net_scale = float(net_scale)
+        self.matte = matte  # a StaticMatte (``matte(frame-like with height/width) -> [1,1,H,W]``) or None
         self.out_slot = LatestFrameSlot()
         self.stats = LiveStats()
         self.error: BaseException | None = None
@@ -408,6 +411,9 @@ class LiveEngine(threading.Thread):
             if self.controls is not None:
                 self.controls.strength = snap["strength"]
                 y = self.controls(x, y)
+            if self.matte is not None:  # style only inside the matte, soft edge
+                m = self.matte(SimpleNamespace(height=th, width=tw)).to(y.device, y.dtype)
+                y = x + m * (y - x)
             out = tensor_to_image(y, rgb)
         t_ready = time.perf_counter()
         return LiveFrame(rgb, out, self.stats.frames, cf.index, cf.t_capture, t_ready, name,

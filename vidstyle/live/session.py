@@ -24,6 +24,26 @@ from .recorder import Recorder, numbered_path
 __all__ = ["LiveConfig", "LiveResult", "run_live", "default_threads"]
 
 
+def _live_matte(cfg: "LiveConfig"):
+    """``--mask`` for live: one still matte image (resized to the working size), or None."""
+    if not cfg.mask:
+        return None
+    from ..io.reader import open_source  # noqa: PLC0415
+    from ..pipeline.mattes import StaticMatte  # noqa: PLC0415
+
+    try:
+        src = open_source(cfg.mask)
+    except InputError as e:
+        raise InputError(f"--mask: {e}") from None
+    try:
+        if src.info.kind != "image":
+            raise InputError(f"--mask: live mode takes a still matte image, not a {src.info.kind}: {cfg.mask}")
+        image = next(iter(src)).image
+    finally:
+        src.close()
+    return StaticMatte(image, cfg.mask_feather, f"matte {os.path.basename(cfg.mask)}")
+
+
 @dataclass
 class LiveConfig:
     """Everything ``vidstyle live`` can be told (see the CLI's ``--help``)."""
@@ -38,6 +58,8 @@ class LiveConfig:
     raft_weights: str | None = None
     strength: float = 1.0
     preserve_colors: bool = False
+    mask: str | None = None  # a still matte image: style only where it is white
+    mask_feather: float = 3.0
     device: str = "auto"
     threads: int | None = None
     display: bool = True
@@ -223,6 +245,7 @@ def run_live(cfg: LiveConfig, echo: Callable[[str], None] = print, *, capture=No
         raise InputError(f"--strength: {e}") from None
     state = LiveState(styles=bank.names, strength=controls.strength,
                       side_by_side=cfg.side_by_side, overlay=cfg.overlay)
+    matte = _live_matte(cfg)
     make_cons = _consistency_factory(cfg, device, notes)
     consistency = None
     if cfg.consistency not in ("off", "0", "0.0"):
@@ -244,7 +267,7 @@ def run_live(cfg: LiveConfig, echo: Callable[[str], None] = print, *, capture=No
                                lost_after=lost_after)
     engine = LiveEngine(slot, bank, state, device=device, size=cfg.size, controls=controls,
                         make_consistency=make_cons, consistency=consistency,
-                        max_frames=cfg.frames, net_scale=cfg.net_scale)
+                        max_frames=cfg.frames, net_scale=cfg.net_scale, matte=matte)
     vcam = None
     try:
         if cfg.output:
