@@ -6,7 +6,8 @@ For each clip (scaled to 640x360) and each setting (per-frame = consistency off,
 strong) it stylizes the clip losslessly (FFV1), then prints short-term (k=1) and long-term (k=5)
 E_warp (Lai et al. 2018, DIS flow on the input), their ratios to per-frame and to the input's own
 E_warp, sharpness (mean gradient magnitude) and style loss (relative Gram error at VGG relu1_2..
-relu4_3, when VGG16 weights are available) relative to per-frame, and seconds per frame.
+relu4_3, when VGG16 weights are available) relative to per-frame, and seconds per frame (the net runs
+as `stylize --device cpu` runs it: ONNX Runtime when installed).
 It also writes benchmarks/out/strip_<clip>.png: 6 consecutive frames per setting, one row each.
 ``--compare-net W.safetensors`` adds rows ``nt:off`` / ``nt:default`` for a second net (e.g.
 benchmarks/weights/starry_night_notemporal.safetensors: the same style trained without the temporal
@@ -37,7 +38,7 @@ from vidstyle.io.writer import open_sink  # noqa: E402
 from vidstyle.metrics.warping_error import warping_error  # noqa: E402
 from vidstyle.models.styles import find_style, load_style  # noqa: E402
 from vidstyle.pipeline.runner import stylize_stream  # noqa: E402
-from vidstyle.pipeline.stylizer import Stylizer  # noqa: E402
+from vidstyle.pipeline.ort_stylizer import make_stylizer  # noqa: E402
 
 SETTINGS = ("off", "light", "default", "strong")
 OUT = Path(__file__).resolve().parent / "out"
@@ -72,7 +73,8 @@ def run_setting(clip: Path, out: Path, net, setting: str, flow) -> float:
     cons = make_consistency(setting, flow) if setting != "off" else None
     with open_source(str(clip)) as src, open_sink(str(out), src.info, codec="ffv1", overwrite=True) as sink:
         t = time.perf_counter()
-        stats = stylize_stream(src, sink, Stylizer(net, "cpu"), consistency=cons, batch_size=1, quiet=True)
+        stylizer = make_stylizer(net, "cpu", "auto", spinning=False)[0]  # as `stylize` runs on CPU
+        stats = stylize_stream(src, sink, stylizer, consistency=cons, batch_size=1, quiet=True)
     return (time.perf_counter() - t) / max(stats.frames, 1)
 
 

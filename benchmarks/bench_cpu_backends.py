@@ -4,7 +4,7 @@
 
 Variants (every one is called like ``Stylizer``: ``[1,3,H,W]`` in [0,1] -> clamped output):
 
-* ``eager``     ``vidstyle.pipeline.stylizer.Stylizer`` as ``stylize`` runs it on CPU (fp32, inference_mode)
+* ``eager``     ``vidstyle.pipeline.stylizer.Stylizer`` as ``stylize --backend torch`` runs it on CPU (fp32, inference_mode)
 * ``eager_cl``  the same with channels_last weights and input
 * ``jit``       ``torch.jit.trace`` + ``torch.jit.freeze`` (folds weights, oneDNN conv fusion)
 * ``jit_ofi``   ``torch.jit.optimize_for_inference`` (freeze + MKLDNN layout conversion)
@@ -12,7 +12,7 @@ Variants (every one is called like ``Stylizer``: ``[1,3,H,W]`` in [0,1] -> clamp
 * ``ort``       ``vidstyle.pipeline.ort_stylizer.OrtStylizer``: exported with ``torch.onnx.export``
                 (opset 17, dynamic batch/H/W), ONNX Runtime CPUExecutionProvider, ORT_ENABLE_ALL,
                 intra-op threads = ``--threads``, idle threads spinning
-* ``ort_nospin`` the same with ``session.intra_op.allow_spinning=0`` (what ``stylize`` uses)
+* ``ort_nospin`` the same with ``session.intra_op.allow_spinning=0`` (what ``stylize`` and ``live`` use on CPU by default)
 
 Timing: all variants are warmed up, then timed in interleaved rounds (``--rounds`` x ``--iters``
 calls each), so background load hits every variant alike. Printed per variant: median and best

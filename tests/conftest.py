@@ -22,3 +22,18 @@ def _private_onnx_cache(tmp_path_factory):
     mp.setenv("VIDSTYLE_CACHE", str(tmp_path_factory.mktemp("vidstyle-cache")))
     yield
     mp.undo()
+
+
+@pytest.fixture()
+def photo_dir(tmp_path):
+    """A folder of three small synthetic 'photos' (smooth colour ramps, 96x80 PNG) to train on."""
+    import cv2
+    import numpy as np
+
+    folder = tmp_path / "content"
+    folder.mkdir()
+    ys, xs = np.mgrid[0:80, 0:96]
+    for i in range(3):
+        img = np.stack([(xs * (i + 1)) % 256, (ys * 3) % 256, ((xs + ys) * 2) % 256], -1).astype(np.uint8)
+        cv2.imwrite(str(folder / f"c{i}.png"), img)
+    return folder

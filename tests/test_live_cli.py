@@ -64,9 +64,10 @@ def test_headless_run_for_n_frames_writes_a_playable_recording(tmp_path, styles,
     images, times = decode(out)
     assert len(images) == 8
     assert images[0].shape == (32, 48, 3)
-    # real (wall-clock) timing: increasing, and about the source's 50 fps pacing or slower
+    # real (wall-clock) timing: increasing, and on average the source's 50 fps pacing or slower
+    # (single gaps jitter with machine load)
     gaps = np.diff(times)
-    assert (gaps > 0).all() and gaps.min() > 0.01
+    assert (gaps > 0).all() and gaps.mean() > 0.9 * 0.02
     assert times[0] == 0.0
     # the net ran: the picture is not the (resized) input
     with av.open(clip.path) as c:

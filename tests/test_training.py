@@ -129,19 +129,12 @@ def test_vgg_missing_sources_give_clear_error(monkeypatch, tmp_path):
         V.load_vgg16_state(allow_download=False)
 
 
-def _tiny_data(tmp_path: Path) -> tuple[Path, Path]:
+def _style_image(tmp_path: Path) -> Path:
     import cv2
 
-    rng = np.random.default_rng(0)
-    content = tmp_path / "content"
-    content.mkdir()
-    ys, xs = np.mgrid[0:80, 0:96]
-    for i in range(3):
-        img = np.stack([(xs * (i + 1)) % 256, (ys * 3) % 256, ((xs + ys) * 2) % 256], -1).astype(np.uint8)
-        cv2.imwrite(str(content / f"c{i}.png"), img)
     style = tmp_path / "style.png"
-    cv2.imwrite(str(style), (rng.random((64, 64, 3)) * 255).astype(np.uint8))
-    return content, style
+    cv2.imwrite(str(style), (np.random.default_rng(0).random((64, 64, 3)) * 255).astype(np.uint8))
+    return style
 
 
 @pytest.fixture(scope="module")
@@ -160,8 +153,8 @@ def _cfg(tmp_path, content, style, out, steps, **kw):
     return cfg
 
 
-def test_training_lowers_the_loss_and_writes_style(tmp_path, random_vgg):
-    content, style = _tiny_data(tmp_path)
+def test_training_lowers_the_loss_and_writes_style(tmp_path, random_vgg, photo_dir):
+    content, style = photo_dir, _style_image(tmp_path)
     out = tmp_path / "w" / "tiny"
     cfg = _cfg(tmp_path, content, style, out, steps=40, lr=3e-3)
     cfg.checkpoint_every = 20
@@ -176,8 +169,8 @@ def test_training_lowers_the_loss_and_writes_style(tmp_path, random_vgg):
     assert info.arch_name == "light"
 
 
-def test_resume_matches_uninterrupted_run(tmp_path, random_vgg):
-    content, style = _tiny_data(tmp_path)
+def test_resume_matches_uninterrupted_run(tmp_path, random_vgg, photo_dir):
+    content, style = photo_dir, _style_image(tmp_path)
     full = tmp_path / "full"
     train(_cfg(tmp_path, content, style, full, steps=4), quiet=True, vgg=random_vgg)
     part = tmp_path / "part"

@@ -41,6 +41,7 @@ def _register() -> None:
         ("stylize_cmd", "stylize"),
         ("eval_cmd", "eval_cmd"),
         ("train_cmd", "train"),
+        ("distill_cmd", "distill"),
         ("live_cmd", "live"),
         ("sample_cmd", "sample"),
         ("export_cmd", "export"),

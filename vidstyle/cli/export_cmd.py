@@ -19,7 +19,7 @@ from ..errors import InputError, OutputError
 @click.option("--quiet", is_flag=True, help="No message on success.")
 def export(style: str, onnx_out: str, static_size: str | None, overwrite: bool, quiet: bool) -> None:
     """Export STYLE (a name from `vidstyle styles`, a .safetensors file, or a weight mix a:0.5,b:0.5)
-    to ONNX. Needs `pip install 'vidstyle[onnx]'`."""
+    to ONNX."""
     from ..models.onnx_export import export_onnx, read_metadata, require_onnx  # noqa: PLC0415
 
     require_onnx()  # one-line error before any work when onnx is missing

@@ -30,6 +30,8 @@ _KEYS = ("n/p next/previous style, +/- strength, c consistency, b side-by-side, 
 @click.option("--mask", default=None, metavar="IMAGE", help="A still matte image: style only where it is white (soft edge).")
 @click.option("--mask-feather", default=3.0, show_default=True, type=float, metavar="PX", help="Matte edge softness (Gaussian sigma, px).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
+@click.option("--backend", default="auto", show_default=True, type=click.Choice(["auto", "torch", "onnx"]),
+              help="Inference engine, as in stylize: auto = ONNX Runtime on CPU when installed, else PyTorch.")
 @click.option("--threads", type=click.IntRange(1, 256), default=None, help="CPU threads for the net (torch); default: all cores but one.")
 @click.option("--display/--no-display", default=True, show_default=True, help="Show a preview window.")
 @click.option("-o", "--output", default=None, help="Record the stylized stream to this video file (from the start).")
@@ -47,7 +49,7 @@ _KEYS = ("n/p next/previous style, +/- strength, c consistency, b side-by-side, 
               help="Folder for snapshots (key s) and recordings started with key r.")
 @click.option("--quiet", is_flag=True, help="Only errors and the final summary line.")
 def live(camera, source, styles, size, net_scale, consistency, flow_kind, raft_weights, strength, preserve_colors, mask, mask_feather,
-         device, threads, display, output, frames, overwrite, codec, crf, fast_source, side_by_side,
+         device, backend, threads, display, output, frames, overwrite, codec, crf, fast_source, side_by_side,
          no_overlay, virtual_cam, snapshot_dir, quiet) -> None:
     """Stylize a camera (or a file/stream) in real time, with style switching and recording.
 
@@ -61,7 +63,7 @@ def live(camera, source, styles, size, net_scale, consistency, flow_kind, raft_w
     cfg = LiveConfig(
         camera=camera, source=source, styles=list(styles) or None, size=parse_size(size), net_scale=net_scale,
         consistency=consistency, flow_kind=flow_kind, raft_weights=raft_weights, strength=strength,
-        preserve_colors=preserve_colors, mask=mask, mask_feather=mask_feather, device=device, threads=threads, display=display,
+        preserve_colors=preserve_colors, mask=mask, mask_feather=mask_feather, device=device, backend=backend, threads=threads, display=display,
         output=output, frames=frames, overwrite=overwrite, codec=codec, crf=crf, pace=not fast_source,
         side_by_side=side_by_side, overlay=not no_overlay, virtual_cam=virtual_cam,
         snapshot_dir=snapshot_dir, quiet=quiet,

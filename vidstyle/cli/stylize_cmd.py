@@ -17,7 +17,7 @@ from .common import CONSISTENCY_CHOICES, build_consistency, pick_device
 @click.option("-o", "--output", required=True, help="Output video, image, or sequence pattern (out_%04d.png).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
 @click.option("--backend", default="auto", show_default=True, type=click.Choice(["auto", "torch", "onnx"]),
-              help="Inference engine: onnx = ONNX Runtime on CPU (pip install 'vidstyle[onnx]'; the net is exported "
+              help="Inference engine: onnx = ONNX Runtime on CPU (the net is exported "
                    "once and cached), torch = PyTorch; auto = onnx on CPU when installed, torch on CUDA.")
 @click.option("--batch-size", default=None, type=click.IntRange(1, 256),
               help="Frames per net call (default: 1 on CPU, where larger batches are slower per frame; 4 on CUDA).")

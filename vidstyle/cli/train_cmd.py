@@ -15,7 +15,8 @@ from .common import pick_device
 @click.option("--style-image", required=True, type=click.Path(dir_okay=False), help="The painting to learn.")
 @click.option("--content-dir", required=True, type=click.Path(file_okay=False), help="Folder of training photos.")
 @click.option("--out", required=True, help="Output path without extension, e.g. weights/starry_night.")
-@click.option("--arch", type=click.Choice(["full", "light"]), default="full", show_default=True)
+@click.option("--arch", type=click.Choice(["full", "light", "tiny"]), default="full", show_default=True,
+              help="full 32/64/128x5, light 16/32/64x3, tiny 8/16/48x3 (for tiny, distilling a trained style is better).")
 @click.option("--size", default=256, show_default=True, help="Training crop size (pixels).")
 @click.option("--style-size", default=512, show_default=True, help="Long side of the style image.")
 @click.option("--steps", default=2000, show_default=True)

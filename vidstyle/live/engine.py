@@ -16,14 +16,14 @@ second) and latency percentiles.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
+import functools
 import re
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 import torch
@@ -89,9 +89,13 @@ def _style_label(spec: str) -> str:
     return spec.rsplit("/", 1)[-1].removesuffix(".safetensors")
 
 
-def _default_loader(spec: str, device: torch.device):
-    """``spec`` → (callable net, display name); mixes go through ``vidstyle.models.mixing``."""
-    from ..pipeline.stylizer import Stylizer  # noqa: PLC0415
+def _default_loader(spec: str, device: torch.device, backend: str = "auto"):
+    """``spec`` → (callable net, display name); mixes go through ``vidstyle.models.mixing``.
+
+    ``backend`` as ``stylize --backend``: auto runs ONNX Runtime on CPU when installed (faster
+    there), PyTorch otherwise.
+    """
+    from ..pipeline.ort_stylizer import make_stylizer  # noqa: PLC0415
 
     if _is_mix(spec):
         try:
@@ -101,11 +105,14 @@ def _default_loader(spec: str, device: torch.device):
                              "which this install lacks") from None
         loaded = load_styles_mix(spec, device)
         net = loaded[0] if isinstance(loaded, tuple) else loaded
-        return Stylizer(net, device), _style_label(spec)
-    from ..models.styles import load_style  # noqa: PLC0415
+        name = _style_label(spec)
+    else:
+        from ..models.styles import load_style  # noqa: PLC0415
 
-    net, info = load_style(spec, device)
-    return Stylizer(net, device), info.name
+        net, info = load_style(spec, device)
+        name = info.name
+    # capture, display and consistency run beside the net: idle ONNX Runtime threads must not spin
+    return make_stylizer(net, device, backend, spinning=False)[0], name
 
 
 class StyleBank:
@@ -117,17 +124,19 @@ class StyleBank:
     """
 
     def __init__(self, specs: Sequence[str], device: torch.device | str = "cpu",
-                 loader: Callable | None = None) -> None:
+                 loader: Callable | None = None, backend: str = "auto") -> None:
         if not specs:
             raise InputError("no styles to use")
         self.specs = list(specs)
         self.names = [_style_label(s) for s in self.specs]
         self.device = torch.device(device)
-        self.loader = loader or _default_loader
+        self.loader = loader or functools.partial(_default_loader, backend=backend)
         self._cache: dict[int, tuple] = {}
         self._failed: dict[int, str] = {}
         self._locks = [threading.Lock() for _ in self.specs]
         self.load_seconds: dict[int, float] = {}
+        self._closing = threading.Event()
+        self._preloader: threading.Thread | None = None
 
     def __len__(self) -> int:
         return len(self.specs)
@@ -166,14 +175,25 @@ class StyleBank:
         def run() -> None:
             n = len(self.specs)
             for k in range(1, n):
+                if self._closing.is_set():
+                    return
                 try:
                     self.get((first + k) % n)
                 except VidstyleError:
                     pass
 
         t = threading.Thread(target=run, name="vidstyle-live-preload", daemon=True)
+        self._preloader = t
         t.start()
         return t
+
+    def close(self, timeout: float = 60.0) -> None:
+        """Stop preloading and wait for a style load in progress to finish: an export or session
+        creation cut off by interpreter exit aborts the process."""
+        self._closing.set()
+        t = self._preloader
+        if t is not None and t.is_alive():
+            t.join(timeout)
 
 
 # --------------------------------------------------------------------------- sizes

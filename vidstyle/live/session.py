@@ -10,7 +10,6 @@ just waits for the end. The CLI (``vidstyle live``) is a thin layer over :func:`
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,6 +60,7 @@ class LiveConfig:
     mask: str | None = None  # a still matte image: style only where it is white
     mask_feather: float = 3.0
     device: str = "auto"
+    backend: str = "auto"  # auto | torch | onnx, as stylize --backend
     threads: int | None = None
     display: bool = True
     output: str | None = None
@@ -235,7 +235,7 @@ def run_live(cfg: LiveConfig, echo: Callable[[str], None] = print, *, capture=No
 
     # styles (the first one loads now: a bad style is an error before the camera opens)
     if bank is None:
-        bank = StyleBank(split_style_specs(cfg.styles)[0], device)
+        bank = StyleBank(split_style_specs(cfg.styles)[0], device, backend=cfg.backend)
     bank.get(0)
     from ..pipeline.controls import StyleControls  # noqa: PLC0415
 
@@ -319,6 +319,7 @@ def run_live(cfg: LiveConfig, echo: Callable[[str], None] = print, *, capture=No
         engine.stop()
         if engine.is_alive():
             engine.join(10.0)
+        bank.close()
         if cap_thread.is_alive():
             cap_thread.join(5.0)
         elif cap_thread.ident is None:  # never started: it did not release the source

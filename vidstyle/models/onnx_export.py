@@ -11,7 +11,7 @@ weights are stored in the model's ``metadata_props`` (keys ``vidstyle.*``, see
 ``~/.cache/vidstyle/onnx``, or ``$XDG_CACHE_HOME/vidstyle/onnx``), named by a digest of the net's
 weights, so ``vidstyle stylize --backend onnx`` needs no manual export step.
 
-Needs the ``onnx`` package (``pip install 'vidstyle[onnx]'``); without it every entry point raises
+Needs the ``onnx`` package (a dependency of vidstyle); without it every entry point raises
 a :class:`~vidstyle.errors.VidstyleError` that says so.
 """
 
@@ -22,6 +22,7 @@ import io
 import json
 import os
 import tempfile
+import threading
 import warnings
 from pathlib import Path
 
@@ -35,8 +36,11 @@ from .transformer import TransformerNet
 OPSET = 17
 #: Bumped whenever the exported graph changes, so cached files from older versions are not reused.
 EXPORT_VERSION = "1"
-INSTALL_HINT = "pip install 'vidstyle[onnx]'"
+INSTALL_HINT = "pip install onnx onnxruntime"
 META_PREFIX = "vidstyle."
+# torch.onnx.export keeps global state: two exports at once (live mode preloads styles on a thread)
+# fail with "GLOBALS.in_onnx_export must be False".
+_EXPORT_LOCK = threading.Lock()
 
 
 def require_onnx():
@@ -66,7 +70,7 @@ def _torch_export(net: nn.Module, sample: torch.Tensor, dynamic: bool) -> bytes:
     buf = io.BytesIO()
     axes = {"x": {0: "batch", 2: "height", 3: "width"}, "y": {0: "batch", 2: "height", 3: "width"}}
     kwargs = dict(input_names=["x"], output_names=["y"], opset_version=OPSET)
-    with warnings.catch_warnings():
+    with _EXPORT_LOCK, warnings.catch_warnings():
         # Deprecation notice of the TorchScript exporter; "instance_norm ... train=True" (the
         # net's InstanceNorm2d always uses per-image statistics, which is what ONNX computes);
         # constant-folding notes about the reflection-pad Slice ops (ONNX Runtime folds them).

@@ -45,6 +45,9 @@ class Arch:
 ARCHS: dict[str, Arch] = {
     "full": Arch((32, 64, 128), 5),
     "light": Arch((16, 32, 64), 3),
+    # Real-time CPU variant (~2x faster than light at 640x360): thin full-resolution layers, which
+    # dominate the cost. Best made by distilling a trained style (``vidstyle distill``).
+    "tiny": Arch((8, 16, 48), 3),
 }
 
 

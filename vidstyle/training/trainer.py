@@ -17,6 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
+from torch import nn
 from tqdm import tqdm
 
 from ..errors import InputError, VidstyleError
@@ -165,10 +166,30 @@ def save_preview(net: TransformerNet, content_path: str | Path, out_path: str | 
     return out_path
 
 
-def _save_checkpoint(path: Path, net: TransformerNet, opt: torch.optim.Optimizer, step: int, cfg: TrainConfig, history: list) -> None:
+def open_checkpoint(path: Path, resume: bool, device: torch.device) -> dict | None:
+    """The checkpoint to continue from when ``resume`` (an error if there is none), else None; a
+    fresh run refuses to overwrite an existing checkpoint."""
+    if resume:
+        if not path.exists():
+            raise InputError(f"nothing to resume: no checkpoint at {path}")
+        return torch.load(path, map_location=device, weights_only=True)
+    if path.exists():
+        raise InputError(f"a checkpoint exists at {path}: pass --resume to continue it, or delete it")
+    return None
+
+
+def restore_checkpoint(state: dict, net: nn.Module, opt: torch.optim.Optimizer) -> tuple[int, list]:
+    """Load net and optimizer state from ``state``; returns (steps done, loss history)."""
+    net.load_state_dict(state["model"])
+    opt.load_state_dict(state["optimizer"])
+    return int(state["step"]), json.loads(state["history"])
+
+
+def save_checkpoint(path: Path, net: nn.Module, opt: torch.optim.Optimizer, step: int, config: dict, history: list) -> None:
+    """Atomically write a resumable checkpoint (tensors and JSON strings only: loads with ``weights_only``)."""
     tmp = path.with_name(path.name + ".tmp")
     torch.save(
-        {"model": net.state_dict(), "optimizer": opt.state_dict(), "step": step, "config": json.dumps(cfg.to_dict()), "history": json.dumps(history)},
+        {"model": net.state_dict(), "optimizer": opt.state_dict(), "step": step, "config": json.dumps(config), "history": json.dumps(history)},
         tmp,
     )
     os.replace(tmp, path)
@@ -198,18 +219,12 @@ def train(
     net = TransformerNet(cfg.arch).to(dev)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     start, history = 0, []
-    if resume:
-        if not ckpt.exists():
-            raise InputError(f"nothing to resume: no checkpoint at {ckpt}")
-        state = torch.load(ckpt, map_location=dev, weights_only=True)
+    state = open_checkpoint(ckpt, resume, dev)
+    if state is not None:
         saved = TrainConfig.from_dict(json.loads(state["config"]))
         if (saved.arch, saved.size, saved.batch_size, saved.seed) != (cfg.arch, cfg.size, cfg.batch_size, cfg.seed):
             raise InputError("--resume needs the same --arch, --size, --batch-size and --seed as the checkpoint")
-        net.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        start, history = int(state["step"]), json.loads(state["history"])
-    elif ckpt.exists():
-        raise InputError(f"a checkpoint exists at {ckpt}: pass --resume to continue it, or delete it")
+        start, history = restore_checkpoint(state, net, opt)
 
     vgg = (vgg or load_vgg16_features()).to(dev)
     grams = style_grams(vgg, style_img.to(dev))
@@ -238,7 +253,7 @@ def train(
         done = step + 1
         out_of_time = deadline is not None and time.time() >= deadline
         if done % cfg.checkpoint_every == 0 or done == cfg.steps or out_of_time:
-            _save_checkpoint(ckpt, net, opt, done, cfg, history)
+            save_checkpoint(ckpt, net, opt, done, cfg.to_dict(), history)
             save_preview(net, preview_src, out.with_name(out.name + "_preview.jpg"))
         if out_of_time:
             if done < cfg.steps and not quiet:

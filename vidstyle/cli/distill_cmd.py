@@ -1,0 +1,49 @@
+"""``vidstyle distill``: make a faster net that reproduces a trained style."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import InputError
+from ..models.transformer import ARCHS
+from .common import pick_device
+
+
+@click.command()
+@click.argument("teacher")
+@click.option("--content-dir", required=True, type=click.Path(file_okay=False), help="Folder of photos to learn on.")
+@click.option("--out", required=True, help="Output path without extension, e.g. weights/starry_night_tiny.")
+@click.option("--arch", type=click.Choice(list(ARCHS)), default="tiny", show_default=True, help="The student's arch.")
+@click.option("--size", default=192, show_default=True, help="Crop size (pixels, multiple of 4).")
+@click.option("--steps", default=3000, show_default=True)
+@click.option("--batch-size", default=4, show_default=True)
+@click.option("--lr", default=2e-3, show_default=True, help="Peak learning rate (cosine decay to 5%).")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--checkpoint-every", default=100, show_default=True)
+@click.option("--preview-image", type=click.Path(dir_okay=False), default=None, help="Content photo for previews.")
+@click.option("--time-limit", type=float, default=None, help="Stop after this many minutes (checkpointed; --resume continues).")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run from its checkpoint.")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@click.option("--quiet", is_flag=True)
+def distill(teacher: str, content_dir: str, out: str, arch: str, size: int, steps: int, batch_size: int, lr: float,
+            seed: int, checkpoint_every: int, preview_image: str | None, time_limit: float | None, resume: bool,
+            device: str, quiet: bool) -> None:
+    """Teach a smaller, faster net (default: the tiny arch) to reproduce the trained style TEACHER
+    (a name from `vidstyle styles` or a .safetensors file). Needs no VGG and no style image."""
+    from ..training.distill import DistillConfig, distill as run_distill  # noqa: PLC0415
+    from ..training.trainer import checkpoint_path  # noqa: PLC0415
+
+    if size % 4 or size < 32:
+        raise InputError("--size must be a multiple of 4 and at least 32")
+    if steps < 1 or batch_size < 1 or checkpoint_every < 1:
+        raise InputError("--steps, --batch-size and --checkpoint-every must be at least 1")
+    if time_limit is not None and time_limit <= 0:
+        raise InputError("--time-limit must be a positive number of minutes")
+    cfg = DistillConfig(teacher=teacher, content_dir=content_dir, out=out, arch=arch, size=size, steps=steps,
+                        batch_size=batch_size, lr=lr, seed=seed, checkpoint_every=checkpoint_every,
+                        preview_image=preview_image, device=str(pick_device(device)))
+    path = run_distill(cfg, resume=resume, quiet=quiet, time_limit=time_limit * 60 if time_limit else None)
+    if not quiet:
+        click.echo(f"wrote {path} (+ {Path(path).with_suffix('.json').name}); checkpoint kept at {checkpoint_path(out)}")

@@ -1,0 +1,179 @@
+"""Distillation: teach a smaller (faster) net to reproduce a trained style net.
+
+A trained style (the *teacher*, e.g. a light or full net) stylizes random content crops; the
+*student* (e.g. the ``tiny`` arch) learns to match it. No VGG and no style image are needed, so a
+step costs a teacher forward plus a student forward/backward (about 10x cheaper than a perceptual
+training step on CPU), and the student inherits the teacher's style and temporal stability.
+
+Loss per step, images in [0,1] ``[B,3,H,W]``:
+
+* ``pixel``: L1 between student and teacher outputs;
+* ``gradient``: L1 between their horizontal and vertical finite differences (keeps the brush
+  texture sharp; plain L1 alone gives a blurry student);
+* noise stability: the student sees each crop plus Gaussian noise (``noise_std``) and must still
+  give the teacher's output for the clean crop (robust to sensor noise and compression, as the
+  noise-stability loss of training asks), at no extra cost.
+
+Checkpoints and ``resume`` work like :func:`vidstyle.training.trainer.train` (same per-step
+seeding, so a resumed run follows the uninterrupted one exactly).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from ..errors import InputError, VidstyleError
+from ..models.styles import load_style, save_style
+from ..models.transformer import TransformerNet
+from .data import ContentImages
+from .trainer import checkpoint_path, open_checkpoint, restore_checkpoint, save_checkpoint, save_preview, step_generators
+
+
+@dataclass
+class DistillConfig:
+    """Everything that defines a distillation run (saved in checkpoints and the sidecar)."""
+
+    teacher: str
+    content_dir: str
+    out: str
+    arch: str = "tiny"
+    size: int = 192
+    steps: int = 3000
+    batch_size: int = 4
+    lr: float = 2e-3
+    seed: int = 0
+    gradient_weight: float = 1.0
+    noise_std: float = 0.02
+    checkpoint_every: int = 100
+    preview_image: str | None = None
+    device: str = "cpu"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _grad_xy(y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    return y[..., :, 1:] - y[..., :, :-1], y[..., 1:, :] - y[..., :-1, :]
+
+
+def distill_loss(student: torch.Tensor, target: torch.Tensor, gradient_weight: float = 1.0) -> torch.Tensor:
+    """L1 on pixels plus ``gradient_weight`` x L1 on finite differences; ``[B,3,H,W]`` each."""
+    loss = F.l1_loss(student, target)
+    if gradient_weight:
+        (sx, sy), (tx, ty) = _grad_xy(student), _grad_xy(target)
+        loss = loss + gradient_weight * 0.5 * (F.l1_loss(sx, tx) + F.l1_loss(sy, ty))
+    return loss
+
+
+def distill_step(student: TransformerNet, teacher: TransformerNet, batch: torch.Tensor, cfg: DistillConfig,
+                 g: torch.Generator) -> tuple[torch.Tensor, dict[str, float]]:
+    """One step's loss for content crops ``batch`` ``[B,3,H,W]`` (teacher frozen): the student sees
+    the crops plus Gaussian noise and must give the teacher's output for the clean crops."""
+    with torch.no_grad():
+        target = teacher(batch).clamp(0, 1)
+    noisy = batch
+    if cfg.noise_std:
+        noisy = (batch + torch.randn(batch.shape, generator=g).to(batch.device) * cfg.noise_std).clamp(0, 1)
+    loss = distill_loss(student(noisy), target, cfg.gradient_weight)
+    return loss, {"loss": loss.item()}
+
+
+def learning_rate(cfg: DistillConfig, step: int) -> float:
+    """Cosine decay from ``cfg.lr`` to 5% of it over the run (the student ends on fine texture)."""
+    return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, step / cfg.steps))))
+
+
+def distill(cfg: DistillConfig, resume: bool = False, quiet: bool = False, time_limit: float | None = None) -> Path:
+    """Distil ``cfg.teacher`` into a ``cfg.arch`` net; writes ``out.safetensors`` + ``.json`` +
+    ``_preview.jpg`` and keeps a checkpoint (``out.ckpt.pt``) for ``resume``.
+
+    ``time_limit`` (seconds) ends the run early at a step boundary, checkpointed.
+    """
+    dev = torch.device(cfg.device)
+    teacher, tinfo = load_style(cfg.teacher, dev)
+    teacher.requires_grad_(False)
+    content = ContentImages(cfg.content_dir)
+    preview_src = cfg.preview_image or str(content.files[0])
+    out = Path(cfg.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    ckpt = checkpoint_path(out)
+
+    torch.manual_seed(cfg.seed)
+    student = TransformerNet(cfg.arch).to(dev)
+    opt = torch.optim.Adam(student.parameters(), lr=cfg.lr)
+    start, history = 0, []
+    state = open_checkpoint(ckpt, resume, dev)
+    if state is not None:
+        saved = json.loads(state["config"])
+        if any(saved.get(k) != getattr(cfg, k) for k in ("teacher", "arch", "size", "steps", "batch_size", "seed", "lr")):
+            raise InputError("--resume needs the same teacher, --arch, --size, --steps, --batch-size, --lr and --seed "
+                             "as the checkpoint (the learning-rate schedule spans --steps)")
+        start, history = restore_checkpoint(state, student, opt)
+
+    student.train()
+    t0 = time.time()
+    deadline = t0 + time_limit if time_limit else None
+    done, recent = start, []
+    bar = tqdm(total=cfg.steps, initial=start, disable=quiet, unit="step", dynamic_ncols=True)
+    for step in range(start, cfg.steps):
+        rng, g = step_generators(cfg.seed, step)
+        batch = content.sample(cfg.batch_size, cfg.size, rng).to(dev)
+        for group in opt.param_groups:
+            group["lr"] = learning_rate(cfg, step)
+        loss, parts = distill_step(student, teacher, batch, cfg, g)
+        if not math.isfinite(parts["loss"]):
+            raise VidstyleError(f"distillation diverged at step {step} (loss {parts['loss']}); try a lower --lr")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        recent = (recent + [parts])[-50:]
+        if step % 10 == 0 or step + 1 == cfg.steps:
+            history.append({"step": step, **parts})
+        bar.update(1)
+        bar.set_postfix(loss=f"{parts['loss']:.4f}")
+        done = step + 1
+        out_of_time = deadline is not None and time.time() >= deadline
+        if done % cfg.checkpoint_every == 0 or done == cfg.steps or out_of_time:
+            save_checkpoint(ckpt, student, opt, done, cfg.to_dict(), history)
+            save_preview(student, preview_src, out.with_name(out.name + "_preview.jpg"))
+        if out_of_time:
+            if done < cfg.steps and not quiet:
+                tqdm.write(f"time limit reached at step {done}/{cfg.steps}; --resume continues from here")
+            break
+    bar.close()
+
+    rows = recent or history[-5:]
+    final = {"loss": float(np.mean([r["loss"] for r in rows]))} if rows else {}
+    tmeta = tinfo.meta
+    meta = {
+        "title": tmeta.get("title"),
+        "style_image": tmeta.get("style_image"),
+        "license": tmeta.get("license", "weights: MIT (vidstyle)"),
+        "distilled_from": {"style": tinfo.name, "arch": tmeta.get("arch"), "file": tinfo.weights.name},
+        "training": {
+            "method": "distillation: L1 + gradient L1 to the teacher's output, student input with noise",
+            "steps": done,
+            "size": cfg.size,
+            "batch_size": cfg.batch_size,
+            "lr": cfg.lr,
+            "seed": cfg.seed,
+            "gradient_weight": cfg.gradient_weight,
+            "noise_std": cfg.noise_std,
+            "content_dir": Path(cfg.content_dir).name,
+            "temporal_loss": bool(tmeta.get("training", {}).get("temporal_loss", False)),
+            "teacher_training": tmeta.get("training"),
+            "final_losses": final,
+            "seconds_this_run": round(time.time() - t0, 1),
+        },
+    }
+    meta = {k: v for k, v in meta.items() if v is not None}
+    return save_style(student.cpu(), out, meta)
