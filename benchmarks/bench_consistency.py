@@ -11,7 +11,9 @@ as `stylize --device cpu` runs it: ONNX Runtime when installed).
 It also writes benchmarks/out/strip_<clip>.png: 6 consecutive frames per setting, one row each.
 ``--compare-net W.safetensors`` adds rows ``nt:off`` / ``nt:default`` for a second net (e.g.
 benchmarks/weights/starry_night_notemporal.safetensors: the same style trained without the temporal
-losses), all ratios still against the main net's per-frame output.
+losses), all ratios still against the main net's per-frame output; ``--compare-label tiny`` names
+the rows otherwise (e.g. ``--compare-net starry_night_tiny``: the distilled tiny net against its
+light teacher).
 Targets (issue 4): default short <= 0.3x per-frame and <= 2x input; long <= 0.5x per-frame;
 sharpness >= 0.85x per-frame; DIS consistency adds <= 30% CPU time per frame.
 """
@@ -94,7 +96,8 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=60)
     ap.add_argument("--clips", default="city_pan_cc0.mpg,vtest.avi,tree.avi")
     ap.add_argument("--settings", default=",".join(SETTINGS))
-    ap.add_argument("--compare-net", default=None, help="a second style net (.safetensors) to compare")
+    ap.add_argument("--compare-net", default=None, help="a second style net (name or .safetensors) to compare")
+    ap.add_argument("--compare-label", default="nt", help="row prefix for --compare-net (nt: no temporal loss)")
     args = ap.parse_args()
     settings = args.settings.split(",")
     info = find_style(args.style)
@@ -102,9 +105,10 @@ def main() -> None:
     nets = {s: (net, s) for s in settings}
     if args.compare_net:
         other, _ = load_style(find_style(args.compare_net))
-        for s in ("off", "default"):
-            nets[f"nt:{s}"] = (other, s)
-        settings = settings + ["nt:off", "nt:default"]
+        extra = [f"{args.compare_label}:{s}" for s in ("off", "default")]
+        for row, s in zip(extra, ("off", "default")):
+            nets[row] = (other, s)
+        settings = settings + extra
     src_name = (info.meta.get("style_image") or {}).get("file")
     style_image = Path(__file__).resolve().parents[2] / "shared" / "data" / "styles" / src_name if src_name else None
     flow, msg = get_flow("auto")
