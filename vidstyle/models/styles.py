@@ -63,8 +63,12 @@ def search_dirs() -> list[Path]:
     dirs = [Path(p) for p in os.environ.get("VIDSTYLE_WEIGHTS", "").split(os.pathsep) if p]
     try:
         dirs.append(Path(str(resources.files("vidstyle.weights"))))
-    except (ModuleNotFoundError, TypeError):  # pragma: no cover - broken install
-        pass
+    except (ModuleNotFoundError, TypeError):
+        # Imported from a source checkout (e.g. `python -m pytest` in the repo root puts the
+        # checkout's vidstyle/ first on sys.path): the shipped styles are the repo's weights/.
+        checkout = Path(__file__).resolve().parents[2] / "weights"
+        if checkout.is_dir():
+            dirs.append(checkout)
     return dirs
 
 
