@@ -231,6 +231,23 @@ def test_consistency_toggle_is_lazy_and_resets_on_switch_on():
     assert rec.frames[3].stylized.max() == 64 and rec.frames[0].stylized.min() == 255
 
 
+def test_consistency_runs_at_the_net_scale():
+    sizes = []
+
+    class Probe(FakeConsistency):
+        def step(self, content, stylized):
+            sizes.append((tuple(content.shape[-2:]), tuple(stylized.shape[-2:])))
+            return super().step(content, stylized)
+
+    cons = Probe()
+    rec = Recorder()
+    run_engine(FakeCamera(0.005, frames=3, size=(64, 48)), fake_bank({"a": SlowNet(value=1.0)}),
+               LiveState(styles=["a"], consistency=True), size=(64, 48), net_scale=0.5,
+               make_consistency=lambda: cons, outputs=[rec])
+    assert sizes and set(sizes) == {((24, 32), (24, 32))}
+    assert rec.frames[-1].stylized.shape == (48, 64, 3) and rec.frames[-1].stylized.max() == 64
+
+
 def test_unavailable_consistency_turns_the_toggle_off():
     state = LiveState(styles=["a"], consistency=True)
 

@@ -54,6 +54,7 @@ import torch.nn.functional as F
 
 from ..errors import InputError
 from ..flow.occlusion import fb_consistency_mask, motion_boundary_mask
+from ..flow.resample import resize_area, resize_bilinear
 from ..flow.warp import backward_warp, inside_mask, resize_flow
 from .scenecut import SceneCutDetector
 
@@ -99,7 +100,7 @@ def _lowpass_absmean(x: torch.Tensor, block: int) -> torch.Tensor:
     if block <= 1:
         return x.abs().mean(1, keepdim=True)
     lo = F.avg_pool2d(x, block, ceil_mode=True).abs().mean(1, keepdim=True)
-    return F.interpolate(lo, size=x.shape[-2:], mode="bilinear", align_corners=False)
+    return resize_bilinear(lo, x.shape[-2:])
 
 
 def _box(x: torch.Tensor, r: int) -> torch.Tensor:
@@ -166,7 +167,7 @@ class TemporalConsistency:
     def _small(self, x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
         if tuple(x.shape[-2:]) == size:
             return x
-        return F.interpolate(x, size=size, mode="area")
+        return resize_area(x, size)
 
     def _start(self, small: torch.Tensor, small_out: torch.Tensor, out: torch.Tensor, size, reason: str | None) -> torch.Tensor:
         self._prev_small = small
@@ -192,11 +193,11 @@ class TemporalConsistency:
         if p.erode > 0:
             valid = -F.max_pool2d(-valid, 2 * p.erode + 1, stride=1, padding=p.erode)
         # photometric check on the content
-        warped_c = backward_warp(prev, f_cp)
+        warped_c = backward_warp(prev, f_cp, approx=True)
         err = (small - warped_c).abs().mean(1, keepdim=True)
         trust = valid * _ramp_down(_box(err, 1), p.photo_lo, p.photo_hi)
         # low-frequency agreement between the carried output and the fresh stylization
-        warped_o = backward_warp(self._prev_out_small, f_cp)
+        warped_o = backward_warp(self._prev_out_small, f_cp, approx=True)
         d = _lowpass_absmean(warped_o - small_styled, p.lf_block)
         trust = trust * _ramp_down(d, p.lf_lo, p.lf_hi)
         self._warped_out_small = warped_o
@@ -211,7 +212,7 @@ class TemporalConsistency:
         size = out.shape[-2:]
 
         def split(x):
-            lo = F.interpolate(F.avg_pool2d(x, 2, ceil_mode=True), size=size, mode="bilinear", align_corners=False)
+            lo = resize_bilinear(resize_area(x, ((size[0] + 1) // 2, (size[1] + 1) // 2)), size)
             return lo, x - lo
 
         lo_o, hi_o = split(out)
@@ -219,7 +220,7 @@ class TemporalConsistency:
         e_o = F.avg_pool2d(hi_o.pow(2).sum(1, keepdim=True), 8, ceil_mode=True)
         e_s = F.avg_pool2d(hi_s.pow(2).sum(1, keepdim=True), 8, ceil_mode=True)
         gain = ((e_s + 1e-6) / (e_o + 1e-6)).sqrt_().mul_(p.detail).clamp_(1.0, p.detail_max_gain)
-        gain = F.interpolate(gain, size=size, mode="bilinear", align_corners=False)
+        gain = resize_bilinear(gain, size)
         return lo_o + gain * hi_o
 
     @torch.inference_mode()
@@ -238,7 +239,7 @@ class TemporalConsistency:
         size = tuple(s.shape[-2:])
         work = self._work_size(*size)
         if work != size:
-            small, small_s = self._small(torch.cat((c, s)), work).chunk(2)
+            small, small_s = self._small(c, work), self._small(s, work)
         else:
             small, small_s = c, s
         if self._prev_out is None or self._size != size or self.params.alpha <= 0:
@@ -254,9 +255,9 @@ class TemporalConsistency:
         # downscaling the full-resolution output)
         next_small_out = torch.lerp(small_s, self._warped_out_small, a)
         if work != size:
-            a = F.interpolate(a, size=size, mode="bilinear", align_corners=False)
+            a = resize_bilinear(a, size)
             f_cp = resize_flow(f_cp, size)
-        warped = backward_warp(self._prev_out, f_cp, mode=self.params.warp_mode)
+        warped = backward_warp(self._prev_out, f_cp, mode=self.params.warp_mode, approx=True)
         out = torch.lerp(s, warped, a)
         if self.params.detail > 0:
             out = self._restore_detail(out, s)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .resample import cv2_ok, remap_planes, resize_bilinear
+
 __all__ = ["pixel_grid", "backward_warp", "inside_mask", "resize_flow"]
 
 _GRID_CACHE: dict[tuple, torch.Tensor] = {}
@@ -49,6 +51,7 @@ def backward_warp(
     padding: str = "border",
     mode: str = "bilinear",
     return_mask: bool = False,
+    approx: bool = False,
 ):
     """Sample ``img`` at ``p + flow(p)``: ``out(p) = img(p + flow(p))``.
 
@@ -56,10 +59,15 @@ def backward_warp(
     of 1 broadcasts). ``padding``: ``"border"`` (repeat edge pixels) or ``"zeros"``. ``mode``:
     ``"bilinear"``, ``"bicubic"`` or ``"nearest"``. With ``return_mask=True`` also returns
     :func:`inside_mask` (``[B, 1, H, W]`` float, 1 where the sample lies inside the frame).
+    ``approx=True`` allows OpenCV's faster remap on CPU (sample positions quantised to 1/32 px;
+    see :mod:`vidstyle.flow.resample`): for inference-time blending, not for metrics or training.
     """
     if padding not in ("border", "zeros"):
         raise ValueError(f"padding must be 'border' or 'zeros', not {padding!r}")
     _check(img, flow)
+    if approx and padding == "border" and mode != "nearest" and cv2_ok(img, flow):
+        out = remap_planes(img, flow, mode)
+        return (out, inside_mask(flow)) if return_mask else out
     b = max(img.shape[0], flow.shape[0])
     h, w = img.shape[-2:]
     flow = flow.to(img.dtype) if img.is_floating_point() else flow.float()
@@ -102,6 +110,9 @@ def resize_flow(flow: torch.Tensor, size: tuple[int, int], mode: str = "bilinear
     H, W = int(size[0]), int(size[1])
     if (h, w) == (H, W):
         return flow
-    kw = {"align_corners": False} if mode in ("bilinear", "bicubic") else {}
-    out = F.interpolate(flow, size=(H, W), mode=mode, **kw)
+    if mode == "bilinear":
+        out = resize_bilinear(flow, (H, W))  # OpenCV on CPU without gradients, else F.interpolate
+    else:
+        kw = {"align_corners": False} if mode == "bicubic" else {}
+        out = F.interpolate(flow, size=(H, W), mode=mode, **kw)
     return torch.cat((out[:, 0:1] * (W / w), out[:, 1:2] * (H / h)), dim=1)

@@ -317,8 +317,8 @@ class LiveEngine(threading.Thread):
     when unavailable). ``controls``: a :class:`~vidstyle.pipeline.controls.StyleControls`
     (its ``strength`` follows ``state.strength``). ``max_frames``: stop after that many outputs.
     ``net_scale`` < 1 runs the net on a smaller copy and upsamples its output to the working size
-    (much faster on CPU; the style's strokes get coarser), consistency and controls run at the
-    working size.
+    (much faster on CPU; the style's strokes get coarser); consistency runs on the net's output
+    before that upsampling (it holds no finer detail), controls and matte at the working size.
     """
 
     def __init__(self, slot: LatestFrameSlot, bank: StyleBank, state: LiveState, *,
@@ -420,14 +420,16 @@ class LiveEngine(threading.Thread):
         t0 = time.perf_counter()
         with torch.inference_mode():
             x = image_to_tensor(rgb, self.device)
-            y = self._run_net(net, x)
+            xn = self._net_input(x)
+            y = net(xn)
             cons_wanted = snap["consistency"]
             cons = self._get_consistency() if cons_wanted else None
             if cons is not None:
                 if not self._consistency_on or style_changed:
                     cons.reset()  # switched on, or a new style: the old history does not apply
-                y = cons.step(x, y)
+                y = cons.step(xn, y)
             self._consistency_on = cons is not None
+            y = self._to_working_size(y, x)
             if self.controls is not None:
                 self.controls.strength = snap["strength"]
                 y = self.controls(x, y)
@@ -444,15 +446,22 @@ class LiveEngine(threading.Thread):
             return th, tw
         return max(8, int(round(th * self.net_scale))), max(8, int(round(tw * self.net_scale)))
 
-    def _run_net(self, net, x: torch.Tensor) -> torch.Tensor:
-        th, tw = x.shape[-2:]
-        nh, nw = self._net_size(th, tw)
-        if (nh, nw) == (th, tw):
-            return net(x)
-        import torch.nn.functional as F  # noqa: PLC0415
+    def _net_input(self, x: torch.Tensor) -> torch.Tensor:
+        """The working-size frame scaled by ``net_scale`` (``x`` itself at scale 1)."""
+        from ..flow.resample import resize_area  # noqa: PLC0415
 
-        y = net(F.interpolate(x, size=(nh, nw), mode="area"))
-        return F.interpolate(y, size=(th, tw), mode="bilinear", align_corners=False).clamp_(0, 1)
+        return resize_area(x, self._net_size(*x.shape[-2:]))
+
+    def _to_working_size(self, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """The net's (possibly smaller) output upsampled to ``x``'s size."""
+        from ..flow.resample import resize_bilinear  # noqa: PLC0415
+
+        if y.shape[-2:] == x.shape[-2:]:
+            return y
+        return resize_bilinear(y, x.shape[-2:]).clamp_(0, 1)
+
+    def _run_net(self, net, x: torch.Tensor) -> torch.Tensor:
+        return self._to_working_size(net(self._net_input(x)), x)
 
     def _first_frame(self) -> CapturedFrame | None:
         """Take the first frame and run one throw-away pass at the working size (allocations,
