@@ -98,6 +98,8 @@ def main() -> None:
     ap.add_argument("--settings", default=",".join(SETTINGS))
     ap.add_argument("--compare-net", default=None, help="a second style net (name or .safetensors) to compare")
     ap.add_argument("--compare-label", default="nt", help="row prefix for --compare-net (nt: no temporal loss)")
+    ap.add_argument("--dis-preset", default=None, choices=["ultrafast", "fast", "medium"],
+                    help="DIS preset of the consistency flow (E_warp keeps the default; live uses fast)")
     args = ap.parse_args()
     settings = args.settings.split(",")
     info = find_style(args.style)
@@ -112,13 +114,16 @@ def main() -> None:
     src_name = (info.meta.get("style_image") or {}).get("file")
     style_image = Path(__file__).resolve().parents[2] / "shared" / "data" / "styles" / src_name if src_name else None
     flow, msg = get_flow("auto")
+    cons_flow, cons_msg = (flow, "") if args.dis_preset is None else get_flow("dis", dis_preset=args.dis_preset)
+    if cons_msg:
+        msg = f"E_warp {msg}; consistency {cons_msg}"
     print(f"style {info.name} ({info.arch_name}); {msg}; torch threads {torch.get_num_threads()}")
     OUT.mkdir(exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="vidstyle-cons-"))
     for name in args.clips.split(","):
         clip = real_clip(name, frames=args.frames, loop=False)
         outs = {s: tmp / f"{Path(name).stem}_{s.replace(':', '_')}.mkv" for s in settings}
-        secs = {s: run_setting(clip, outs[s], nets[s][0], nets[s][1], flow) for s in settings}
+        secs = {s: run_setting(clip, outs[s], nets[s][0], nets[s][1], cons_flow) for s in settings}
         with open_source(str(clip)) as inp:
             srcs = [open_source(str(outs[s])) for s in settings]
             res = warping_error(inp, srcs, flow, long_k=5)

@@ -1,7 +1,7 @@
 """Live-mode latency and fps: the headless engine on a real clip paced like a 25 fps camera.
 
     python benchmarks/bench_live.py [--sizes 640x360,480x270,320x180] [--seconds 8]
-        [--consistency off,default] [--threads 1,2] [--net-scale 1,0.5] [--device cpu|cuda]
+        [--consistency off,default] [--threads 1,2] [--net-scale 1,auto,0.5] [--device cpu|cuda]
         [--style FILE] [--record]
 
 For every combination it runs capture (the clip at its own frame rate, as a camera delivers
@@ -28,7 +28,7 @@ from _clips import real_clip  # noqa: E402
 
 from vidstyle.cli.common import build_consistency, pick_device  # noqa: E402
 from vidstyle.live.capture import CaptureThread, LatestFrameSlot, open_capture  # noqa: E402
-from vidstyle.live.engine import LiveEngine, StyleBank, parse_size  # noqa: E402
+from vidstyle.live.engine import LiveEngine, StyleBank, parse_net_scale, parse_size  # noqa: E402
 from vidstyle.live.keys import LiveState  # noqa: E402
 from vidstyle.live.recorder import Recorder  # noqa: E402
 from vidstyle.models.transformer import TransformerNet  # noqa: E402
@@ -37,7 +37,7 @@ from vidstyle.pipeline.stylizer import Stylizer  # noqa: E402
 
 
 def run_once(clip: Path, size, consistency: str, threads: int, seconds: float, device, style: str | None,
-             record: bool, net_scale: float = 1.0) -> dict:
+             record: bool, net_scale: float | None = 1.0) -> dict:
     torch.set_num_threads(threads)
     if style:
         bank = StyleBank([style], device)
@@ -102,7 +102,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=8.0)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--style", default=None, help="a .safetensors style instead of a random light net")
-    ap.add_argument("--net-scale", default="1", help="comma list of net scales (live --net-scale)")
+    ap.add_argument("--net-scale", default="1,auto", help="comma list of net scales (live --net-scale; auto as live's default)")
     ap.add_argument("--record", action="store_true", help="also record (h264 veryfast) as --output does")
     ap.add_argument("--clip", default="city_pan_cc0.mpg")
     args = ap.parse_args()
@@ -118,10 +118,10 @@ def main() -> None:
         if isinstance(size, tuple) and not args.style:
             ms = [f"{net_alone_ms(size, int(t), device):.0f} ms ({t} thr)" for t in args.threads.split(",")]
             print(f"{size_txt:>8} light net alone, best of 5: {', '.join(ms)}")
-        for scale, cons, threads in [(float(sc), c, int(t)) for sc in args.net_scale.split(",")
+        for scale, cons, threads in [(parse_net_scale(sc), c, int(t)) for sc in args.net_scale.split(",")
                                      for c in args.consistency.split(",") for t in args.threads.split(",")]:
             r = run_once(clip, size, cons, threads, args.seconds, device, args.style, args.record, scale)
-            print(f"{size_txt:>8} {scale:4.2g} {cons:>11} {threads:>3} {r['fps']:6.1f} {r['p50']:6.0f}ms {r['p95']:6.0f}ms "
+            print(f"{size_txt:>8} {'auto' if scale is None else f'{scale:4.2g}':>4} {cons:>11} {threads:>3} {r['fps']:6.1f} {r['p50']:6.0f}ms {r['p95']:6.0f}ms "
                   f"{r['net_ms']:7.1f} {r['frames']:5d} {r['captured']:8d} {r['dropped']:7d}"
                   + (f" {r['recorded']}" if args.record else ""), flush=True)
     print(f"load avg after: {os.getloadavg()[0]:.1f}")

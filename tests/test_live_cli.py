@@ -137,6 +137,9 @@ def test_headless_needs_an_output_and_refuses_to_overwrite(tmp_path, styles, cli
     assert existing.read_bytes() == b"precious"
     r = run("--source", clip.path, "-s", styles[0], "--camera", 0, "--no-display", "-o", tmp_path / "y.mp4")
     assert r.exit_code == 2 and "either --camera or --source" in r.output
+    r = run("--source", clip.path, "-s", styles[0], "--net-scale", "2", "--no-display", "-o", tmp_path / "y.mp4")
+    assert r.exit_code != 0 and r.output.strip().splitlines() == ["error: --net-scale must be within 0.05..1, not 2"]
+    assert not (tmp_path / "y.mp4").exists()
 
 
 def test_unknown_style_and_missing_virtual_camera(tmp_path, styles, clip, monkeypatch):

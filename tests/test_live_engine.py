@@ -12,7 +12,7 @@ import torch
 
 from vidstyle.errors import VidstyleError
 from vidstyle.live.capture import CaptureThread, LatestFrameSlot
-from vidstyle.live.engine import LiveEngine, StyleBank, fit_size, parse_size, split_style_specs
+from vidstyle.live.engine import LiveEngine, StyleBank, fit_size, parse_net_scale, parse_size, split_style_specs
 from vidstyle.live.keys import LiveState, handle_key
 
 
@@ -229,6 +229,17 @@ def test_consistency_toggle_is_lazy_and_resets_on_switch_on():
     assert cons.resets == 2  # each time it was switched on
     assert cons.steps == sum(flags)
     assert rec.frames[3].stylized.max() == 64 and rec.frames[0].stylized.min() == 255
+
+
+def test_net_scale_auto_brings_the_cpu_net_to_320_px():
+    eng = LiveEngine(LatestFrameSlot(), fake_bank({"a": SlowNet()}), LiveState(styles=["a"]), net_scale=None)
+    assert eng.scale_for(360, 640) == 0.5 and eng.scale_for(720, 1280) == 0.25
+    assert eng.scale_for(180, 320) == 1.0 and eng.scale_for(48, 64) == 1.0
+    assert eng._net_size(360, 640) == (180, 320)
+    assert parse_net_scale("auto") is None and parse_net_scale(None) is None and parse_net_scale("0.5") == 0.5
+    for bad in ("2", "0", "big"):
+        with pytest.raises(VidstyleError, match="--net-scale"):
+            parse_net_scale(bad)
 
 
 def test_consistency_runs_at_the_net_scale():

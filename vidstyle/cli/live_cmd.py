@@ -11,16 +11,17 @@ _KEYS = ("n/p next/previous style, +/- strength, c consistency, b side-by-side, 
 
 
 @click.command(epilog=f"\b\nKeys (window): {_KEYS}.\n\b\nExamples:\n"
-               "  vidstyle live -s candy --size 480x270\n"
-               "  vidstyle live --source clip.mp4 -s candy,mosaic --no-display -o out.mp4 --frames 300")
+               "  vidstyle live -s starry_night --size 640x360\n"
+               "  vidstyle live --source clip.mp4 -s starry_night,great_wave --no-display -o out.mp4 --frames 300")
 @click.option("--camera", type=click.IntRange(0, 255), default=None, help="Camera index (default 0).")
 @click.option("--source", default=None, help="A video file or stream URL instead of a camera.")
 @click.option("-s", "--style", "styles", multiple=True,
               help="Style name or .safetensors file; a comma list (a,b,c) to cycle through, or a mix "
                    "(a:0.7,b:0.3). Repeatable. Default: all installed styles.")
 @click.option("--size", default=None, help="Working size WxH (e.g. 640x360) or a width; default: the capture size.")
-@click.option("--net-scale", default=1.0, show_default=True, type=click.FloatRange(0.05, 1.0),
-              help="Run the net at this fraction of --size and upscale its output (e.g. 0.5: ~4x faster, coarser strokes).")
+@click.option("--net-scale", default="auto", show_default=True,
+              help="Run the net at this fraction (0.05..1) of --size and upscale its output (0.5: ~4x faster, "
+                   "coarser strokes); auto: 1 on a GPU, on the CPU the net's long side at most 320 px.")
 @click.option("--consistency", default="off", show_default=True,
               help=f"Temporal consistency at start: {'|'.join(CONSISTENCY_CHOICES)} or 0..1 (key c toggles).")
 @click.option("--flow", "flow_kind", type=click.Choice(["auto", "raft", "dis"]), default="auto", show_default=True)
@@ -32,7 +33,7 @@ _KEYS = ("n/p next/previous style, +/- strength, c consistency, b side-by-side, 
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
 @click.option("--backend", default="auto", show_default=True, type=click.Choice(["auto", "torch", "onnx"]),
               help="Inference engine, as in stylize: auto = ONNX Runtime on CPU when installed, else PyTorch.")
-@click.option("--threads", type=click.IntRange(1, 256), default=None, help="CPU threads for the net (torch); default: all cores but one.")
+@click.option("--threads", type=click.IntRange(1, 256), default=None, help="CPU threads for the net; default: all cores (ONNX Runtime), all but one (--backend torch).")
 @click.option("--display/--no-display", default=True, show_default=True, help="Show a preview window.")
 @click.option("-o", "--output", default=None, help="Record the stylized stream to this video file (from the start).")
 @click.option("--frames", type=click.IntRange(1, None), default=None, help="Stop after N stylized frames.")
@@ -57,11 +58,11 @@ def live(camera, source, styles, size, net_scale, consistency, flow_kind, raft_w
     source the newest frame is always used (older ones are dropped), so latency stays bounded.
     Headless (servers, tests): --no-display --output FILE [--frames N].
     """
-    from ..live.engine import parse_size  # noqa: PLC0415
+    from ..live.engine import parse_net_scale, parse_size  # noqa: PLC0415
     from ..live.session import LiveConfig, run_live  # noqa: PLC0415
 
     cfg = LiveConfig(
-        camera=camera, source=source, styles=list(styles) or None, size=parse_size(size), net_scale=net_scale,
+        camera=camera, source=source, styles=list(styles) or None, size=parse_size(size), net_scale=parse_net_scale(net_scale),
         consistency=consistency, flow_kind=flow_kind, raft_weights=raft_weights, strength=strength,
         preserve_colors=preserve_colors, mask=mask, mask_feather=mask_feather, device=device, backend=backend, threads=threads, display=display,
         output=output, frames=frames, overwrite=overwrite, codec=codec, crf=crf, pace=not fast_source,

@@ -217,6 +217,19 @@ def parse_size(text: str | None) -> tuple[int, int] | int | None:
     return w, h
 
 
+def parse_net_scale(value: str | float | None) -> float | None:
+    """``--net-scale``: ``"auto"``/None → None (automatic), else a float in 0.05..1."""
+    if value is None or (isinstance(value, str) and value.strip().lower() == "auto"):
+        return None
+    try:
+        scale = float(value)
+    except ValueError:
+        raise InputError(f"--net-scale must be 'auto' or a number in 0.05..1, not {value!r}") from None
+    if not 0.05 <= scale <= 1.0:
+        raise InputError(f"--net-scale must be within 0.05..1, not {value}")
+    return scale
+
+
 def fit_size(size: tuple[int, int] | int | None, width: int, height: int) -> tuple[int, int]:
     """The working size for a ``width x height`` capture (even height when derived)."""
     if size is None:
@@ -310,6 +323,11 @@ class LiveStats:
 # --------------------------------------------------------------------------- engine
 
 
+# CPU live mode runs the net with its long side at most this (--net-scale auto): the light arch
+# then keeps 10+ fps with consistency at 640x360 on a 2-core CPU (benchmarks/bench_live.py)
+AUTO_NET_SIDE = 320
+
+
 class LiveEngine(threading.Thread):
     """Inference thread. ``outputs``: objects with ``submit(LiveFrame)`` (called on this thread;
     they must not block for long). ``size``: working size (None: the capture size; an int: width).
@@ -319,13 +337,14 @@ class LiveEngine(threading.Thread):
     ``net_scale`` < 1 runs the net on a smaller copy and upsamples its output to the working size
     (much faster on CPU; the style's strokes get coarser); consistency runs on the net's output
     before that upsampling (it holds no finer detail), controls and matte at the working size.
+    ``net_scale=None`` is automatic (:meth:`scale_for`).
     """
 
     def __init__(self, slot: LatestFrameSlot, bank: StyleBank, state: LiveState, *,
                  device: torch.device | str = "cpu", size=None, controls=None,
                  make_consistency: Callable[[], object] | None = None, consistency=None,
                  outputs: Sequence = (), max_frames: int | None = None, warmup: bool = True,
-                 net_scale: float = 1.0, matte=None) -> None:
+                 net_scale: float | None = 1.0, matte=None) -> None:
         super().__init__(name="vidstyle-live-engine", daemon=True)
         self.in_slot, self.bank, self.state = slot, bank, state
         self.device = torch.device(device)
@@ -336,9 +355,9 @@ class LiveEngine(threading.Thread):
         self.outputs = list(outputs)
         self.max_frames = max_frames
         self.warmup = warmup
-        if not 0.05 <= float(net_scale) <= 1.0:
+        if net_scale is not None and not 0.05 <= float(net_scale) <= 1.0:
             raise InputError(f"--net-scale must be within 0.05..1, not {net_scale}")
-        self.net_scale = float(net_scale)
+        self.net_scale = None if net_scale is None else float(net_scale)
         self.matte = matte  # a StaticMatte (``matte(frame-like with height/width) -> [1,1,H,W]``) or None
         self.out_slot = LatestFrameSlot()
         self.stats = LiveStats()
@@ -441,10 +460,20 @@ class LiveEngine(threading.Thread):
         return LiveFrame(rgb, out, self.stats.frames, cf.index, cf.t_capture, t_ready, name,
                          snap["strength"], cons is not None), t_ready - t0
 
+    def scale_for(self, th: int, tw: int) -> float:
+        """The net scale used for ``th x tw`` working frames: ``net_scale``, or when it is None
+        (auto) 1 on a GPU and on the CPU whatever brings the long side down to ``AUTO_NET_SIDE``."""
+        if self.net_scale is not None:
+            return self.net_scale
+        if self.device.type != "cpu":
+            return 1.0
+        return min(1.0, AUTO_NET_SIDE / max(th, tw, 1))
+
     def _net_size(self, th: int, tw: int) -> tuple[int, int]:
-        if self.net_scale >= 1.0:
+        scale = self.scale_for(th, tw)
+        if scale >= 1.0:
             return th, tw
-        return max(8, int(round(th * self.net_scale))), max(8, int(round(tw * self.net_scale)))
+        return max(8, int(round(th * scale))), max(8, int(round(tw * scale)))
 
     def _net_input(self, x: torch.Tensor) -> torch.Tensor:
         """The working-size frame scaled by ``net_scale`` (``x`` itself at scale 1)."""

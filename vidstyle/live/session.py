@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from ..errors import InputError, OutputError, VidstyleError
 from .capture import CaptureThread, LatestFrameSlot, describe_source, open_capture
-from .engine import LiveEngine, LiveStats, StyleBank, fit_size, split_style_specs
+from .engine import AUTO_NET_SIDE, LiveEngine, LiveStats, StyleBank, fit_size, split_style_specs
 from .keys import LiveState, handle_key, key_help
 from .recorder import Recorder, numbered_path
 
@@ -43,6 +43,7 @@ def _live_matte(cfg: "LiveConfig"):
     return StaticMatte(image, cfg.mask_feather, f"matte {os.path.basename(cfg.mask)}")
 
 
+
 @dataclass
 class LiveConfig:
     """Everything ``vidstyle live`` can be told (see the CLI's ``--help``)."""
@@ -51,7 +52,7 @@ class LiveConfig:
     source: str | None = None
     styles: list[str] | None = None
     size: tuple[int, int] | int | None = None
-    net_scale: float = 1.0
+    net_scale: float | None = None  # None: automatic (LiveEngine.scale_for)
     consistency: str = "off"
     flow_kind: str = "auto"
     raft_weights: str | None = None
@@ -191,15 +192,17 @@ def _consistency_factory(cfg: LiveConfig, device, notes: list[str]):
     return make
 
 
-def default_threads() -> int:
-    """Torch threads for the net on CPU: all cores but one, which capture, encoding and display
-    need (on a busy 2-core machine two intra-op threads were 2-3x *slower* than one: the second
-    spins waiting for a core; see benchmarks/bench_live.py)."""
+def default_threads(backend: str = "auto") -> int:
+    """CPU threads for the net. ONNX Runtime (``auto``/``onnx``; live turns its spinning off):
+    every core — on the 2-core CPU two threads gave 10.5 fps with consistency at 640x360 against
+    8.2 with one (benchmarks/bench_live.py). PyTorch (``torch``): all cores but one, which capture,
+    encoding and display need (its idle threads spin: on a busy 2-core machine two were 2-3x
+    *slower* than one)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cores = os.cpu_count() or 2
-    return max(1, cores - 1)
+    return max(1, cores - 1) if backend == "torch" else max(1, cores)
 
 
 def run_live(cfg: LiveConfig, echo: Callable[[str], None] = print, *, capture=None,
@@ -228,7 +231,7 @@ def run_live(cfg: LiveConfig, echo: Callable[[str], None] = print, *, capture=No
 
         check_display()
     device = pick_device(cfg.device)
-    threads = cfg.threads or (default_threads() if device.type == "cpu" else None)
+    threads = cfg.threads or (default_threads(cfg.backend) if device.type == "cpu" else None)
     if threads:
         torch.set_num_threads(int(threads))
     notes: list[str] = []
@@ -292,8 +295,11 @@ def run_live(cfg: LiveConfig, echo: Callable[[str], None] = print, *, capture=No
         raise
 
     styles_txt = ", ".join(bank.names[:5]) + (f" (+{len(bank) - 5} more)" if len(bank) > 5 else "")
+    said = list(notes) or ["consistency off"]
+    if cfg.net_scale is None and device.type == "cpu":
+        said.append(f"net at long side <= {AUTO_NET_SIDE} px (--net-scale auto; 1 for full-size strokes)")
     session.say(f"live: {name} ({capture_kind}{f', {capture_fps:g} fps' if capture_fps else ''}) on {device}; "
-                f"styles: {styles_txt}; " + ("; ".join(notes) if notes else "consistency off"))
+                f"styles: {styles_txt}; " + "; ".join(said))
     if window is not None:
         session.say("keys: " + ", ".join(key_help()))
 
