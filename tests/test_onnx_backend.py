@@ -97,6 +97,23 @@ def test_output_mix_blends_like_torch(one_thread):
     assert float((OrtStylizer(mix, threads=1)(x) - Stylizer(mix, "cpu")(x)).abs().max()) < 1e-4
 
 
+def test_frames_over_the_memory_budget_go_to_the_tiling_torch_path(monkeypatch, one_thread):
+    from vidstyle.pipeline import tiling
+
+    n = net(0)
+    bpp = tiling.bytes_per_pixel(n)
+    monkeypatch.setattr(tiling, "CPU_MEMORY_BUDGET", int(bpp * 40 * 40))  # frames up to 40x40 fit
+    st = OrtStylizer(n, threads=1)
+    assert st.max_pixels == 40 * 40 and OrtStylizer(n, threads=1, tile=None).max_pixels == 40 * 40
+    assert OrtStylizer(n, threads=1, tile="off").max_pixels == ort_stylizer.MAX_PIXELS
+    small, big = torch.rand(1, 3, 32, 40), torch.rand(1, 3, 96, 120)
+    st(small)
+    assert st._torch is None  # ONNX Runtime ran it
+    y = st(big)
+    assert st._torch is not None and st._torch.plan(1, 96, 120).tile > 0  # the torch Stylizer, in tiles
+    assert y.shape == big.shape
+
+
 def test_make_stylizer_choices(monkeypatch):
     n = net(0)
     st, note = make_stylizer(n, "cpu", "auto")
