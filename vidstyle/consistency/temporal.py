@@ -41,7 +41,8 @@ three clips (city pan with a hard cut, static-camera pedestrians, hand-held tree
 stylizations (posterized cartoon with per-frame noise, a random-weight transform net fed slightly
 noisy input, a flicker-free colour map), scored with an independent flow (Farneback):
 short-term E_warp 0.15-0.26x the per-frame stylization's, long-term (k=5) 0.38-0.46x, sharpness
-0.86-0.99x; about 13% of a light net's time per 640x360 frame on CPU. ``light`` (0.7) keeps more
+0.86-0.99x. On CPU the step costs about 40 ms per 640x360 frame (two DIS flows 18 ms of it;
+warps and resampling go through OpenCV, see :mod:`vidstyle.flow.resample`), +9-21% on a light net. ``light`` (0.7) keeps more
 of the per-frame look, ``strong`` (0.9) trades long-term drift for the least short-term flicker.
 """
 
