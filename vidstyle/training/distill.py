@@ -29,13 +29,12 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm import tqdm
 
-from ..errors import InputError, VidstyleError
+from ..errors import InputError
 from ..models.styles import load_style, save_style
 from ..models.transformer import TransformerNet
 from .data import ContentImages
-from .trainer import checkpoint_path, open_checkpoint, restore_checkpoint, save_checkpoint, save_preview, step_generators
+from .trainer import checkpoint_path, open_checkpoint, restore_checkpoint, run_steps, step_generators
 
 
 @dataclass
@@ -119,37 +118,18 @@ def distill(cfg: DistillConfig, resume: bool = False, quiet: bool = False, time_
                              "as the checkpoint (the learning-rate schedule spans --steps)")
         start, history = restore_checkpoint(state, student, opt)
 
-    student.train()
-    t0 = time.time()
-    deadline = t0 + time_limit if time_limit else None
-    done, recent = start, []
-    bar = tqdm(total=cfg.steps, initial=start, disable=quiet, unit="step", dynamic_ncols=True)
-    for step in range(start, cfg.steps):
+    def step_fn(step: int) -> tuple[torch.Tensor, dict[str, float]]:
         rng, g = step_generators(cfg.seed, step)
         batch = content.sample(cfg.batch_size, cfg.size, rng).to(dev)
         for group in opt.param_groups:
             group["lr"] = learning_rate(cfg, step)
-        loss, parts = distill_step(student, teacher, batch, cfg, g)
-        if not math.isfinite(parts["loss"]):
-            raise VidstyleError(f"distillation diverged at step {step} (loss {parts['loss']}); try a lower --lr")
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        recent = (recent + [parts])[-50:]
-        if step % 10 == 0 or step + 1 == cfg.steps:
-            history.append({"step": step, **parts})
-        bar.update(1)
-        bar.set_postfix(loss=f"{parts['loss']:.4f}")
-        done = step + 1
-        out_of_time = deadline is not None and time.time() >= deadline
-        if done % cfg.checkpoint_every == 0 or done == cfg.steps or out_of_time:
-            save_checkpoint(ckpt, student, opt, done, cfg.to_dict(), history)
-            save_preview(student, preview_src, out.with_name(out.name + "_preview.jpg"))
-        if out_of_time:
-            if done < cfg.steps and not quiet:
-                tqdm.write(f"time limit reached at step {done}/{cfg.steps}; --resume continues from here")
-            break
-    bar.close()
+        return distill_step(student, teacher, batch, cfg, g)
+
+    t0 = time.time()
+    done, recent = run_steps(
+        student, opt, step_fn, steps=cfg.steps, start=start, history=history, ckpt=ckpt, config=cfg.to_dict(),
+        checkpoint_every=cfg.checkpoint_every, preview_src=preview_src, out=out, what="distillation",
+        total_key="loss", postfix=lambda p: {"loss": f"{p['loss']:.4f}"}, quiet=quiet, time_limit=time_limit)
 
     rows = recent or history[-5:]
     final = {"loss": float(np.mean([r["loss"] for r in rows]))} if rows else {}

@@ -13,6 +13,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -195,6 +196,62 @@ def save_checkpoint(path: Path, net: nn.Module, opt: torch.optim.Optimizer, step
     os.replace(tmp, path)
 
 
+def run_steps(
+    net: nn.Module,
+    opt: torch.optim.Optimizer,
+    step_fn: Callable[[int], tuple[torch.Tensor, dict[str, float]]],
+    *,
+    steps: int,
+    start: int,
+    history: list,
+    ckpt: Path,
+    config: dict,
+    checkpoint_every: int,
+    preview_src: str | Path,
+    out: Path,
+    what: str,
+    total_key: str,
+    postfix: Callable[[dict[str, float]], dict[str, str]],
+    quiet: bool = False,
+    time_limit: float | None = None,
+) -> tuple[int, list[dict[str, float]]]:
+    """The optimisation loop shared by :func:`train` and distillation.
+
+    For each step from ``start`` to ``steps``: ``step_fn(step) -> (loss, parts)`` (``parts``: the
+    loss terms as floats, ``parts[total_key]`` the total), a divergence check, the optimizer step,
+    the loss history (every 10th step, appended to ``history``), a progress bar (``postfix(parts)``)
+    and, every ``checkpoint_every`` steps, at the end and when ``time_limit`` (seconds) runs out,
+    a checkpoint plus a preview. Returns (steps done, the last 50 steps' ``parts``).
+    """
+    net.train()
+    deadline = time.time() + time_limit if time_limit else None
+    done, recent = start, []
+    bar = tqdm(total=steps, initial=start, disable=quiet, unit="step", dynamic_ncols=True)
+    for step in range(start, steps):
+        loss, parts = step_fn(step)
+        if not math.isfinite(parts[total_key]):
+            raise VidstyleError(f"{what} diverged at step {step} (loss {parts[total_key]}); try a lower --lr")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        recent = (recent + [parts])[-50:]
+        if step % 10 == 0 or step + 1 == steps:
+            history.append({"step": step, **parts})
+        bar.update(1)
+        bar.set_postfix(**postfix(parts))
+        done = step + 1
+        out_of_time = deadline is not None and time.time() >= deadline
+        if done % checkpoint_every == 0 or done == steps or out_of_time:
+            save_checkpoint(ckpt, net, opt, done, config, history)
+            save_preview(net, preview_src, out.with_name(out.name + "_preview.jpg"))
+        if out_of_time:
+            if done < steps and not quiet:
+                tqdm.write(f"time limit reached at step {done}/{steps}; --resume continues from here")
+            break
+    bar.close()
+    return done, recent
+
+
 def train(
     cfg: TrainConfig,
     resume: bool = False,
@@ -229,43 +286,24 @@ def train(
     vgg = (vgg or load_vgg16_features()).to(dev)
     grams = style_grams(vgg, style_img.to(dev))
     amp = dev.type == "cuda"
-    net.train()
-    t0 = time.time()
-    deadline = t0 + time_limit if time_limit else None
-    done = start
-    bar = tqdm(total=cfg.steps, initial=start, disable=quiet, unit="step", dynamic_ncols=True)
-    recent: list[StepLosses] = []
-    for step in range(start, cfg.steps):
+
+    def step_fn(step: int) -> tuple[torch.Tensor, dict[str, float]]:
         rng, g = step_generators(cfg.seed, step)
         batch = content.sample(cfg.batch_size, cfg.size + 2 * MARGIN, rng)
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
             loss, parts = training_step(net, vgg, grams, batch, cfg, g)
-        if not math.isfinite(parts.total):
-            raise VidstyleError(f"training diverged at step {step} (loss {parts.total}); try a lower --lr")
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        recent = (recent + [parts])[-50:]
-        if step % 10 == 0 or step + 1 == cfg.steps:
-            history.append({"step": step, **asdict(parts)})
-        bar.update(1)
-        bar.set_postfix(c=f"{parts.content:.3g}", s=f"{parts.style:.3g}", t=f"{parts.temporal:.3g}", tot=f"{parts.total:.3g}")
-        done = step + 1
-        out_of_time = deadline is not None and time.time() >= deadline
-        if done % cfg.checkpoint_every == 0 or done == cfg.steps or out_of_time:
-            save_checkpoint(ckpt, net, opt, done, cfg.to_dict(), history)
-            save_preview(net, preview_src, out.with_name(out.name + "_preview.jpg"))
-        if out_of_time:
-            if done < cfg.steps and not quiet:
-                tqdm.write(f"time limit reached at step {done}/{cfg.steps}; --resume continues from here")
-            break
-    bar.close()
+        return loss, asdict(parts)
 
-    if recent:
-        final = {k: float(np.mean([getattr(p, k) for p in recent])) for k in StepLosses.__dataclass_fields__}
-    else:  # finalised from a checkpoint without new steps: average the last logged steps
-        tail = history[-5:]
-        final = {k: float(np.mean([h[k] for h in tail])) for k in StepLosses.__dataclass_fields__} if tail else {}
+    t0 = time.time()
+    done, recent = run_steps(
+        net, opt, step_fn, steps=cfg.steps, start=start, history=history, ckpt=ckpt, config=cfg.to_dict(),
+        checkpoint_every=cfg.checkpoint_every, preview_src=preview_src, out=out, what="training", total_key="total",
+        postfix=lambda p: {"c": f"{p['content']:.3g}", "s": f"{p['style']:.3g}", "t": f"{p['temporal']:.3g}", "tot": f"{p['total']:.3g}"},
+        quiet=quiet, time_limit=time_limit)
+
+    # finalised from a checkpoint without new steps: average the last logged steps
+    rows = recent or history[-5:]
+    final = {k: float(np.mean([r[k] for r in rows])) for k in StepLosses.__dataclass_fields__} if rows else {}
     meta = {
         "style_image": {"file": Path(cfg.style_image).name, "title": cfg.style_title, "source": cfg.style_source, "license": cfg.style_license},
         "license": "weights: MIT (vidstyle); style image: see style_image.license",
