@@ -3,7 +3,7 @@
     python benchmarks/bench_consistency.py -s starry_night [--frames 60] [--clips city_pan_cc0.mpg,vtest.avi,tree.avi]
 
 For each clip (scaled to 640x360) and each setting (per-frame = consistency off, light, default,
-strong) it stylizes the clip losslessly (FFV1), then prints short-term (k=1) and long-term (k=5)
+strong, fine) it stylizes the clip losslessly (FFV1), then prints short-term (k=1) and long-term (k=5)
 E_warp (Lai et al. 2018, DIS flow on the input), their ratios to per-frame and to the input's own
 E_warp, sharpness (mean gradient magnitude) and style loss (relative Gram error at VGG relu1_2..
 relu4_3, when VGG16 weights are available) relative to per-frame, and seconds per frame (the net runs
@@ -42,7 +42,7 @@ from vidstyle.models.styles import find_style, load_style  # noqa: E402
 from vidstyle.pipeline.runner import stylize_stream  # noqa: E402
 from vidstyle.pipeline.ort_stylizer import make_stylizer  # noqa: E402
 
-SETTINGS = ("off", "light", "default", "strong")
+SETTINGS = ("off", "light", "default", "strong", "fine")
 OUT = Path(__file__).resolve().parent / "out"
 
 

@@ -126,7 +126,7 @@ def test_make_consistency_modes():
     assert make_consistency("off", flow) is None
     assert make_consistency("0", flow) is None
     assert make_consistency(0.0, flow) is None
-    for mode in ("light", "default", "strong"):
+    for mode in ("light", "default", "strong", "fine"):
         tc = make_consistency(mode, flow)
         assert tc.params == PRESETS[mode]
     assert PRESETS["light"].alpha < PRESETS["default"].alpha < PRESETS["strong"].alpha
@@ -136,3 +136,27 @@ def test_make_consistency_modes():
         make_consistency("1.5", flow)
     with pytest.raises(InputError):
         make_consistency("silky", flow)
+
+
+def test_fine_preset_estimates_flow_at_full_resolution():
+    """``default`` computes flow on frames shrunk to a 320-pixel long side; ``fine`` on the frames
+    themselves (and still stabilises a static scene with per-frame noise)."""
+    dis = DISFlow()
+    sizes = []
+
+    def spy(a, b):
+        sizes.append(tuple(a.shape[-2:]))
+        return dis(a, b)
+
+    g = torch.Generator().manual_seed(3)
+    c = scene(200, 480, 5)
+    results = {}
+    for mode in ("default", "fine"):
+        sizes.clear()
+        tc = make_consistency(mode, spy)
+        outs = [tc.step(c, noisy(c, g)) for _ in range(8)]
+        results[mode] = (set(sizes), msd(outs[-1], outs[-2]))
+    assert results["default"][0] == {(133, 320)}
+    assert results["fine"][0] == {(200, 480)}
+    per_frame = 2 * 0.05**2  # E[(n1 - n2)^2] of two independent noise draws
+    assert results["fine"][1] < 0.3 * per_frame

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from ..consistency.temporal import MODES
 from ..errors import InputError
 
 
@@ -22,7 +23,7 @@ def pick_device(spec: str = "auto") -> torch.device:
     return dev
 
 
-CONSISTENCY_CHOICES = ("off", "light", "default", "strong")
+CONSISTENCY_CHOICES = MODES  # off and the presets
 
 
 def build_consistency(mode: str, flow_kind: str, device: torch.device, raft_weights: str | None):
