@@ -53,8 +53,9 @@ over them, which is where most of the remaining warping error sat: on the static
 the light starry_night net at 640x360 (``benchmarks/bench_consistency.py``), short-term E_warp
 against per-frame: vtest 0.52x -> 0.32x, city pan 0.22x -> 0.18x, tree 0.20x -> 0.13x; long-term
 (k=5) 0.79 -> 0.65, 0.40 -> 0.30, 0.37 -> 0.34; sharpness and style loss as ``default``. It costs
-about 60 ms more per 640x360 frame on the 2-core CPU (DIS medium at 640x360 is 17.5 ms per flow
-against 6.5 ms at 320x180, and the masks cover four times the pixels), hence not the default.
+40-75 ms more per 640x360 frame on the 2-core CPU (end to end +21-41% over per-frame, against
+-4..+20% for ``default``; DIS medium at 640x360 takes 17.5 ms per flow against 6.5 ms at 320x180,
+and the masks cover four times the pixels), hence not the default.
 """
 
 from __future__ import annotations
