@@ -91,12 +91,12 @@ def make_variants(net, x: torch.Tensor, args) -> tuple[dict, dict]:
     def jit(ofi: bool):
         with torch.inference_mode(False), torch.no_grad():
             traced = torch.jit.trace(net, xp, check_trace=False)
-            return Scripted(torch.jit.optimize_for_inference(traced) if ofi else torch.jit.freeze(traced.eval()))
+            return Scripted(torch.jit.optimize_for_inference(traced) if ofi else torch.jit.freeze(traced.eval()), net.stride)
 
     add("jit", lambda: jit(False))
     add("jit_ofi", lambda: jit(True))
     if args.compile:
-        add("compile", lambda: Scripted(torch.compile(net, dynamic=False)))
+        add("compile", lambda: Scripted(torch.compile(net, dynamic=False), net.stride))
     from vidstyle.pipeline.ort_stylizer import OrtStylizer, ort_available  # noqa: PLC0415
 
     if ort_available():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -236,6 +237,10 @@ def test_net_scale_auto_brings_the_cpu_net_to_320_px():
     assert eng.scale_for(360, 640) == 0.5 and eng.scale_for(720, 1280) == 0.25
     assert eng.scale_for(180, 320) == 1.0 and eng.scale_for(48, 64) == 1.0
     assert eng._net_size(360, 640) == (180, 320)
+    # a pixel-folding net (stride 8, the fast arch) already runs at half resolution inside
+    folding = SimpleNamespace(stride=8)
+    assert eng.scale_for(360, 640, folding) == 1.0 and eng.scale_for(720, 1280, folding) == 0.5
+    assert eng._net_size(720, 1280, folding) == (360, 640)
     assert parse_net_scale("auto") is None and parse_net_scale(None) is None and parse_net_scale("0.5") == 0.5
     for bad in ("2", "0", "big"):
         with pytest.raises(VidstyleError, match="--net-scale"):

@@ -25,6 +25,8 @@ from vidstyle.pipeline import ort_stylizer  # noqa: E402
 from vidstyle.pipeline.ort_stylizer import OrtStylizer, make_stylizer  # noqa: E402
 from vidstyle.pipeline.stylizer import Stylizer  # noqa: E402
 
+from nets import random_net  # noqa: E402
+
 TINY = {"channels": [4, 8, 8], "blocks": 1}
 
 
@@ -37,14 +39,7 @@ def cache(tmp_path, monkeypatch):
 
 
 def net(seed: int = 0, arch=TINY) -> TransformerNet:
-    torch.manual_seed(seed)
-    n = TransformerNet(arch).eval()
-    with torch.no_grad():  # non-trivial instance-norm affine parameters
-        for m in n.modules():
-            if isinstance(m, torch.nn.InstanceNorm2d):
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.uniform_(-0.2, 0.2)
-    return n
+    return random_net(arch, seed, weight=(0.5, 1.5), bias=(-0.2, 0.2))
 
 
 @pytest.fixture(scope="module")
@@ -166,3 +161,10 @@ def test_stylize_backend_onnx_matches_torch(tmp_path, style, one_thread):
             outs[backend] = [f.image.astype(int) for f in src]
     assert len(outs["onnx"]) == 4 and outs["onnx"][0].shape == (38, 66, 3)
     assert max(np.abs(a - b).max() for a, b in zip(outs["onnx"], outs["torch"])) <= 1
+
+
+def test_fast_arch_round_trips(one_thread):
+    fast = net(1, "fast")
+    x = torch.rand(1, 3, 50, 70, generator=torch.Generator().manual_seed(2))
+    got, want = OrtStylizer(fast, threads=1)(x), Stylizer(fast, "cpu")(x)
+    assert got.shape == x.shape and float((got - want).abs().max()) < 1e-4

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
-from torch import nn
 
 from vidstyle.cli import main
 from vidstyle.io.synthetic import make_test_clip
@@ -17,6 +16,8 @@ from vidstyle.models.transformer import TransformerNet
 from vidstyle.pipeline import tiling
 from vidstyle.pipeline.stylizer import Stylizer
 
+from nets import random_net
+
 # Measured on torch 2.14 CPU (tile 128 with the receptive-field margin: max 4e-6; per-tile
 # normalisation: max ~0.9, mean ~0.07). Tolerances leave room for other BLAS/oneDNN builds.
 EXACT_TOL = 1e-4
@@ -24,14 +25,7 @@ EXACT_TOL = 1e-4
 
 def light_net(seed: int = 0) -> TransformerNet:
     """A random light net whose instance norms have non-trivial affine parameters."""
-    torch.manual_seed(seed)
-    net = TransformerNet("light").eval()
-    with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, nn.InstanceNorm2d):
-                m.weight.uniform_(0.5, 2.0)
-                m.bias.uniform_(-0.5, 0.5)
-    return net
+    return random_net("light", seed)
 
 
 def image(h: int = 160, w: int = 200, seed: int = 1) -> torch.Tensor:

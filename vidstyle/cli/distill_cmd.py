@@ -35,8 +35,9 @@ def distill(teacher: str, content_dir: str, out: str, arch: str, size: int, step
     from ..training.distill import DistillConfig, distill as run_distill  # noqa: PLC0415
     from ..training.trainer import checkpoint_path  # noqa: PLC0415
 
-    if size % 4 or size < 32:
-        raise InputError("--size must be a multiple of 4 and at least 32")
+    stride = ARCHS[arch].stride
+    if size % stride or size < 32:
+        raise InputError(f"--size must be a multiple of {stride} (the {arch} arch's stride) and at least 32")
     if steps < 1 or batch_size < 1 or checkpoint_every < 1:
         raise InputError("--steps, --batch-size and --checkpoint-every must be at least 1")
     if time_limit is not None and time_limit <= 0:

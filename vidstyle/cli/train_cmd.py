@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import InputError
+from ..models.transformer import ARCHS
 from ..training.trainer import LossWeights, TrainConfig, checkpoint_path, train as run_training
 from .common import pick_device
 
@@ -15,8 +16,8 @@ from .common import pick_device
 @click.option("--style-image", required=True, type=click.Path(dir_okay=False), help="The painting to learn.")
 @click.option("--content-dir", required=True, type=click.Path(file_okay=False), help="Folder of training photos.")
 @click.option("--out", required=True, help="Output path without extension, e.g. weights/starry_night.")
-@click.option("--arch", type=click.Choice(["full", "light", "tiny"]), default="full", show_default=True,
-              help="full 32/64/128x5, light 16/32/64x3, tiny 8/16/48x3 (for tiny, distilling a trained style is better).")
+@click.option("--arch", type=click.Choice(list(ARCHS)), default="full", show_default=True,
+              help="full 32/64/128x5, light 16/32/64x3, tiny 8/16/48x3, fast light on 2x2-folded pixels (for tiny and fast, distilling a trained style is better).")
 @click.option("--size", default=256, show_default=True, help="Training crop size (pixels).")
 @click.option("--style-size", default=512, show_default=True, help="Long side of the style image.")
 @click.option("--steps", default=2000, show_default=True)
@@ -42,8 +43,9 @@ def train(
     style_source: str | None, time_limit: float | None, resume: bool, device: str, quiet: bool,
 ) -> None:
     """Train a style net on a folder of photos (checkpoints; --resume continues exactly)."""
-    if size % 4 or size < 32:
-        raise InputError("--size must be a multiple of 4 and at least 32")
+    stride = ARCHS[arch].stride
+    if size % stride or size < 32:
+        raise InputError(f"--size must be a multiple of {stride} (the {arch} arch's stride) and at least 32")
     weights = LossWeights(content=content_weight, style=style_weight, temporal=temporal_weight)
     if temporal_weight == 0:
         weights.feature_temporal = weights.noise = 0.0

@@ -324,7 +324,9 @@ class LiveStats:
 
 
 # CPU live mode runs the net with its long side at most this (--net-scale auto): the light arch
-# then keeps 10+ fps with consistency at 640x360 on a 2-core CPU (benchmarks/bench_live.py)
+# then keeps 10+ fps with consistency at 640x360 on a 2-core CPU (benchmarks/bench_live.py). Archs
+# that fold pixels (``unshuffle``, net stride 8) already run at half resolution inside, so they get
+# twice this side for the same cost.
 AUTO_NET_SIDE = 320
 
 
@@ -439,7 +441,7 @@ class LiveEngine(threading.Thread):
         t0 = time.perf_counter()
         with torch.inference_mode():
             x = image_to_tensor(rgb, self.device)
-            xn = self._net_input(x)
+            xn = self._net_input(x, net)
             y = net(xn)
             cons_wanted = snap["consistency"]
             cons = self._get_consistency() if cons_wanted else None
@@ -460,26 +462,28 @@ class LiveEngine(threading.Thread):
         return LiveFrame(rgb, out, self.stats.frames, cf.index, cf.t_capture, t_ready, name,
                          snap["strength"], cons is not None), t_ready - t0
 
-    def scale_for(self, th: int, tw: int) -> float:
+    def scale_for(self, th: int, tw: int, net=None) -> float:
         """The net scale used for ``th x tw`` working frames: ``net_scale``, or when it is None
-        (auto) 1 on a GPU and on the CPU whatever brings the long side down to ``AUTO_NET_SIDE``."""
+        (auto) 1 on a GPU and on the CPU whatever brings the long side down to ``AUTO_NET_SIDE``
+        times ``net.stride // 4`` (2 for the pixel-folding ``fast`` arch)."""
         if self.net_scale is not None:
             return self.net_scale
         if self.device.type != "cpu":
             return 1.0
-        return min(1.0, AUTO_NET_SIDE / max(th, tw, 1))
+        side = AUTO_NET_SIDE * max(1, getattr(net, "stride", 4) // 4)
+        return min(1.0, side / max(th, tw, 1))
 
-    def _net_size(self, th: int, tw: int) -> tuple[int, int]:
-        scale = self.scale_for(th, tw)
+    def _net_size(self, th: int, tw: int, net=None) -> tuple[int, int]:
+        scale = self.scale_for(th, tw, net)
         if scale >= 1.0:
             return th, tw
         return max(8, int(round(th * scale))), max(8, int(round(tw * scale)))
 
-    def _net_input(self, x: torch.Tensor) -> torch.Tensor:
+    def _net_input(self, x: torch.Tensor, net=None) -> torch.Tensor:
         """The working-size frame scaled by ``net_scale`` (``x`` itself at scale 1)."""
         from ..flow.resample import resize_area  # noqa: PLC0415
 
-        return resize_area(x, self._net_size(*x.shape[-2:]))
+        return resize_area(x, self._net_size(*x.shape[-2:], net))
 
     def _to_working_size(self, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """The net's (possibly smaller) output upsampled to ``x``'s size."""
@@ -490,7 +494,7 @@ class LiveEngine(threading.Thread):
         return resize_bilinear(y, x.shape[-2:]).clamp_(0, 1)
 
     def _run_net(self, net, x: torch.Tensor) -> torch.Tensor:
-        return self._to_working_size(net(self._net_input(x)), x)
+        return self._to_working_size(net(self._net_input(x, net)), x)
 
     def _first_frame(self) -> CapturedFrame | None:
         """Take the first frame and run one throw-away pass at the working size (allocations,

@@ -112,7 +112,7 @@ def export_onnx(
     sample = torch.rand(1, 3, h, w, generator=torch.Generator().manual_seed(0))
     model = onnx.load_from_string(_torch_export(net, sample, dynamic))
     props = {"arch": net.arch.to_dict(), "arch_name": net.arch.name, "digest": net_digest(net),
-             "stride": TransformerNet.stride, "export_version": EXPORT_VERSION, **(meta or {})}
+             "stride": net.stride, "export_version": EXPORT_VERSION, **(meta or {})}
     for key, value in props.items():
         entry = model.metadata_props.add()
         entry.key = META_PREFIX + key

@@ -120,7 +120,8 @@ def infer_arch(state: dict[str, torch.Tensor]) -> Arch:
     c2 = state["encoder.1.conv.conv.weight"].shape[0]
     c3 = state["encoder.2.conv.conv.weight"].shape[0]
     blocks = len({k.split(".")[1] for k in state if k.startswith("residuals.")})
-    return Arch((c1, c2, c3), blocks)
+    unshuffle = round((state["encoder.0.conv.conv.weight"].shape[1] / 3) ** 0.5)
+    return Arch((c1, c2, c3), blocks, unshuffle)
 
 
 def load_style(spec: str | StyleInfo, device: str | torch.device = "cpu") -> tuple[TransformerNet, StyleInfo]:

@@ -3,11 +3,12 @@
 Built from small named parts like torchvision's RAFT: ``ConvLayer`` (reflection pad + conv),
 ``ResidualBlock``, ``UpsampleConvLayer`` (nearest upsample + conv, no checkerboard), assembled
 by ``TransformerNet``. One class covers the full net (32/64/128 channels, 5 residual blocks,
-Johnson et al.) and light real-time variants (e.g. 16/32/64, 3 blocks).
+Johnson et al.), light real-time variants (e.g. 16/32/64, 3 blocks) and the pixel-folding
+``fast`` arch (every layer at half resolution, ESPCN-style pixel shuffle at the output).
 
 Shapes: input ``[B, 3, H, W]`` RGB in [0, 1]; output ``[B, 3, H, W]`` RGB, nominally in [0, 1]
-(unclamped; callers clamp for display). H and W must be multiples of ``TransformerNet.stride``
-(4); ``pad_to_stride``/``stylize`` in the pipeline handle other sizes.
+(unclamped; callers clamp for display). H and W must be multiples of the net's ``stride`` (4; 8
+for ``fast``); the pipeline's stylizers pad other sizes.
 """
 
 from __future__ import annotations
@@ -20,26 +21,48 @@ from torch import nn
 
 @dataclass(frozen=True)
 class Arch:
-    """Width and depth of a transform net."""
+    """Width and depth of a transform net.
+
+    ``unshuffle`` > 1 folds each ``u x u`` pixel block into channels before the first layer
+    (``pixel_unshuffle``) and unfolds the last layer's ``3*u*u`` channels back into pixels
+    (``pixel_shuffle``, as in ESPCN): every layer then runs at ``1/u`` of the resolution of the
+    plain net, and the first/last convolutions shrink from 9x9 to 5x5 (a similar footprint in
+    input pixels).
+    """
 
     channels: tuple[int, int, int] = (32, 64, 128)
     blocks: int = 5
+    unshuffle: int = 1
+
+    @property
+    def stride(self) -> int:
+        """Input sides must be multiples of this."""
+        return 4 * self.unshuffle
+
+    @property
+    def edge_kernel(self) -> int:
+        """Kernel size of the first and last convolutions."""
+        return 9 if self.unshuffle == 1 else 5
 
     @property
     def name(self) -> str:
         for key, value in ARCHS.items():
             if value == self:
                 return key
-        return f"custom-{'/'.join(map(str, self.channels))}x{self.blocks}"
+        suffix = f"/u{self.unshuffle}" if self.unshuffle != 1 else ""
+        return f"custom-{'/'.join(map(str, self.channels))}x{self.blocks}{suffix}"
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["channels"] = list(self.channels)
+        if self.unshuffle == 1:  # sidecars of plain nets stay as they were
+            del d["unshuffle"]
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "Arch":
-        return cls(channels=tuple(int(c) for c in d["channels"]), blocks=int(d["blocks"]))
+        return cls(channels=tuple(int(c) for c in d["channels"]), blocks=int(d["blocks"]),
+                   unshuffle=int(d.get("unshuffle", 1)))
 
 
 ARCHS: dict[str, Arch] = {
@@ -48,6 +71,11 @@ ARCHS: dict[str, Arch] = {
     # Real-time CPU variant (~2x faster than light at 640x360): thin full-resolution layers, which
     # dominate the cost. Best made by distilling a trained style (``vidstyle distill``).
     "tiny": Arch((8, 16, 48), 3),
+    # light's widths on 2x2-folded pixels: every layer at half the resolution (~4x fewer
+    # operations than light: 61 vs 232 ms per 640x360 frame in ONNX Runtime on 2 cores). Made by
+    # distilling a trained style (``vidstyle distill --arch fast``); the brush texture comes out
+    # softer (starry_night_fast: mean gradient 0.59x its light teacher's, tiny 0.75x).
+    "fast": Arch((16, 32, 64), 3, unshuffle=2),
 }
 
 
@@ -107,16 +135,19 @@ class ResidualBlock(nn.Module):
 
 
 class TransformerNet(nn.Module):
-    """Encoder (3 conv layers, two with stride 2) → residual blocks → upsampling decoder."""
+    """Encoder (3 conv layers, two with stride 2) → residual blocks → upsampling decoder
+    (with ``arch.unshuffle`` > 1: pixel-unshuffle before and pixel-shuffle after)."""
 
-    stride = 4
+    stride = 4  # of the plain archs; instances carry their arch's (``arch.stride``)
 
     def __init__(self, arch: str | Arch | dict = "full") -> None:
         super().__init__()
         self.arch = resolve_arch(arch)
         c1, c2, c3 = self.arch.channels
+        u, k = self.arch.unshuffle, self.arch.edge_kernel
+        self.stride = self.arch.stride
         self.encoder = nn.Sequential(
-            ConvNormAct(3, c1, 9, 1),
+            ConvNormAct(3 * u * u, c1, k, 1),
             ConvNormAct(c1, c2, 3, 2),
             ConvNormAct(c2, c3, 3, 2),
         )
@@ -124,16 +155,22 @@ class TransformerNet(nn.Module):
         self.decoder = nn.Sequential(
             ConvNormAct(c3, c2, 3, 1, upsample=2),
             ConvNormAct(c2, c1, 3, 1, upsample=2),
-            ConvLayer(c1, 3, 9, 1),
+            ConvLayer(c1, 3 * u * u, k, 1),
         )
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Encoder + residual blocks: ``[B,3,H,W]`` -> ``[B,C3,H/4,W/4]`` (used by the feature temporal loss)."""
+        """Encoder + residual blocks: ``[B,3,H,W]`` -> ``[B,C3,H/s,W/s]``, ``s = stride`` (used by
+        the feature temporal loss)."""
+        if self.arch.unshuffle > 1:
+            x = nn.functional.pixel_unshuffle(x, self.arch.unshuffle)
         return self.residuals(self.encoder(x))
 
     def decode(self, h: torch.Tensor) -> torch.Tensor:
-        """Upsampling decoder: ``[B,C3,H/4,W/4]`` -> ``[B,3,H,W]``."""
-        return self.decoder(h)
+        """Upsampling decoder: ``[B,C3,H/s,W/s]`` -> ``[B,3,H,W]``."""
+        y = self.decoder(h)
+        if self.arch.unshuffle > 1:
+            y = nn.functional.pixel_shuffle(y, self.arch.unshuffle)
+        return y
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Stylize ``x`` ``[B,3,H,W]`` in [0,1]; returns ``[B,3,H,W]`` (unclamped)."""

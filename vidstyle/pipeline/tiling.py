@@ -101,12 +101,13 @@ def receptive_radius(net: nn.Module) -> int:
     ``TransformerNet``: 9x9 conv (4) + two stride-2 3x3 convs (1 + 2) + two 3x3 convs per residual
     block at 1/4 scale (8 each) + decoder 3x3 at 1/2 (2) and full scale (1) + 9x9 (4), plus the
     the stride for the nearest upsamplings' offsets: ``18 + 8 * blocks`` (measured: tiled equals
-    untiled to ~4e-6 from a margin of ``16 + 8 * blocks`` for 1 to 3 blocks, not below). Unknown
+    untiled to ~4e-6 from a margin of ``16 + 8 * blocks`` for 1 to 3 blocks, not below); times
+    ``unshuffle`` for nets that run at ``1/unshuffle`` resolution. Unknown
     nets: every conv counted at 1/4 scale (conservative).
     """
     archs = _archs(net)
     if archs:
-        return max(14 + 8 * a.blocks + 4 for a in archs)
+        return max((14 + 8 * a.blocks + 4) * a.unshuffle for a in archs)
     return sum(4 * (m.kernel_size[0] // 2) * m.dilation[0] for m in net.modules() if isinstance(m, nn.Conv2d)) or 64
 
 
