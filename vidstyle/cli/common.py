@@ -26,6 +26,15 @@ def pick_device(spec: str = "auto") -> torch.device:
 CONSISTENCY_CHOICES = MODES  # off and the presets
 
 
+def check_crop_size(size: int, arch: str) -> None:
+    """``--size`` of train/distill: a multiple of ``arch``'s stride and at least 32."""
+    from ..models.transformer import ARCHS  # noqa: PLC0415
+
+    stride = ARCHS[arch].stride
+    if size % stride or size < 32:
+        raise InputError(f"--size must be a multiple of {stride} (the {arch} arch's stride) and at least 32")
+
+
 def build_consistency(mode: str, flow_kind: str, device: torch.device, raft_weights: str | None):
     """Make the temporal-consistency stage for ``--consistency`` (None when off) and a status line."""
     if mode == "off":

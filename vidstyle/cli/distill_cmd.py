@@ -8,7 +8,7 @@ import click
 
 from ..errors import InputError
 from ..models.transformer import ARCHS
-from .common import pick_device
+from .common import check_crop_size, pick_device
 
 
 @click.command()
@@ -35,9 +35,7 @@ def distill(teacher: str, content_dir: str, out: str, arch: str, size: int, step
     from ..training.distill import DistillConfig, distill as run_distill  # noqa: PLC0415
     from ..training.trainer import checkpoint_path  # noqa: PLC0415
 
-    stride = ARCHS[arch].stride
-    if size % stride or size < 32:
-        raise InputError(f"--size must be a multiple of {stride} (the {arch} arch's stride) and at least 32")
+    check_crop_size(size, arch)
     if steps < 1 or batch_size < 1 or checkpoint_every < 1:
         raise InputError("--steps, --batch-size and --checkpoint-every must be at least 1")
     if time_limit is not None and time_limit <= 0:

@@ -9,7 +9,7 @@ import click
 from ..errors import InputError
 from ..models.transformer import ARCHS
 from ..training.trainer import LossWeights, TrainConfig, checkpoint_path, train as run_training
-from .common import pick_device
+from .common import check_crop_size, pick_device
 
 
 @click.command()
@@ -43,9 +43,7 @@ def train(
     style_source: str | None, time_limit: float | None, resume: bool, device: str, quiet: bool,
 ) -> None:
     """Train a style net on a folder of photos (checkpoints; --resume continues exactly)."""
-    stride = ARCHS[arch].stride
-    if size % stride or size < 32:
-        raise InputError(f"--size must be a multiple of {stride} (the {arch} arch's stride) and at least 32")
+    check_crop_size(size, arch)
     weights = LossWeights(content=content_weight, style=style_weight, temporal=temporal_weight)
     if temporal_weight == 0:
         weights.feature_temporal = weights.noise = 0.0

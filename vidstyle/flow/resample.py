@@ -39,34 +39,30 @@ def _planes(x: torch.Tensor) -> np.ndarray:
     return x[0].detach().contiguous().numpy()
 
 
-def resize_bilinear(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """``[B, C, h, w]`` → ``[B, C, H, W]``, bilinear with half-pixel centres (``size=(H, W)``)."""
+def _resize(x: torch.Tensor, size: tuple[int, int], cv_interp: int, **torch_mode) -> torch.Tensor:
+    """``cv2.resize`` on each plane when :func:`cv2_ok`, else ``F.interpolate(**torch_mode)``."""
     H, W = int(size[0]), int(size[1])
     if tuple(x.shape[-2:]) == (H, W):
         return x
     if not cv2_ok(x):
-        return F.interpolate(x, size=(H, W), mode="bilinear", align_corners=False)
+        return F.interpolate(x, size=(H, W), **torch_mode)
     src = _planes(x)
     out = np.empty((src.shape[0], H, W), np.float32)
     for c in range(src.shape[0]):
-        cv2.resize(src[c], (W, H), dst=out[c], interpolation=cv2.INTER_LINEAR)
+        cv2.resize(src[c], (W, H), dst=out[c], interpolation=cv_interp)
     return torch.from_numpy(out).unsqueeze(0)
+
+
+def resize_bilinear(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """``[B, C, h, w]`` → ``[B, C, H, W]``, bilinear with half-pixel centres (``size=(H, W)``)."""
+    return _resize(x, size, cv2.INTER_LINEAR, mode="bilinear", align_corners=False)
 
 
 def resize_area(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """``[B, C, h, w]`` → ``[B, C, H, W]`` by pixel-area averaging, for downscaling. Exactly
     ``F.interpolate(mode="area")`` for integer factors; OpenCV's ``INTER_AREA`` (fractional pixel
     weights) otherwise, where ``"area"`` uses whole-pixel adaptive pooling windows."""
-    H, W = int(size[0]), int(size[1])
-    if tuple(x.shape[-2:]) == (H, W):
-        return x
-    if not cv2_ok(x):
-        return F.interpolate(x, size=(H, W), mode="area")
-    src = _planes(x)
-    out = np.empty((src.shape[0], H, W), np.float32)
-    for c in range(src.shape[0]):
-        cv2.resize(src[c], (W, H), dst=out[c], interpolation=cv2.INTER_AREA)
-    return torch.from_numpy(out).unsqueeze(0)
+    return _resize(x, size, cv2.INTER_AREA, mode="area")
 
 
 def remap_planes(img: torch.Tensor, flow: torch.Tensor, mode: str = "bilinear") -> torch.Tensor:

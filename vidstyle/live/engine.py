@@ -330,6 +330,12 @@ class LiveStats:
 AUTO_NET_SIDE = 320
 
 
+def auto_net_side(net=None) -> int:
+    """The long side ``--net-scale auto`` gives ``net`` on a CPU: ``AUTO_NET_SIDE`` times
+    ``net.stride // 4`` (2 for the pixel-folding ``fast`` arch)."""
+    return AUTO_NET_SIDE * max(1, getattr(net, "stride", 4) // 4)
+
+
 class LiveEngine(threading.Thread):
     """Inference thread. ``outputs``: objects with ``submit(LiveFrame)`` (called on this thread;
     they must not block for long). ``size``: working size (None: the capture size; an int: width).
@@ -357,9 +363,7 @@ class LiveEngine(threading.Thread):
         self.outputs = list(outputs)
         self.max_frames = max_frames
         self.warmup = warmup
-        if net_scale is not None and not 0.05 <= float(net_scale) <= 1.0:
-            raise InputError(f"--net-scale must be within 0.05..1, not {net_scale}")
-        self.net_scale = None if net_scale is None else float(net_scale)
+        self.net_scale = parse_net_scale(net_scale)
         self.matte = matte  # a StaticMatte (``matte(frame-like with height/width) -> [1,1,H,W]``) or None
         self.out_slot = LatestFrameSlot()
         self.stats = LiveStats()
@@ -464,14 +468,13 @@ class LiveEngine(threading.Thread):
 
     def scale_for(self, th: int, tw: int, net=None) -> float:
         """The net scale used for ``th x tw`` working frames: ``net_scale``, or when it is None
-        (auto) 1 on a GPU and on the CPU whatever brings the long side down to ``AUTO_NET_SIDE``
-        times ``net.stride // 4`` (2 for the pixel-folding ``fast`` arch)."""
+        (auto) 1 on a GPU and on the CPU whatever brings the long side down to
+        :func:`auto_net_side`."""
         if self.net_scale is not None:
             return self.net_scale
         if self.device.type != "cpu":
             return 1.0
-        side = AUTO_NET_SIDE * max(1, getattr(net, "stride", 4) // 4)
-        return min(1.0, side / max(th, tw, 1))
+        return min(1.0, auto_net_side(net) / max(th, tw, 1))
 
     def _net_size(self, th: int, tw: int, net=None) -> tuple[int, int]:
         scale = self.scale_for(th, tw, net)

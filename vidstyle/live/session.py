@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from ..errors import InputError, OutputError, VidstyleError
 from .capture import CaptureThread, LatestFrameSlot, describe_source, open_capture
-from .engine import AUTO_NET_SIDE, LiveEngine, LiveStats, StyleBank, fit_size, split_style_specs
+from .engine import LiveEngine, LiveStats, StyleBank, auto_net_side, fit_size, split_style_specs
 from .keys import LiveState, handle_key, key_help
 from .recorder import Recorder, numbered_path
 
@@ -41,7 +41,6 @@ def _live_matte(cfg: "LiveConfig"):
     finally:
         src.close()
     return StaticMatte(image, cfg.mask_feather, f"matte {os.path.basename(cfg.mask)}")
-
 
 
 @dataclass
@@ -297,7 +296,8 @@ def run_live(cfg: LiveConfig, echo: Callable[[str], None] = print, *, capture=No
     styles_txt = ", ".join(bank.names[:5]) + (f" (+{len(bank) - 5} more)" if len(bank) > 5 else "")
     said = list(notes) or ["consistency off"]
     if cfg.net_scale is None and device.type == "cpu":
-        said.append(f"net at long side <= {AUTO_NET_SIDE} px (--net-scale auto; 1 for full-size strokes)")
+        side = auto_net_side(bank.get(0)[0])
+        said.append(f"net at long side <= {side} px (--net-scale auto; 1 for full-size strokes)")
     session.say(f"live: {name} ({capture_kind}{f', {capture_fps:g} fps' if capture_fps else ''}) on {device}; "
                 f"styles: {styles_txt}; " + "; ".join(said))
     if window is not None:

@@ -96,7 +96,6 @@ class OrtStylizer:
         from .tiling import bytes_per_pixel, memory_budget, parse_tile  # noqa: PLC0415
 
         if parse_tile(tile) is None:  # auto
-
             self.max_pixels = min(max_pixels, int(memory_budget(self.device) / bytes_per_pixel(net)))
         self.tile = tile  # for the torch fallback on very large frames
         self.sessions = [make_session(cached_onnx(n), threads, spinning) for n in nets]
