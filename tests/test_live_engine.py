@@ -15,6 +15,7 @@ from vidstyle.errors import VidstyleError
 from vidstyle.live.capture import CaptureThread, LatestFrameSlot
 from vidstyle.live.engine import LiveEngine, StyleBank, fit_size, parse_net_scale, parse_size, split_style_specs
 from vidstyle.live.keys import LiveState, handle_key
+from vidstyle.models.transformer import TransformerNet
 
 
 class FakeCamera:
@@ -237,10 +238,12 @@ def test_net_scale_auto_brings_the_cpu_net_to_320_px():
     assert eng.scale_for(360, 640) == 0.5 and eng.scale_for(720, 1280) == 0.25
     assert eng.scale_for(180, 320) == 1.0 and eng.scale_for(48, 64) == 1.0
     assert eng._net_size(360, 640) == (180, 320)
-    # a pixel-folding net (stride 8, the fast arch) already runs at half resolution inside
-    folding = SimpleNamespace(stride=8)
-    assert eng.scale_for(360, 640, folding) == 1.0 and eng.scale_for(720, 1280, folding) == 0.5
-    assert eng._net_size(720, 1280, folding) == (360, 640)
+    # a pixel-folding net (the fast arch) already runs at half resolution inside, also when a
+    # stylizer (e.g. the ONNX backend) wraps it
+    for folding in (TransformerNet("fast"), SimpleNamespace(net=TransformerNet("fast"))):
+        assert eng.scale_for(360, 640, folding) == 1.0 and eng.scale_for(720, 1280, folding) == 0.5
+        assert eng._net_size(720, 1280, folding) == (360, 640)
+    assert eng.scale_for(360, 640, TransformerNet("light")) == 0.5
     assert parse_net_scale("auto") is None and parse_net_scale(None) is None and parse_net_scale("0.5") == 0.5
     for bad in ("2", "0", "big"):
         with pytest.raises(VidstyleError, match="--net-scale"):

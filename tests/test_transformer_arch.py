@@ -1,7 +1,9 @@
-"""Transform-net archs: the pixel-unshuffled ``fast`` arch (shapes, resolution, save/load, tiling)."""
+"""Transform-net archs: the pixel-unshuffled ``fast`` arch and two-level nets (shapes, resolution,
+save/load, tiling)."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torch import nn
 
@@ -29,9 +31,18 @@ def test_fast_arch_runs_every_layer_at_half_resolution_or_less(one_thread):
     x = torch.rand(1, 3, 64, 96)
     fast, light = conv_input_sizes(random_net("fast"), x), conv_input_sizes(random_net("light"), x)
     assert max(fast) == (32, 48) and max(light) == (64, 96)
-    assert len(fast) == len(light)  # the same layers, each on a quarter of the pixels
-    assert TransformerNet("fast").stride == 8 and TransformerNet("light").stride == 4
+    # two levels (half and quarter resolution): the residual blocks stay at light's quarter scale
+    assert min(fast) == min(light) == (16, 24)
+    assert len(fast) == len(light) - 2  # one stride-2 conv and one decoder conv fewer
+    assert TransformerNet("fast").stride == 4 and TransformerNet("light").stride == 4
     assert ARCHS["fast"].name == "fast" and Arch((8, 8, 8), 1, 3).name == "custom-8/8/8x1/u3"
+
+
+def test_level_count_sets_the_stride():
+    assert [Arch(c, 1, u).stride for c, u in [((8, 8), 1), ((8, 8), 2), ((8, 8, 8), 2), ((8, 8, 8), 1)]] == [2, 4, 8, 4]
+    for bad in ((8,), (8, 8, 8, 8)):
+        with pytest.raises(ValueError, match="2 or 3"):
+            Arch(bad, 1)
 
 
 def test_stylizer_pads_odd_sizes_to_the_fast_stride(one_thread):
@@ -61,7 +72,18 @@ def test_fast_arch_tiles_exactly_with_its_receptive_margin(one_thread):
     with torch.inference_mode():
         ref = net(x)
     margin = tiling.receptive_radius(net)
-    assert margin == 2 * tiling.receptive_radius(random_net("light"))
     y = tiling.stylize_tiled(net, x, 256, margin=margin, ramp=8)
-    assert len(tiling.axis_tiles(400, 256, 2 * margin + 8, stride=8).starts) >= 2
+    assert len(tiling.axis_tiles(400, 256, 2 * margin + 8, stride=net.stride).starts) >= 2
+    assert float((y - ref).abs().max()) < 1e-4
+
+
+@pytest.mark.parametrize("arch", [Arch((16, 32, 64), 2, 2), Arch((8, 16), 2, 1)])
+def test_other_level_counts_tile_exactly_with_their_receptive_margin(arch, one_thread):
+    net = random_net(arch, seed=3)
+    x = nn.functional.avg_pool2d(torch.rand(1, 3, 288, 400, generator=torch.Generator().manual_seed(5)), 5, 1, 2)
+    with torch.inference_mode():
+        ref = net(x)
+    margin = tiling.receptive_radius(net)
+    y = tiling.stylize_tiled(net, x, 224, margin=margin, ramp=8)
+    assert len(tiling.axis_tiles(400, 224, 2 * margin + 8, stride=net.stride).starts) >= 2
     assert float((y - ref).abs().max()) < 1e-4

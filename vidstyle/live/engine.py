@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from ..errors import InputError, VidstyleError
+from ..pipeline.tiling import net_archs
 from .capture import CapturedFrame, LatestFrameSlot
 from .keys import LiveState
 
@@ -325,15 +326,16 @@ class LiveStats:
 
 # CPU live mode runs the net with its long side at most this (--net-scale auto): the light arch
 # then keeps 10+ fps with consistency at 640x360 on a 2-core CPU (benchmarks/bench_live.py). Archs
-# that fold pixels (``unshuffle``, net stride 8) already run at half resolution inside, so they get
-# twice this side for the same cost.
+# that fold pixels (``unshuffle`` 2, the ``fast`` arch) already run at half resolution inside, so
+# they get twice this side for a similar cost.
 AUTO_NET_SIDE = 320
 
 
 def auto_net_side(net=None) -> int:
-    """The long side ``--net-scale auto`` gives ``net`` on a CPU: ``AUTO_NET_SIDE`` times
-    ``net.stride // 4`` (2 for the pixel-folding ``fast`` arch)."""
-    return AUTO_NET_SIDE * max(1, getattr(net, "stride", 4) // 4)
+    """The long side ``--net-scale auto`` gives ``net`` on a CPU: ``AUTO_NET_SIDE`` times the arch's
+    pixel folding (2 for the ``fast`` arch)."""
+    archs = net_archs(getattr(net, "net", net))  # a TransformerNet, a mix, or a stylizer of either
+    return AUTO_NET_SIDE * max(1, min((a.unshuffle for a in archs), default=1))
 
 
 class LiveEngine(threading.Thread):

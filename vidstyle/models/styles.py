@@ -115,13 +115,17 @@ def find_style(spec: str) -> StyleInfo:
 
 
 def infer_arch(state: dict[str, torch.Tensor]) -> Arch:
-    """Infer channels and block count from a TransformerNet state dict."""
-    c1 = state["encoder.0.conv.conv.weight"].shape[0]
-    c2 = state["encoder.1.conv.conv.weight"].shape[0]
-    c3 = state["encoder.2.conv.conv.weight"].shape[0]
+    """Infer channels, block count and pixel folding from a TransformerNet state dict."""
+    channels, i = [], 0
+    while f"encoder.{i}.conv.conv.weight" in state:
+        channels.append(state[f"encoder.{i}.conv.conv.weight"].shape[0])
+        i += 1
     blocks = len({k.split(".")[1] for k in state if k.startswith("residuals.")})
     unshuffle = round((state["encoder.0.conv.conv.weight"].shape[1] / 3) ** 0.5)
-    return Arch((c1, c2, c3), blocks, unshuffle)
+    try:
+        return Arch(tuple(channels), blocks, unshuffle)
+    except ValueError as e:
+        raise InputError(f"not a vidstyle transform net: {e}") from None
 
 
 def load_style(spec: str | StyleInfo, device: str | torch.device = "cpu") -> tuple[TransformerNet, StyleInfo]:

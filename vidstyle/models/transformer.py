@@ -1,14 +1,14 @@
 """Feed-forward style transform net (Johnson et al. 2016 family).
 
 Built from small named parts like torchvision's RAFT: ``ConvLayer`` (reflection pad + conv),
-``ResidualBlock``, ``UpsampleConvLayer`` (nearest upsample + conv, no checkerboard), assembled
-by ``TransformerNet``. One class covers the full net (32/64/128 channels, 5 residual blocks,
-Johnson et al.), light real-time variants (e.g. 16/32/64, 3 blocks) and the pixel-folding
-``fast`` arch (every layer at half resolution, ESPCN-style pixel shuffle at the output).
+``ResidualBlock``, ``ConvNormAct`` (optionally after a nearest upsample: no checkerboard),
+assembled by ``TransformerNet``. One class covers the full net (32/64/128 channels, 5 residual
+blocks, Johnson et al.), light real-time variants (e.g. 16/32/64, 3 blocks) and the pixel-folding
+``fast`` arch (every layer at half resolution or below, ESPCN-style pixel shuffle at the output).
 
 Shapes: input ``[B, 3, H, W]`` RGB in [0, 1]; output ``[B, 3, H, W]`` RGB, nominally in [0, 1]
-(unclamped; callers clamp for display). H and W must be multiples of the net's ``stride`` (4; 8
-for ``fast``); the pipeline's stylizers pad other sizes.
+(unclamped; callers clamp for display). H and W must be multiples of the net's ``stride`` (4 for
+the shipped archs); the pipeline's stylizers pad other sizes.
 """
 
 from __future__ import annotations
@@ -23,6 +23,11 @@ from torch import nn
 class Arch:
     """Width and depth of a transform net.
 
+    ``channels`` gives the width of each resolution level, finest first: the encoder has one
+    stride-2 convolution between consecutive levels (three levels, two downsamplings, in Johnson et
+    al.'s net; two levels, one downsampling, are allowed too) and the residual blocks run at the
+    coarsest level.
+
     ``unshuffle`` > 1 folds each ``u x u`` pixel block into channels before the first layer
     (``pixel_unshuffle``) and unfolds the last layer's ``3*u*u`` channels back into pixels
     (``pixel_shuffle``, as in ESPCN): every layer then runs at ``1/u`` of the resolution of the
@@ -30,14 +35,18 @@ class Arch:
     input pixels).
     """
 
-    channels: tuple[int, int, int] = (32, 64, 128)
+    channels: tuple[int, ...] = (32, 64, 128)
     blocks: int = 5
     unshuffle: int = 1
 
+    def __post_init__(self) -> None:
+        if len(self.channels) not in (2, 3):
+            raise ValueError(f"an arch has 2 or 3 channel levels, not {len(self.channels)}")
+
     @property
     def stride(self) -> int:
-        """Input sides must be multiples of this."""
-        return 4 * self.unshuffle
+        """Input sides must be multiples of this (the coarsest level's scale)."""
+        return 2 ** (len(self.channels) - 1) * self.unshuffle
 
     @property
     def edge_kernel(self) -> int:
@@ -71,11 +80,13 @@ ARCHS: dict[str, Arch] = {
     # Real-time CPU variant (~2x faster than light at 640x360): thin full-resolution layers, which
     # dominate the cost. Best made by distilling a trained style (``vidstyle distill``).
     "tiny": Arch((8, 16, 48), 3),
-    # light's widths on 2x2-folded pixels: every layer at half the resolution (~4x fewer
-    # operations than light: 61 vs 232 ms per 640x360 frame in ONNX Runtime on 2 cores). Made by
-    # distilling a trained style (``vidstyle distill --arch fast``); the brush texture comes out
-    # softer (starry_night_fast: mean gradient 0.59x its light teacher's, tiny 0.75x).
-    "fast": Arch((16, 32, 64), 3, unshuffle=2),
+    # Real-time CPU arch on 2x2-folded pixels: 5x5 conv at half resolution, one stride-2 conv down to
+    # light's quarter scale, 3 residual blocks of 48 channels there (~4x fewer operations than light:
+    # ~50 vs ~195 ms per 640x360 frame in ONNX Runtime on 2 cores). Made by distilling a trained style
+    # (``vidstyle distill --arch fast``). An earlier fast arch, light's three levels on folded pixels
+    # (16/32/64, blocks at 1/8 scale), was as fast but learned the brush texture much more slowly
+    # (mean gradient 0.27x the teacher's after 800 distillation steps against 0.55x for this one).
+    "fast": Arch((16, 48), 3, unshuffle=2),
 }
 
 
@@ -135,27 +146,25 @@ class ResidualBlock(nn.Module):
 
 
 class TransformerNet(nn.Module):
-    """Encoder (3 conv layers, two with stride 2) → residual blocks → upsampling decoder
-    (with ``arch.unshuffle`` > 1: pixel-unshuffle before and pixel-shuffle after)."""
+    """Encoder (a conv layer, then one stride-2 conv per further level) → residual blocks →
+    upsampling decoder (with ``arch.unshuffle`` > 1: pixel-unshuffle before, pixel-shuffle after)."""
 
     stride = 4  # of the plain archs; instances carry their arch's (``arch.stride``)
 
     def __init__(self, arch: str | Arch | dict = "full") -> None:
         super().__init__()
         self.arch = resolve_arch(arch)
-        c1, c2, c3 = self.arch.channels
+        c = self.arch.channels
         u, k = self.arch.unshuffle, self.arch.edge_kernel
         self.stride = self.arch.stride
         self.encoder = nn.Sequential(
-            ConvNormAct(3 * u * u, c1, k, 1),
-            ConvNormAct(c1, c2, 3, 2),
-            ConvNormAct(c2, c3, 3, 2),
+            ConvNormAct(3 * u * u, c[0], k, 1),
+            *[ConvNormAct(c[i], c[i + 1], 3, 2) for i in range(len(c) - 1)],
         )
-        self.residuals = nn.Sequential(*[ResidualBlock(c3) for _ in range(self.arch.blocks)])
+        self.residuals = nn.Sequential(*[ResidualBlock(c[-1]) for _ in range(self.arch.blocks)])
         self.decoder = nn.Sequential(
-            ConvNormAct(c3, c2, 3, 1, upsample=2),
-            ConvNormAct(c2, c1, 3, 1, upsample=2),
-            ConvLayer(c1, 3 * u * u, k, 1),
+            *[ConvNormAct(c[i], c[i - 1], 3, 1, upsample=2) for i in range(len(c) - 1, 0, -1)],
+            ConvLayer(c[0], 3 * u * u, k, 1),
         )
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:

@@ -83,10 +83,10 @@ def parse_tile(spec: int | str | None) -> int | None:
     return spec
 
 
-def _archs(net: nn.Module) -> list:
+def net_archs(net: nn.Module) -> list:
     """The ``Arch`` of ``net`` (a ``TransformerNet``) or of each net of a mix; [] if unknown."""
     if hasattr(net, "nets"):  # OutputMix
-        return [a for n in net.nets for a in _archs(n)]
+        return [a for n in net.nets for a in net_archs(n)]
     arch = getattr(net, "arch", None)
     return [arch] if arch is not None and hasattr(arch, "channels") else []
 
@@ -98,29 +98,43 @@ def _max_conv_channels(net: nn.Module) -> int:
 def receptive_radius(net: nn.Module) -> int:
     """Pixels an output depends on in each direction, rounded up (the default tile margin).
 
-    ``TransformerNet``: 9x9 conv (4) + two stride-2 3x3 convs (1 + 2) + two 3x3 convs per residual
-    block at 1/4 scale (8 each) + decoder 3x3 at 1/2 (2) and full scale (1) + 9x9 (4), plus the
-    the stride for the nearest upsamplings' offsets: ``18 + 8 * blocks`` (measured: tiled equals
-    untiled to ~4e-6 from a margin of ``16 + 8 * blocks`` for 1 to 3 blocks, not below); times
-    ``unshuffle`` for nets that run at ``1/unshuffle`` resolution. Unknown
-    nets: every conv counted at 1/4 scale (conservative).
+    ``TransformerNet`` with levels at scales ``u, 2u, .., f`` (``u`` = unshuffle, ``f`` = stride):
+    the first and last convs (radius ``k // 2`` at scale ``u``), one 3x3 stride-2 conv and one 3x3
+    decoder conv per scale below ``f`` (radius 1 each, at that scale), two 3x3 convs per residual
+    block at scale ``f``, plus ``f`` for the nearest upsamplings' offsets. For the light arch
+    that is ``18 + 8 * blocks`` (measured: tiled equals untiled to ~4e-6 from a margin of
+    ``16 + 8 * blocks`` for 1 to 3 blocks, not below). Unknown nets: every conv counted at 1/4
+    scale (conservative).
     """
-    archs = _archs(net)
+    archs = net_archs(net)
     if archs:
-        return max((14 + 8 * a.blocks + 4) * a.unshuffle for a in archs)
+        return max(_arch_radius(a) for a in archs)
     return sum(4 * (m.kernel_size[0] // 2) * m.dilation[0] for m in net.modules() if isinstance(m, nn.Conv2d)) or 64
+
+
+def _arch_radius(a) -> int:
+    u, f = a.unshuffle, a.stride
+    scales = [u * 2**i for i in range(len(a.channels) - 1)]
+    return 2 * (a.edge_kernel // 2) * u + 2 * sum(scales) + 2 * a.blocks * f + f
 
 
 def elements_per_pixel(net: nn.Module) -> int:
     """Upper bound on one internal tensor's elements per input pixel (for the 32-bit index limit).
 
-    ``TransformerNet``: full-resolution tensors have ``c1`` (first conv, last norm) or ``c2``
-    channels (the decoder upsamples ``c2`` channels back to full resolution before its last 3x3 conv).
+    ``TransformerNet``: level ``i`` (scale ``u * 2**i``) holds tensors of ``c[i]`` channels and,
+    in the decoder, ``c[i+1]`` channels upsampled to it before a 3x3 conv; per input pixel that is
+    ``max(c[i], c[i+1]) / (u * 2**i)**2`` elements (the light arch: ``c2`` at full resolution).
     """
-    archs = _archs(net)
+    archs = net_archs(net)
     if archs:
-        return max(max(a.channels[0], a.channels[1], -(-a.channels[2] // 4), 3) for a in archs)
+        return max(_arch_elements(a) for a in archs)
     return _max_conv_channels(net)
+
+
+def _arch_elements(a) -> int:
+    c, u = a.channels, a.unshuffle
+    per_level = [-(-max(c[i], c[min(i + 1, len(c) - 1)]) // (u * 2**i) ** 2) for i in range(len(c))]
+    return max(*per_level, 3)
 
 
 def bytes_per_pixel(net: nn.Module, dtype: torch.dtype = torch.float32) -> float:
@@ -130,7 +144,7 @@ def bytes_per_pixel(net: nn.Module, dtype: torch.dtype = torch.float32) -> float
     ~255 for the full 32/64/128): ``2.5 * (c1 + c2) + 36`` elements per pixel, with margin.
     A mix of nets runs them one after another: the widest counts.
     """
-    archs = _archs(net)
+    archs = net_archs(net)
     if archs:
         per_px = max(2.5 * (a.channels[0] + a.channels[1]) + 36 for a in archs)
     else:
