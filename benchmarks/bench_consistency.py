@@ -32,6 +32,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _clips import real_clip  # noqa: E402
+from _style_loss import make_style_loss  # noqa: E402
 
 from vidstyle.consistency.temporal import make_consistency  # noqa: E402
 from vidstyle.flow import get_flow  # noqa: E402
@@ -41,34 +42,18 @@ from vidstyle.metrics.warping_error import warping_error  # noqa: E402
 from vidstyle.models.styles import find_style, load_style  # noqa: E402
 from vidstyle.pipeline.runner import stylize_stream  # noqa: E402
 from vidstyle.pipeline.ort_stylizer import make_stylizer  # noqa: E402
+from vidstyle.training.data import to_tensor  # noqa: E402
 
 SETTINGS = ("off", "light", "default", "strong", "fine")
 OUT = Path(__file__).resolve().parent / "out"
 
 
-def style_losses(path: Path, style_image: Path | None, every: int = 10) -> float | None:
-    """Mean relative Gram error of every ``every``-th frame against the style image (None without VGG)."""
-    if style_image is None or not style_image.exists():
+def style_losses(path: Path, loss, every: int = 10) -> float | None:
+    """Mean style loss (``loss``: a ``_style_loss.StyleLoss`` or None) of every ``every``-th frame."""
+    if loss is None:
         return None
-    try:
-        from vidstyle.models.vgg import load_vgg16_features
-        from vidstyle.training.data import read_rgb, to_tensor
-        from vidstyle.training.losses import gram_matrix, style_loss
-    except Exception:  # noqa: BLE001
-        return None
-    try:
-        vgg = load_vgg16_features(allow_download=False)
-    except Exception as e:  # noqa: BLE001
-        print(f"  (style loss skipped: {e})")
-        return None
-    with torch.inference_mode():
-        grams = {k: gram_matrix(v) for k, v in vgg(to_tensor(read_rgb(style_image, 448))).items()}
-        vals = []
-        with open_source(str(path)) as src:
-            for i, f in enumerate(src):
-                if i % every == 0:
-                    vals.append(float(style_loss(vgg(to_tensor(f.image)), grams)))
-    return float(np.mean(vals))
+    with open_source(str(path)) as src:
+        return float(np.mean([loss(to_tensor(f.image)) for i, f in enumerate(src) if i % every == 0]))
 
 
 def run_setting(clip: Path, out: Path, net, setting: str, flow) -> float:
@@ -111,8 +96,7 @@ def main() -> None:
         for row, s in zip(extra, ("off", "default")):
             nets[row] = (other, s)
         settings = settings + extra
-    src_name = (info.meta.get("style_image") or {}).get("file")
-    style_image = Path(__file__).resolve().parents[2] / "shared" / "data" / "styles" / src_name if src_name else None
+    loss = make_style_loss(info)
     flow, msg = get_flow("auto")
     cons_flow, cons_msg = (flow, "") if args.dis_preset is None else get_flow("dis", dis_preset=args.dis_preset)
     if cons_msg:
@@ -130,7 +114,7 @@ def main() -> None:
             for s in srcs:
                 s.close()
         res = dict(zip(settings, res))
-        sl = {s: style_losses(outs[s], style_image) for s in settings}
+        sl = {s: style_losses(outs[s], loss) for s in settings}
         base = res.get("off")
         print(f"\n{name} ({res[settings[0]]['frames']} frames at {res[settings[0]]['size']}): input E_warp short {res[settings[0]]['input_short']:.5f}, long {res[settings[0]]['input_long']:.5f}")
         print(f"{'setting':<9} {'short':>8} {'xperfr':>7} {'xinput':>7} {'long':>8} {'xperfr':>7} {'sharp':>7} {'xperfr':>7} {'style':>7} {'xperfr':>7} {'s/frame':>8} {'xperfr':>7}")

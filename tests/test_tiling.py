@@ -126,8 +126,8 @@ def test_batch_chunks_give_the_unchunked_result(monkeypatch, one_thread):
     st = Stylizer(net, "cpu", tile="off")
     assert st.plan(3, 36, 52).chunk == 1
     calls = []
-    real_forward = net.forward
-    monkeypatch.setattr(net, "forward", lambda t: calls.append(t.shape[0]) or real_forward(t))
+    real_forward = st.net.forward  # the stylizer's (CPU-folded) copy of the net
+    monkeypatch.setattr(st.net, "forward", lambda t: calls.append(t.shape[0]) or real_forward(t))
     y = st(x)
     assert calls == [1, 1, 1]
     assert torch.allclose(y, whole, atol=2e-5, rtol=0)  # batched vs single convs round differently (~3e-6)

@@ -30,12 +30,13 @@ import torch
 from torch import nn
 
 from ..errors import VidstyleError
+from .fold import fold_for_cpu
 from .transformer import TransformerNet
 
 #: ONNX opset the exporter targets (InstanceNormalization, Resize and reflect Pad are all >= 11).
 OPSET = 17
 #: Bumped whenever the exported graph changes, so cached files from older versions are not reused.
-EXPORT_VERSION = "1"
+EXPORT_VERSION = "2"  # 2: last layer folded (vidstyle.models.fold)
 INSTALL_HINT = "pip install onnx onnxruntime"
 META_PREFIX = "vidstyle."
 # torch.onnx.export keeps global state: two exports at once (live mode preloads styles on a thread)
@@ -110,7 +111,8 @@ def export_onnx(
     net = _cpu_fp32_copy(net)
     h, w = sample_size
     sample = torch.rand(1, 3, h, w, generator=torch.Generator().manual_seed(0))
-    model = onnx.load_from_string(_torch_export(net, sample, dynamic))
+    # the same function with a faster last layer on CPUs (see vidstyle.models.fold)
+    model = onnx.load_from_string(_torch_export(fold_for_cpu(net), sample, dynamic))
     props = {"arch": net.arch.to_dict(), "arch_name": net.arch.name, "digest": net_digest(net),
              "stride": net.stride, "export_version": EXPORT_VERSION, **(meta or {})}
     for key, value in props.items():

@@ -1,0 +1,51 @@
+"""The exact CPU re-formulation of the transform net's last layer (vidstyle.models.fold)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from vidstyle.models.fold import FoldedConv, fold_for_cpu
+from vidstyle.models.transformer import ConvLayer
+
+from nets import random_net
+
+
+@pytest.mark.parametrize("arch", ["light", "full", "tiny", "fast"])
+def test_folded_net_gives_the_same_output(arch, one_thread):
+    net = random_net(arch, seed=7)
+    folded = fold_for_cpu(net)
+    x = torch.rand(2, 3, 44, 76, generator=torch.Generator().manual_seed(1))
+    with torch.inference_mode():
+        ref, y = net(x), folded(x)
+    assert y.shape == ref.shape
+    assert float((y - ref).abs().max()) < 1e-4 * float(ref.abs().max())
+    # plain archs get the folded last layer; the fast arch (already folded) is left as it is
+    assert isinstance(folded.decoder[-1], FoldedConv) == (arch != "fast")
+    assert not isinstance(net.decoder[-1], FoldedConv)  # the original is untouched
+
+
+@pytest.mark.parametrize("k", [3, 5, 9])
+def test_folded_conv_matches_any_odd_kernel(k, one_thread):
+    torch.manual_seed(k)
+    layer = ConvLayer(5, 7, k)
+    x = torch.randn(1, 5, 18, 26)
+    with torch.inference_mode():
+        y = FoldedConv(layer)(x)
+        assert y.shape == (1, 7, 18, 26) and torch.allclose(y, layer(x), atol=1e-5)
+
+
+def test_folded_conv_rejects_strided_layers():
+    with pytest.raises(ValueError, match="stride-1"):
+        FoldedConv(ConvLayer(3, 8, 3, stride=2))
+
+
+def test_cpu_stylizer_runs_the_folded_net(one_thread):
+    from vidstyle.pipeline.stylizer import Stylizer
+
+    net = random_net("light", seed=3)
+    st = Stylizer(net, "cpu", tile="off")
+    assert isinstance(st.net.decoder[-1], FoldedConv)
+    x = torch.rand(1, 3, 36, 52, generator=torch.Generator().manual_seed(2))
+    with torch.inference_mode():
+        assert torch.allclose(st(x), net(x).clamp(0, 1), atol=1e-5)
