@@ -56,17 +56,22 @@ class _Failure:
 def _producer(frames: Iterable[Frame], q: "queue.Queue", stop: threading.Event) -> None:
     try:
         for f in frames:
-            while not stop.is_set():
-                try:
-                    q.put(f, timeout=0.1)
-                    break
-                except queue.Full:
-                    continue
-            if stop.is_set():
+            if not _offer(q, f, stop):
                 return
-        q.put(_END)
+        _offer(q, _END, stop)
     except BaseException as e:  # noqa: BLE001 - handed to the main thread
-        q.put(_Failure(e))
+        _offer(q, _Failure(e), stop)
+
+
+def _offer(q: "queue.Queue", item: object, stop: threading.Event) -> bool:
+    """Put ``item`` unless ``stop`` is set first; False when stopped."""
+    while not stop.is_set():
+        try:
+            q.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
 
 
 def _consumer(sink: FrameWriter, q: "queue.Queue", errors: list, on_write: Callable[[], None]) -> None:
@@ -163,6 +168,10 @@ def stylize_stream(
             raise sink_errors[0]
     finally:
         stop.set()
+        # The decoder thread must be out of the demuxer before the caller closes the source:
+        # closing a container that another thread is decoding crashes (PyAV segfault, seen once
+        # in a test run where the net raised mid-clip). It notices ``stop`` within one frame.
+        reader.join(timeout=60)
         if writer.is_alive():
             sink_errors.append(RuntimeError("stopped"))
             try:
