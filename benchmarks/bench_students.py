@@ -26,6 +26,7 @@ from _style_loss import make_style_loss  # noqa: E402
 from vidstyle.flow.resample import resize_area, resize_bilinear  # noqa: E402
 from vidstyle.metrics.warping_error import sharpness  # noqa: E402
 from vidstyle.models.styles import find_style, load_style  # noqa: E402
+from vidstyle.training.data import to_tensor  # noqa: E402
 
 CONTENT = Path(__file__).resolve().parents[2] / "shared" / "data" / "content"
 
@@ -39,7 +40,7 @@ def photos(count: int, size: tuple[int, int]) -> list[torch.Tensor]:
     out = []
     for f in picked:
         img = cv2.resize(cv2.imread(str(f)), (size[1], size[0]), interpolation=cv2.INTER_AREA)
-        out.append(torch.from_numpy(cv2.cvtColor(img, cv2.COLOR_BGR2RGB)).permute(2, 0, 1)[None].float() / 255)
+        out.append(to_tensor(cv2.cvtColor(img, cv2.COLOR_BGR2RGB)))
     return out
 
 

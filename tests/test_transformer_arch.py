@@ -65,25 +65,18 @@ def test_fast_style_saves_and_loads_with_and_without_sidecar(tmp_path, one_threa
     assert "unshuffle" not in ARCHS["light"].to_dict() and Arch.from_dict(ARCHS["fast"].to_dict()) == ARCHS["fast"]
 
 
-def test_fast_arch_tiles_exactly_with_its_receptive_margin(one_thread):
-    net = random_net("fast", seed=1)
-    g = torch.Generator().manual_seed(4)
-    x = nn.functional.avg_pool2d(torch.rand(1, 3, 320, 400, generator=g), 5, 1, 2)
+@pytest.mark.parametrize("arch, seed, height, tile, data_seed", [
+    ("fast", 1, 320, 256, 4),
+    (Arch((16, 32, 64), 2, 2), 3, 288, 224, 5),  # three levels folded: stride 8
+    (Arch((8, 16), 2, 1), 3, 288, 224, 5),  # two levels unfolded: stride 2
+])
+def test_archs_tile_exactly_with_their_receptive_margin(arch, seed, height, tile, data_seed, one_thread):
+    net = random_net(arch, seed=seed)
+    g = torch.Generator().manual_seed(data_seed)
+    x = nn.functional.avg_pool2d(torch.rand(1, 3, height, 400, generator=g), 5, 1, 2)
     with torch.inference_mode():
         ref = net(x)
     margin = tiling.receptive_radius(net)
-    y = tiling.stylize_tiled(net, x, 256, margin=margin, ramp=8)
-    assert len(tiling.axis_tiles(400, 256, 2 * margin + 8, stride=net.stride).starts) >= 2
-    assert float((y - ref).abs().max()) < 1e-4
-
-
-@pytest.mark.parametrize("arch", [Arch((16, 32, 64), 2, 2), Arch((8, 16), 2, 1)])
-def test_other_level_counts_tile_exactly_with_their_receptive_margin(arch, one_thread):
-    net = random_net(arch, seed=3)
-    x = nn.functional.avg_pool2d(torch.rand(1, 3, 288, 400, generator=torch.Generator().manual_seed(5)), 5, 1, 2)
-    with torch.inference_mode():
-        ref = net(x)
-    margin = tiling.receptive_radius(net)
-    y = tiling.stylize_tiled(net, x, 224, margin=margin, ramp=8)
-    assert len(tiling.axis_tiles(400, 224, 2 * margin + 8, stride=net.stride).starts) >= 2
+    y = tiling.stylize_tiled(net, x, tile, margin=margin, ramp=8)
+    assert len(tiling.axis_tiles(400, tile, 2 * margin + 8, stride=net.stride).starts) >= 2
     assert float((y - ref).abs().max()) < 1e-4
