@@ -41,7 +41,7 @@ from vidstyle.io.writer import open_sink  # noqa: E402
 from vidstyle.metrics.warping_error import warping_error  # noqa: E402
 from vidstyle.models.styles import find_style, load_style  # noqa: E402
 from vidstyle.pipeline.runner import stylize_stream  # noqa: E402
-from vidstyle.pipeline.ort_stylizer import make_stylizer  # noqa: E402
+from vidstyle.pipeline.backends import make_stylizer  # noqa: E402
 from vidstyle.training.data import to_tensor  # noqa: E402
 
 SETTINGS = ("off", "light", "default", "strong", "fine")

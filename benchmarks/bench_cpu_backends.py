@@ -12,7 +12,10 @@ Variants (every one is called like ``Stylizer``: ``[1,3,H,W]`` in [0,1] -> clamp
 * ``ort``       ``vidstyle.pipeline.ort_stylizer.OrtStylizer``: exported with ``torch.onnx.export``
                 (opset 17, dynamic batch/H/W), ONNX Runtime CPUExecutionProvider, ORT_ENABLE_ALL,
                 intra-op threads = ``--threads``, idle threads spinning
-* ``ort_nospin`` the same with ``session.intra_op.allow_spinning=0`` (what ``stylize`` and ``live`` use on CPU by default)
+* ``ort_nospin`` the same with ``session.intra_op.allow_spinning=0`` (what ``--backend onnx`` runs in ``stylize`` and ``live``)
+* ``openvino``  ``vidstyle.pipeline.openvino_stylizer.OpenVinoStylizer``: the same exported model compiled by
+                OpenVINO's CPU plugin (fp32, ``--threads`` threads, one stream, latency hint; what
+                ``--backend auto`` runs on CPU when OpenVINO is installed)
 
 Timing: all variants are warmed up, then timed in interleaved rounds (``--rounds`` x ``--iters``
 calls each), so background load hits every variant alike. Printed per variant: median and best
@@ -103,7 +106,13 @@ def make_variants(net, x: torch.Tensor, args) -> tuple[dict, dict]:
         add("ort", lambda: OrtStylizer(net, threads=args.threads, spinning=True))
         add("ort_nospin", lambda: OrtStylizer(net, threads=args.threads, spinning=False))
     else:
-        print("  onnxruntime not installed: pip install 'vidstyle[onnx]'", flush=True)
+        print("  onnxruntime not installed: pip install onnx onnxruntime", flush=True)
+    from vidstyle.pipeline.openvino_stylizer import OpenVinoStylizer, openvino_available  # noqa: PLC0415
+
+    if openvino_available():
+        add("openvino", lambda: OpenVinoStylizer(net, threads=args.threads))
+    else:
+        print("  openvino not installed: pip install openvino", flush=True)
     return variants, setup
 
 
@@ -145,8 +154,14 @@ def main() -> None:
         ort_v = onnxruntime.__version__
     except ImportError:
         ort_v = "not installed"
+    try:
+        import openvino  # noqa: PLC0415
+
+        ov_v = openvino.__version__
+    except ImportError:
+        ov_v = "not installed"
     print(f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} logical cores; threads {args.threads}; "
-          f"torch {torch.__version__}; onnxruntime {ort_v}; load average at start {os.getloadavg()[0]:.2f}")
+          f"torch {torch.__version__}; onnxruntime {ort_v}; openvino {ov_v}; load average at start {os.getloadavg()[0]:.2f}")
     for spec in args.styles.split(","):
         net, info = load_style(spec, "cpu")
         print(f"\n{info.name} ({info.arch_name}) at {w}x{h}, batch 1", flush=True)

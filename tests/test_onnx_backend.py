@@ -21,8 +21,9 @@ from vidstyle.models.mixing import OutputMix  # noqa: E402
 from vidstyle.models.onnx_export import cached_onnx, export_onnx, read_metadata  # noqa: E402
 from vidstyle.models.styles import save_style  # noqa: E402
 from vidstyle.models.transformer import TransformerNet  # noqa: E402
-from vidstyle.pipeline import ort_stylizer  # noqa: E402
-from vidstyle.pipeline.ort_stylizer import OrtStylizer, make_stylizer  # noqa: E402
+from vidstyle.pipeline import openvino_stylizer, ort_stylizer  # noqa: E402
+from vidstyle.pipeline.backends import make_stylizer  # noqa: E402
+from vidstyle.pipeline.ort_stylizer import OrtStylizer  # noqa: E402
 from vidstyle.pipeline.stylizer import Stylizer  # noqa: E402
 
 from nets import random_net  # noqa: E402
@@ -111,6 +112,7 @@ def test_frames_over_the_memory_budget_go_to_the_tiling_torch_path(monkeypatch, 
 
 def test_make_stylizer_choices(monkeypatch):
     n = net(0)
+    monkeypatch.setattr(openvino_stylizer, "openvino_available", lambda: False)  # auto's first choice
     st, note = make_stylizer(n, "cpu", "auto")
     assert isinstance(st, OrtStylizer) and note == "ONNX Runtime"
     st, note = make_stylizer(n, "cpu", "torch")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..pipeline.backends import BACKENDS
 from .common import CONSISTENCY_CHOICES
 
 _KEYS = ("n/p next/previous style, +/- strength, c consistency, b side-by-side, o overlay, "
@@ -31,9 +32,9 @@ _KEYS = ("n/p next/previous style, +/- strength, c consistency, b side-by-side, 
 @click.option("--mask", default=None, metavar="IMAGE", help="A still matte image: style only where it is white (soft edge).")
 @click.option("--mask-feather", default=3.0, show_default=True, type=float, metavar="PX", help="Matte edge softness (Gaussian sigma, px).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
-@click.option("--backend", default="auto", show_default=True, type=click.Choice(["auto", "torch", "onnx"]),
-              help="Inference engine, as in stylize: auto = ONNX Runtime on CPU when installed, else PyTorch.")
-@click.option("--threads", type=click.IntRange(1, 256), default=None, help="CPU threads for the net; default: all cores (ONNX Runtime), all but one (--backend torch).")
+@click.option("--backend", default="auto", show_default=True, type=click.Choice(list(BACKENDS)),
+              help="Inference engine, as in stylize: auto = OpenVINO or ONNX Runtime on CPU when installed, else PyTorch.")
+@click.option("--threads", type=click.IntRange(1, 256), default=None, help="CPU threads for the net; default: all cores (OpenVINO, ONNX Runtime), all but one (--backend torch).")
 @click.option("--display/--no-display", default=True, show_default=True, help="Show a preview window.")
 @click.option("-o", "--output", default=None, help="Record the stylized stream to this video file (from the start).")
 @click.option("--frames", type=click.IntRange(1, None), default=None, help="Stop after N stylized frames.")

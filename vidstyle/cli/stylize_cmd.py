@@ -7,6 +7,7 @@ from contextlib import ExitStack
 import click
 
 from ..errors import InputError
+from ..pipeline.backends import BACKENDS
 from .common import CONSISTENCY_CHOICES, build_consistency, pick_device
 
 
@@ -16,9 +17,10 @@ from .common import CONSISTENCY_CHOICES, build_consistency, pick_device
               help="Style name (see `vidstyle styles`), a .safetensors file, or a mix: starry:0.7,wave:0.3.")
 @click.option("-o", "--output", required=True, help="Output video, image, or sequence pattern (out_%04d.png).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
-@click.option("--backend", default="auto", show_default=True, type=click.Choice(["auto", "torch", "onnx"]),
-              help="Inference engine: onnx = ONNX Runtime on CPU (the net is exported "
-                   "once and cached), torch = PyTorch; auto = onnx on CPU when installed, torch on CUDA.")
+@click.option("--backend", default="auto", show_default=True, type=click.Choice(list(BACKENDS)),
+              help="Inference engine: openvino = OpenVINO, onnx = ONNX Runtime (CPU; the net is exported "
+                   "once and cached), torch = PyTorch; auto = the fastest installed on CPU "
+                   "(openvino, then onnx), torch on CUDA.")
 @click.option("--batch-size", default=None, type=click.IntRange(1, 256),
               help="Frames per net call (default: 1 on CPU, where larger batches are slower per frame; 4 on CUDA).")
 @click.option("--tile", "tile_spec", default="auto", show_default=True, metavar="auto|off|N",
@@ -57,7 +59,7 @@ def stylize(
     from ..models.mixing import load_styles_mix  # noqa: PLC0415
     from ..pipeline.color import FrameCodec  # noqa: PLC0415
     from ..pipeline.runner import stylize_stream  # noqa: PLC0415
-    from ..pipeline.ort_stylizer import make_stylizer  # noqa: PLC0415
+    from ..pipeline.backends import make_stylizer  # noqa: PLC0415
 
     controls = parse_controls(strength, preserve_colors)
     if exr_half and not (str(output).lower().rstrip("/").endswith(".exr") or (codec or "").lower() == "exr"):
@@ -68,7 +70,7 @@ def stylize(
     batch_size = batch_size or (4 if dev.type == "cuda" else 1)
     net, style_text = load_styles_mix(style, dev, mode=mix_mode)
     cons, message = build_consistency(consistency, flow_kind, dev, raft_weights)
-    # idle ONNX Runtime threads must not spin: decoding, encoding and consistency run beside the net
+    # idle engine threads must not spin: decoding, encoding and consistency run beside the net
     stylizer, engine = make_stylizer(net, dev, backend, tile=tile, spinning=False)
     with open_source(input_path, start=start, end=end) as source, ExitStack() as stack:
         matte = None

@@ -93,10 +93,10 @@ def _style_label(spec: str) -> str:
 def _default_loader(spec: str, device: torch.device, backend: str = "auto"):
     """``spec`` → (callable net, display name); mixes go through ``vidstyle.models.mixing``.
 
-    ``backend`` as ``stylize --backend``: auto runs ONNX Runtime on CPU when installed (faster
-    there), PyTorch otherwise.
+    ``backend`` as ``stylize --backend``: auto runs OpenVINO or ONNX Runtime on CPU when
+    installed (faster there), PyTorch otherwise.
     """
-    from ..pipeline.ort_stylizer import make_stylizer  # noqa: PLC0415
+    from ..pipeline.backends import make_stylizer  # noqa: PLC0415
 
     if _is_mix(spec):
         try:
@@ -112,7 +112,7 @@ def _default_loader(spec: str, device: torch.device, backend: str = "auto"):
 
         net, info = load_style(spec, device)
         name = info.name
-    # capture, display and consistency run beside the net: idle ONNX Runtime threads must not spin
+    # capture, display and consistency run beside the net: idle engine threads must not spin
     return make_stylizer(net, device, backend, spinning=False)[0], name
 
 

@@ -60,7 +60,7 @@ class LiveConfig:
     mask: str | None = None  # a still matte image: style only where it is white
     mask_feather: float = 3.0
     device: str = "auto"
-    backend: str = "auto"  # auto | torch | onnx, as stylize --backend
+    backend: str = "auto"  # auto | torch | onnx | openvino, as stylize --backend
     threads: int | None = None
     display: bool = True
     output: str | None = None
@@ -192,8 +192,8 @@ def _consistency_factory(cfg: LiveConfig, device, notes: list[str]):
 
 
 def default_threads(backend: str = "auto") -> int:
-    """CPU threads for the net. ONNX Runtime (``auto``/``onnx``; live turns its spinning off):
-    every core — on the 2-core CPU two threads gave 10.5 fps with consistency at 640x360 against
+    """CPU threads for the net. OpenVINO and ONNX Runtime (``auto``/``openvino``/``onnx``; live
+    turns ONNX Runtime's spinning off): every core — on the 2-core CPU two threads gave 10.5 fps with consistency at 640x360 against
     8.2 with one (benchmarks/bench_live.py). PyTorch (``torch``): all cores but one, which capture,
     encoding and display need (its idle threads spin: on a busy 2-core machine two were 2-3x
     *slower* than one)."""

@@ -1,0 +1,138 @@
+"""The OpenVINO CPU backend and the ``auto`` engine order (skipped without openvino/onnx)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+pytest.importorskip("onnx")
+pytest.importorskip("openvino")
+
+from vidstyle.cli import main  # noqa: E402
+from vidstyle.errors import VidstyleError  # noqa: E402
+from vidstyle.io.reader import open_source  # noqa: E402
+from vidstyle.io.synthetic import make_test_clip  # noqa: E402
+from vidstyle.models.mixing import OutputMix  # noqa: E402
+from vidstyle.models.styles import save_style  # noqa: E402
+from vidstyle.pipeline import backends, openvino_stylizer, ort_stylizer  # noqa: E402
+from vidstyle.pipeline.backends import make_stylizer  # noqa: E402
+from vidstyle.pipeline.openvino_stylizer import OpenVinoStylizer  # noqa: E402
+from vidstyle.pipeline.ort_stylizer import OrtStylizer  # noqa: E402
+from vidstyle.pipeline.stylizer import Stylizer  # noqa: E402
+
+from nets import random_net  # noqa: E402
+
+TINY = {"channels": [4, 8, 8], "blocks": 1}
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path, monkeypatch):
+    """A private export cache per test (never the user's ~/.cache)."""
+    monkeypatch.setenv("VIDSTYLE_CACHE", str(tmp_path / "cache"))
+
+
+def net(seed: int = 0, arch=TINY):
+    return random_net(arch, seed, weight=(0.5, 1.5), bias=(-0.2, 0.2))
+
+
+@pytest.mark.parametrize("arch", ["light", "fast"])
+def test_matches_torch_at_odd_sizes_and_batches(arch, one_thread):
+    n = net(0, arch)
+    st = OpenVinoStylizer(n, threads=1)
+    for shape in [(2, 3, 66, 90), (1, 3, 50, 70)]:  # dynamic shapes: one compiled model, two sizes
+        x = torch.rand(*shape, generator=torch.Generator().manual_seed(1))
+        got, want = st(x), Stylizer(n, "cpu")(x)
+        assert got.shape == x.shape and got.dtype == torch.float32
+        assert float((got - want).abs().max()) < 1e-4
+        assert 0.0 <= float(got.min()) and float(got.max()) <= 1.0
+
+
+def test_compiles_for_fp32_with_the_asked_threads(monkeypatch, one_thread):
+    """OpenVINO would run bf16 on CPUs that have it (a different output): the config says f32."""
+    real, seen = openvino_stylizer._core(), {}
+
+    class Recording:
+        def read_model(self, src):
+            return real.read_model(src)
+
+        def compile_model(self, model, device, config):
+            seen.update(config, device=device)
+            return real.compile_model(model, device, config)
+
+    monkeypatch.setattr(openvino_stylizer, "_core", lambda: Recording())
+    st = OpenVinoStylizer(net(0), threads=1)
+    assert seen["device"] == "CPU" and seen["INFERENCE_PRECISION_HINT"] == "f32" and seen["INFERENCE_NUM_THREADS"] == 1
+    assert "float32" in str(st.sessions[0].compiled.get_property("INFERENCE_PRECISION_HINT")).replace("f32", "float32")
+
+
+def test_output_mix_blends_like_torch(one_thread):
+    mix = OutputMix([net(0), net(1, {"channels": [4, 8, 16], "blocks": 1})], [0.3, 0.7]).eval()
+    x = torch.rand(1, 3, 30, 42)
+    assert float((OpenVinoStylizer(mix, threads=1)(x) - Stylizer(mix, "cpu")(x)).abs().max()) < 1e-4
+
+
+def test_model_bytes_compile_when_the_cache_cannot_be_written(one_thread):
+    from vidstyle.models import onnx_export
+
+    data = onnx_export.export_onnx(net(2))
+    session = openvino_stylizer.compile_model(data, threads=1)
+    x = np.random.default_rng(0).random((1, 3, 24, 32), dtype=np.float32)
+    with torch.inference_mode():
+        want = net(2)(torch.from_numpy(x)).numpy()
+    assert np.abs(session.run(x) - want).max() < 1e-4
+
+
+def test_a_broken_model_is_one_clear_error(one_thread):
+    with pytest.raises(VidstyleError, match=r"^OpenVINO cannot compile the exported net"):
+        openvino_stylizer.compile_model(b"not an onnx model", threads=1)
+
+
+def test_auto_picks_openvino_then_onnx_then_torch(monkeypatch, one_thread):
+    n = net(0)
+    st, note = make_stylizer(n, "cpu", "auto")
+    assert isinstance(st, OpenVinoStylizer) and note == "OpenVINO"
+    # OpenVINO failing on this net: auto says why and runs ONNX Runtime
+    def broken(*a, **k):
+        raise VidstyleError("OpenVINO cannot compile the exported net: boom")
+
+    monkeypatch.setattr(openvino_stylizer, "compile_model", broken)
+    st, note = make_stylizer(n, "cpu", "auto")
+    assert isinstance(st, OrtStylizer)
+    assert note == "ONNX Runtime (openvino backend unavailable: OpenVINO cannot compile the exported net: boom)"
+    with pytest.raises(VidstyleError, match="boom"):  # asked for by name: no silent fallback
+        make_stylizer(n, "cpu", "openvino")
+    # neither engine installed: PyTorch, no note
+    monkeypatch.setattr(openvino_stylizer, "openvino_available", lambda: False)
+    monkeypatch.setattr(ort_stylizer, "ort_available", lambda: False)
+    st, note = make_stylizer(n, "cpu", "auto")
+    assert isinstance(st, Stylizer) and note == ""
+    with pytest.raises(VidstyleError, match=r"^--backend openvino needs openvino and onnx: pip install openvino onnx$"):
+        make_stylizer(n, "cpu", "openvino")
+
+
+def test_forced_tiles_and_cuda_are_refused_by_name():
+    n = net(0)
+    with pytest.raises(VidstyleError, match="--tile N runs on the torch backend"):
+        make_stylizer(n, "cpu", "openvino", tile=64)
+    with pytest.raises(VidstyleError, match="--backend openvino runs on the CPU only"):
+        make_stylizer(n, "cuda", "openvino")
+    assert isinstance(make_stylizer(n, "cpu", "auto", tile=64)[0], Stylizer)
+    assert backends.BACKENDS == ("auto", "torch", "onnx", "openvino")
+
+
+def test_stylize_backend_openvino_matches_torch(tmp_path, one_thread):
+    style = str(save_style(net(0), tmp_path / "styles" / "tiny", {"style_image": {"title": "random"}}))
+    clip = make_test_clip(str(tmp_path / "in.mp4"), width=66, height=38, frames=4, audio=False)
+    outs = {}
+    for backend in ("openvino", "torch"):
+        pattern = tmp_path / backend / "f_%04d.png"
+        r = CliRunner().invoke(main, ["stylize", clip.path, "-s", style, "-o", str(pattern), "--backend", backend,
+                                      "--device", "cpu"], catch_exceptions=False)
+        assert r.exit_code == 0, r.output
+        assert ("(OpenVINO)" in r.output) == (backend == "openvino")
+        with open_source(str(pattern)) as src:
+            outs[backend] = [f.image.astype(int) for f in src]
+    assert len(outs["openvino"]) == 4 and outs["openvino"][0].shape == (38, 66, 3)
+    assert max(np.abs(a - b).max() for a, b in zip(outs["openvino"], outs["torch"])) <= 1

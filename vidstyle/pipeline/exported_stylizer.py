@@ -1,0 +1,102 @@
+"""What the CPU inference engines that run an exported (ONNX) net have in common.
+
+``ExportedStylizer(net)(x [B,3,H,W] in [0,1]) -> [B,3,H,W] in [0,1]`` (float32, CPU) is a drop-in
+for :class:`~vidstyle.pipeline.stylizer.Stylizer`. The net is exported once to ONNX and cached
+(:func:`vidstyle.models.onnx_export.cached_onnx`, keyed by a digest of its weights); a subclass
+turns that model into a runnable session (:meth:`ExportedStylizer.make_session`) and runs it
+(:meth:`ExportedStylizer.run_session`). This class pads to the net's stride, crops back, clamps,
+blends output mixes and hands frames too large for the memory budget to the tiling torch
+``Stylizer``.
+
+Style mixes work: a weight-interpolated mix is one ``TransformerNet`` and exports like any style;
+an output-blended mix (:class:`~vidstyle.models.mixing.OutputMix`) runs one session per style and
+blends the outputs exactly as ``OutputMix`` does. Any other module is refused with a
+:class:`~vidstyle.errors.VidstyleError` (:func:`vidstyle.pipeline.backends.make_stylizer` falls
+back to the torch ``Stylizer`` then).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..errors import VidstyleError
+from ..models.onnx_export import cached_onnx
+from ..models.transformer import TransformerNet
+from .tensors import pad_to_multiple
+
+#: Frames above this many pixels (after padding, per frame) always go to the torch Stylizer. With
+#: ``tile="auto"`` the limit is lower: whatever the net's activations fit in the CPU memory budget
+#: (``tiling.memory_budget``), since the torch Stylizer tiles them in bounded memory and the
+#: exported-net engines hold the whole frame (measured: 3840x2160 with the full net peaked at
+#: 7.6 GB in ONNX Runtime, 2.8 GB tiled in torch).
+MAX_PIXELS = 4096 * 2304
+
+
+class ExportedStylizer:
+    """Runs a ``TransformerNet`` (or an ``OutputMix`` of them) exported to ONNX, on the CPU.
+
+    ``threads``: intra-op threads (default ``torch.get_num_threads()``). ``spinning``: whether
+    idle engine threads may busy-wait for the next op (engines without such a switch ignore it).
+    ``max_pixels`` / ``tile``: see :data:`MAX_PIXELS`.
+    """
+
+    device = torch.device("cpu")
+    #: the engine's name, for status lines
+    engine = "exported net"
+
+    def __init__(self, net: nn.Module, threads: int | None = None, spinning: bool = True,
+                 max_pixels: int = MAX_PIXELS, tile: int | str | None = "auto") -> None:
+        from ..models.mixing import OutputMix  # noqa: PLC0415 - mixing imports pipeline.controls
+
+        if isinstance(net, OutputMix):
+            nets, self.weights = list(net.nets), list(net.weights)
+        else:
+            nets, self.weights = [net], None
+        if not all(isinstance(n, TransformerNet) for n in nets):
+            raise VidstyleError(f"the {self.engine} backend runs TransformerNet styles, not {type(net).__name__}")
+        self.net = net  # kept for the torch fallback on very large frames
+        self.stride = max(n.stride for n in nets)
+        self.max_pixels = max_pixels
+        from .tiling import bytes_per_pixel, memory_budget, parse_tile  # noqa: PLC0415
+
+        if parse_tile(tile) is None:  # auto
+            self.max_pixels = min(max_pixels, int(memory_budget(self.device) / bytes_per_pixel(net)))
+        self.tile = tile  # for the torch fallback on very large frames
+        self.threads = int(threads or torch.get_num_threads())
+        self.sessions = [self.make_session(cached_onnx(n), self.threads, spinning) for n in nets]
+        self._torch = None
+
+    def make_session(self, model: Path | bytes, threads: int, spinning: bool):
+        """A runnable session for the exported ``model`` (a file or its bytes)."""
+        raise NotImplementedError
+
+    def run_session(self, session, x: np.ndarray) -> np.ndarray:
+        """``session`` on ``x`` ``[B,3,H,W]`` float32 (H, W multiples of the stride) -> ``y`` (unclamped)."""
+        raise NotImplementedError
+
+    @torch.inference_mode()
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.to("cpu", torch.float32)
+        xp, (h, w) = pad_to_multiple(x, self.stride)
+        if xp.shape[-2] * xp.shape[-1] > self.max_pixels:
+            return self._torch_stylizer()(x)
+        xn = xp.contiguous().numpy()
+        ys = [torch.from_numpy(self.run_session(s, xn)) for s in self.sessions]
+        if self.weights is None:
+            y = ys[0]
+        else:
+            from ..models.mixing import blend_outputs  # noqa: PLC0415
+
+            y = blend_outputs(ys, self.weights)
+        return y[..., :h, :w].clamp_(0, 1).contiguous()
+
+    def _torch_stylizer(self):
+        if self._torch is None:
+            from .stylizer import Stylizer  # noqa: PLC0415
+
+            self._torch = Stylizer(self.net, "cpu", tile=self.tile)
+        return self._torch
