@@ -76,3 +76,19 @@ def test_distill_cli_bad_input_is_one_line(tmp_path, data):
     assert not list(tmp_path.glob("o*"))
     r = CliRunner().invoke(main, ["distill", str(data[1]), "--content-dir", str(tmp_path / "nope"), "--out", str(tmp_path / "o")])
     assert r.exit_code != 0 and "content folder not found" in r.output
+
+
+def test_init_continues_from_a_students_weights(tmp_path, data, one_thread):
+    first = distill(_cfg(data, tmp_path / "first", steps=30, lr=5e-3), quiet=True)
+    loss_of = lambda out: json.loads(torch.load(checkpoint_path(out), weights_only=True)["history"])  # noqa: E731
+    fresh_first = loss_of(tmp_path / "first")[0]["loss"]
+    more = distill(_cfg(data, tmp_path / "more", steps=2, init=str(first)), quiet=True)
+    # the continued run starts where the first one ended, not from a random net
+    assert loss_of(tmp_path / "more")[0]["loss"] < 0.8 * fresh_first
+    meta = json.loads(Path(more).with_suffix(".json").read_text())
+    assert meta["training"]["init"] == {"style": "first", "file": "first.safetensors", "steps": 30}
+    # an init of another arch is refused in one line
+    r = CliRunner().invoke(main, ["distill", str(data[1]), "--content-dir", str(data[0]), "--out", str(tmp_path / "x"),
+                                  "--arch", "fast", "--size", "32", "--steps", "1", "--init", str(first)])
+    assert r.exit_code != 0 and r.output.strip().splitlines()[-1] == (
+        f"error: --init {str(first)!r} is a tiny net; the student's --arch is fast")

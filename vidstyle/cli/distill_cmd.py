@@ -22,13 +22,16 @@ from .common import check_crop_size, pick_device
 @click.option("--lr", default=2e-3, show_default=True, help="Peak learning rate (cosine decay to 5%).")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--checkpoint-every", default=100, show_default=True)
+@click.option("--init", default=None, metavar="STYLE",
+              help="Start the student from this style's weights (same arch; e.g. to continue a finished "
+                   "distillation with a new schedule) instead of random ones.")
 @click.option("--preview-image", type=click.Path(dir_okay=False), default=None, help="Content photo for previews.")
 @click.option("--time-limit", type=float, default=None, help="Stop after this many minutes (checkpointed; --resume continues).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its checkpoint.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--quiet", is_flag=True)
 def distill(teacher: str, content_dir: str, out: str, arch: str, size: int, steps: int, batch_size: int, lr: float,
-            seed: int, checkpoint_every: int, preview_image: str | None, time_limit: float | None, resume: bool,
+            seed: int, checkpoint_every: int, init: str | None, preview_image: str | None, time_limit: float | None, resume: bool,
             device: str, quiet: bool) -> None:
     """Teach a smaller, faster net (default: the tiny arch) to reproduce the trained style TEACHER
     (a name from `vidstyle styles` or a .safetensors file). Needs no VGG and no style image."""
@@ -42,7 +45,7 @@ def distill(teacher: str, content_dir: str, out: str, arch: str, size: int, step
         raise InputError("--time-limit must be a positive number of minutes")
     cfg = DistillConfig(teacher=teacher, content_dir=content_dir, out=out, arch=arch, size=size, steps=steps,
                         batch_size=batch_size, lr=lr, seed=seed, checkpoint_every=checkpoint_every,
-                        preview_image=preview_image, device=str(pick_device(device)))
+                        preview_image=preview_image, device=str(pick_device(device)), init=init)
     path = run_distill(cfg, resume=resume, quiet=quiet, time_limit=time_limit * 60 if time_limit else None)
     if not quiet:
         click.echo(f"wrote {path} (+ {Path(path).with_suffix('.json').name}); checkpoint kept at {checkpoint_path(out)}")

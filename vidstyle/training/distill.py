@@ -55,6 +55,7 @@ class DistillConfig:
     checkpoint_every: int = 100
     preview_image: str | None = None
     device: str = "cpu"
+    init: str | None = None  # start the student from this style's weights (same arch) instead of random
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -108,14 +109,23 @@ def distill(cfg: DistillConfig, resume: bool = False, quiet: bool = False, time_
 
     torch.manual_seed(cfg.seed)
     student = TransformerNet(cfg.arch).to(dev)
+    init_meta = None
+    if cfg.init:
+        init_net, iinfo = load_style(cfg.init, dev)
+        if init_net.arch != student.arch:
+            raise InputError(f"--init {cfg.init!r} is a {iinfo.arch_name} net; the student's --arch is {cfg.arch}")
+        student.load_state_dict(init_net.state_dict())
+        init_meta = {"style": iinfo.name, "file": iinfo.weights.name,
+                     "steps": iinfo.meta.get("training", {}).get("steps")}
     opt = torch.optim.Adam(student.parameters(), lr=cfg.lr)
     start, history = 0, []
     state = open_checkpoint(ckpt, resume, dev)
     if state is not None:
         saved = json.loads(state["config"])
-        if any(saved.get(k) != getattr(cfg, k) for k in ("teacher", "arch", "size", "steps", "batch_size", "seed", "lr")):
-            raise InputError("--resume needs the same teacher, --arch, --size, --steps, --batch-size, --lr and --seed "
-                             "as the checkpoint (the learning-rate schedule spans --steps)")
+        if any(saved.get(k) != getattr(cfg, k) for k in ("teacher", "arch", "size", "steps", "batch_size", "seed", "lr",
+                                                          "init")):
+            raise InputError("--resume needs the same teacher, --arch, --size, --steps, --batch-size, --lr, --seed "
+                             "and --init as the checkpoint (the learning-rate schedule spans --steps)")
         start, history = restore_checkpoint(state, student, opt)
 
     def step_fn(step: int) -> tuple[torch.Tensor, dict[str, float]]:
@@ -146,6 +156,7 @@ def distill(cfg: DistillConfig, resume: bool = False, quiet: bool = False, time_
             "batch_size": cfg.batch_size,
             "lr": cfg.lr,
             "seed": cfg.seed,
+            **({"init": init_meta} if init_meta else {}),
             "gradient_weight": cfg.gradient_weight,
             "noise_std": cfg.noise_std,
             "content_dir": Path(cfg.content_dir).name,
