@@ -226,18 +226,24 @@ class TemporalConsistency:
         and 1 wherever ``out`` already has that much detail (e.g. ``out == s``)."""
         p = self.params
         size = out.shape[-2:]
+        half = ((size[0] + 1) // 2, (size[1] + 1) // 2)
 
-        def split(x):
-            lo = resize_bilinear(resize_area(x, ((size[0] + 1) // 2, (size[1] + 1) // 2)), size)
-            return lo, x - lo
+        def low(x):
+            return resize_bilinear(resize_area(x, half), size)
 
-        lo_o, hi_o = split(out)
-        _, hi_s = split(s)
-        e_o = F.avg_pool2d(hi_o.pow(2).sum(1, keepdim=True), 8, ceil_mode=True)
-        e_s = F.avg_pool2d(hi_s.pow(2).sum(1, keepdim=True), 8, ceil_mode=True)
-        gain = ((e_s + 1e-6) / (e_o + 1e-6)).sqrt_().mul_(p.detail).clamp_(1.0, p.detail_max_gain)
-        gain = resize_bilinear(gain, size)
-        return lo_o + gain * hi_o
+        def block_energy(hi):  # 8x8-block mean of the squared band, summed over channels
+            sq = hi * hi
+            e = sq[:, 0:1]
+            for ch in range(1, sq.shape[1]):
+                e = e + sq[:, ch : ch + 1]
+            return F.avg_pool2d(e, 8, ceil_mode=True)
+
+        lo_o = low(out)
+        e_o = block_energy(out - lo_o)
+        e_s = block_energy(s - low(s))
+        gain = e_s.add_(1e-6).div_(e_o.add_(1e-6)).sqrt_().mul_(p.detail).clamp_(1.0, p.detail_max_gain)
+        # lo + gain * (out - lo), one pass
+        return torch.lerp(lo_o, out, resize_bilinear(gain, size))
 
     @torch.inference_mode()
     def step(self, content: torch.Tensor, stylized: torch.Tensor) -> torch.Tensor:
@@ -278,7 +284,8 @@ class TemporalConsistency:
         if self.params.detail > 0:
             out = self._restore_detail(out, s)
         if self.params.warp_mode == "bicubic" or self.params.detail > 0:  # no overshoot beyond s's range
-            out = out.clamp(min(0.0, float(s.min())), max(1.0, float(s.max())))
+            lo, hi = torch.aminmax(s)
+            out = out.clamp_(min(0.0, float(lo)), max(1.0, float(hi)))
         self._prev_small = small
         self._prev_out = out
         self._prev_out_small = next_small_out
