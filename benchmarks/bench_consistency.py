@@ -1,13 +1,15 @@
 """Temporal consistency on real clips: E_warp, sharpness, style loss and time per setting.
 
     python benchmarks/bench_consistency.py -s starry_night [--frames 60] [--clips city_pan_cc0.mpg,vtest.avi,tree.avi]
+        [--settings off,default,fine] [--repeats 3]
 
 For each clip (scaled to 640x360) and each setting (per-frame = consistency off, light, default,
 strong, fine) it stylizes the clip losslessly (FFV1), then prints short-term (k=1) and long-term (k=5)
 E_warp (Lai et al. 2018, DIS flow on the input), their ratios to per-frame and to the input's own
 E_warp, sharpness (mean gradient magnitude) and style loss (relative Gram error at VGG relu1_2..
-relu4_3, when VGG16 weights are available) relative to per-frame, and seconds per frame (the net runs
-as `stylize --device cpu` runs it: ONNX Runtime when installed).
+relu4_3, when VGG16 weights are available) relative to per-frame, and seconds per frame, wall clock
+and process CPU time (all threads), each also relative to per-frame (the net runs as `stylize
+--device cpu` runs it: OpenVINO when installed, else ONNX Runtime).
 It also writes benchmarks/out/strip_<clip>.png: 6 consecutive frames per setting, one row each.
 ``--compare-net W.safetensors`` adds rows ``nt:off`` / ``nt:default`` for a second net (e.g.
 benchmarks/weights/starry_night_notemporal.safetensors: the same style trained without the temporal
@@ -21,6 +23,7 @@ sharpness >= 0.85x per-frame; DIS consistency adds <= 30% CPU time per frame.
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import tempfile
 import time
@@ -42,10 +45,12 @@ from vidstyle.metrics.warping_error import warping_error  # noqa: E402
 from vidstyle.models.styles import find_style, load_style  # noqa: E402
 from vidstyle.pipeline.runner import stylize_stream  # noqa: E402
 from vidstyle.pipeline.backends import make_stylizer  # noqa: E402
+from vidstyle.pipeline.exported_stylizer import ExportedStylizer, side_threads, torch_threads  # noqa: E402
 from vidstyle.training.data import to_tensor  # noqa: E402
 
 SETTINGS = ("off", "light", "default", "strong", "fine")
 OUT = Path(__file__).resolve().parent / "out"
+CORES = torch.get_num_threads()
 
 
 def style_losses(path: Path, loss, every: int = 10) -> float | None:
@@ -56,13 +61,18 @@ def style_losses(path: Path, loss, every: int = 10) -> float | None:
         return float(np.mean([loss(to_tensor(f.image)) for i, f in enumerate(src) if i % every == 0]))
 
 
-def run_setting(clip: Path, out: Path, net, setting: str, flow) -> float:
+def run_setting(clip: Path, out: Path, net, setting: str, flow) -> tuple[float, float]:
+    """Stylize ``clip`` into ``out``; (wall seconds, process CPU seconds) per frame."""
     cons = make_consistency(setting, flow) if setting != "off" else None
-    with open_source(str(clip)) as src, open_sink(str(out), src.info, codec="ffv1", overwrite=True) as sink:
-        t = time.perf_counter()
+    with torch_threads(CORES):
         stylizer = make_stylizer(net, "cpu", "auto", spinning=False)[0]  # as `stylize` runs on CPU
+    stylizer(torch.rand(1, 3, 64, 64))  # engine warm-up outside the timed part
+    side = side_threads(stylizer.threads) if isinstance(stylizer, ExportedStylizer) else CORES
+    with torch_threads(side), open_source(str(clip)) as src, open_sink(str(out), src.info, codec="ffv1", overwrite=True) as sink:
+        t, c = time.perf_counter(), time.process_time()
         stats = stylize_stream(src, sink, stylizer, consistency=cons, batch_size=1, quiet=True)
-    return (time.perf_counter() - t) / max(stats.frames, 1)
+    n = max(stats.frames, 1)
+    return (time.perf_counter() - t) / n, (time.process_time() - c) / n
 
 
 def strip(paths: list[Path], start: int, n: int = 6, w: int = 256) -> np.ndarray:
@@ -83,6 +93,7 @@ def main() -> None:
     ap.add_argument("--settings", default=",".join(SETTINGS))
     ap.add_argument("--compare-net", default=None, help="a second style net (name or .safetensors) to compare")
     ap.add_argument("--compare-label", default="nt", help="row prefix for --compare-net (nt: no temporal loss)")
+    ap.add_argument("--repeats", type=int, default=1, help="timed runs per setting (interleaved; medians shown)")
     ap.add_argument("--dis-preset", default=None, choices=["ultrafast", "fast", "medium"],
                     help="DIS preset of the consistency flow (E_warp keeps the default; live uses fast)")
     args = ap.parse_args()
@@ -107,7 +118,12 @@ def main() -> None:
     for name in args.clips.split(","):
         clip = real_clip(name, frames=args.frames, loop=False)
         outs = {s: tmp / f"{Path(name).stem}_{s.replace(':', '_')}.mkv" for s in settings}
-        secs = {s: run_setting(clip, outs[s], nets[s][0], nets[s][1], cons_flow) for s in settings}
+        runs = {s: [] for s in settings}
+        for _ in range(args.repeats):  # interleaved, so a slow spell on a shared machine hits every setting
+            for s in settings:
+                runs[s].append(run_setting(clip, outs[s], nets[s][0], nets[s][1], cons_flow))
+        secs = {s: statistics.median(t[0] for t in v) for s, v in runs.items()}
+        cpu = {s: statistics.median(t[1] for t in v) for s, v in runs.items()}
         with open_source(str(clip)) as inp:
             srcs = [open_source(str(outs[s])) for s in settings]
             res = warping_error(inp, srcs, flow, long_k=5)
@@ -117,13 +133,14 @@ def main() -> None:
         sl = {s: style_losses(outs[s], loss) for s in settings}
         base = res.get("off")
         print(f"\n{name} ({res[settings[0]]['frames']} frames at {res[settings[0]]['size']}): input E_warp short {res[settings[0]]['input_short']:.5f}, long {res[settings[0]]['input_long']:.5f}")
-        print(f"{'setting':<9} {'short':>8} {'xperfr':>7} {'xinput':>7} {'long':>8} {'xperfr':>7} {'sharp':>7} {'xperfr':>7} {'style':>7} {'xperfr':>7} {'s/frame':>8} {'xperfr':>7}")
+        print(f"{'setting':<9} {'short':>8} {'xperfr':>7} {'xinput':>7} {'long':>8} {'xperfr':>7} {'sharp':>7} {'xperfr':>7} {'style':>7} {'xperfr':>7} {'s/frame':>8} {'xperfr':>7} {'cpu s/fr':>8} {'xperfr':>7}")
         for s in settings:
             r = res[s]
             rel = lambda k: r[k] / base[k] if base else float("nan")  # noqa: E731
             st = f"{sl[s]:7.3f} {sl[s] / sl['off']:7.2f}" if sl[s] is not None and sl.get("off") else f"{'-':>7} {'-':>7}"
             print(f"{s:<9} {r['short']:8.5f} {rel('short'):7.2f} {r['ratio_short']:7.2f} {r['long']:8.5f} {rel('long'):7.2f} "
-                  f"{r['sharpness']:7.4f} {rel('sharpness'):7.2f} {st} {secs[s]:8.3f} {secs[s] / secs.get('off', secs[s]):7.2f}")
+                  f"{r['sharpness']:7.4f} {rel('sharpness'):7.2f} {st} {secs[s]:8.3f} {secs[s] / secs.get('off', secs[s]):7.2f} "
+                  f"{cpu[s]:8.3f} {cpu[s] / cpu.get('off', cpu[s]):7.2f}")
         start = max(0, res[settings[0]]["frames"] // 2 - 3)
         img = strip([clip] + [outs[s] for s in settings], start)
         cv2.imwrite(str(OUT / f"strip_{Path(name).stem}.png"), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))

@@ -136,3 +136,54 @@ def test_stylize_backend_openvino_matches_torch(tmp_path, one_thread):
             outs[backend] = [f.image.astype(int) for f in src]
     assert len(outs["openvino"]) == 4 and outs["openvino"][0].shape == (38, 66, 3)
     assert max(np.abs(a - b).max() for a, b in zip(outs["openvino"], outs["torch"])) <= 1
+
+
+def test_torch_threads_are_restored_and_the_large_frame_fallback_gets_the_engines_cores(monkeypatch):
+    from vidstyle.pipeline import exported_stylizer as es
+    from vidstyle.pipeline import tiling
+
+    before = torch.get_num_threads()
+    with es.torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    assert es.side_threads(2) == 1 and es.side_threads(16) == 4
+    n = net(0)
+    monkeypatch.setattr(tiling, "CPU_MEMORY_BUDGET", int(tiling.bytes_per_pixel(n) * 40 * 40))
+    st = OpenVinoStylizer(n, threads=2)
+    seen = []
+
+    class Spy:
+        def __call__(self, x):
+            seen.append(torch.get_num_threads())
+            return x
+
+    st._torch = Spy()
+    with es.torch_threads(1):  # as stylize runs beside an engine
+        st(torch.rand(1, 3, 96, 120))  # over the budget: the tiling torch path
+        assert torch.get_num_threads() == 1
+    assert seen == [2]
+
+
+def test_stylize_keeps_one_torch_thread_beside_the_engine_and_restores_it(tmp_path, monkeypatch):
+    from vidstyle.pipeline import runner
+
+    style = str(save_style(net(0), tmp_path / "styles" / "tiny", {"style_image": {"title": "random"}}))
+    clip = make_test_clip(str(tmp_path / "in.mp4"), width=32, height=24, frames=2, audio=False)
+    real, seen = runner.stylize_stream, []
+
+    def spy(*a, **k):
+        seen.append(torch.get_num_threads())
+        return real(*a, **k)
+
+    monkeypatch.setattr(runner, "stylize_stream", spy)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(4)
+        for backend in ("openvino", "torch"):
+            r = CliRunner().invoke(main, ["stylize", clip.path, "-s", style, "-o", str(tmp_path / f"{backend}.mp4"),
+                                          "--backend", backend, "--device", "cpu", "--quiet"], catch_exceptions=False)
+            assert r.exit_code == 0, r.output
+            assert torch.get_num_threads() == 4
+    finally:
+        torch.set_num_threads(before)
+    assert seen == [1, 4]  # engine: PyTorch keeps one of 4 threads; PyTorch backend: all of them

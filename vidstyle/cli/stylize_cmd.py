@@ -60,6 +60,8 @@ def stylize(
     from ..pipeline.color import FrameCodec  # noqa: PLC0415
     from ..pipeline.runner import stylize_stream  # noqa: PLC0415
     from ..pipeline.backends import make_stylizer  # noqa: PLC0415
+    from ..pipeline.exported_stylizer import ExportedStylizer, side_threads, torch_threads  # noqa: PLC0415
+    import torch  # noqa: PLC0415
 
     controls = parse_controls(strength, preserve_colors)
     if exr_half and not (str(output).lower().rstrip("/").endswith(".exr") or (codec or "").lower() == "exr"):
@@ -72,6 +74,8 @@ def stylize(
     cons, message = build_consistency(consistency, flow_kind, dev, raft_weights)
     # idle engine threads must not spin: decoding, encoding and consistency run beside the net
     stylizer, engine = make_stylizer(net, dev, backend, tile=tile, spinning=False)
+    # an exported-net engine has every core; PyTorch only runs what is beside the net
+    threads = side_threads(stylizer.threads) if isinstance(stylizer, ExportedStylizer) else torch.get_num_threads()
     with open_source(input_path, start=start, end=end) as source, ExitStack() as stack:
         matte = None
         if mask_spec is not None:
@@ -88,7 +92,7 @@ def stylize(
             click.echo(f"{input_path} → {output}: style {style_text} on {on}; {message}{extras}", err=True)
             for w in list(getattr(matte, "warnings", [])):
                 click.echo(f"warning: {w}", err=True)
-        with sink:
+        with sink, torch_threads(threads):
             stats = stylize_stream(
                 source, sink, stylizer, consistency=cons, batch_size=batch_size,
                 total=source.info.frame_count, quiet=quiet,
