@@ -4,6 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from vidstyle.flow import resample
 from vidstyle.flow.resample import cv2_ok, remap_planes, resize_area, resize_bilinear
 from vidstyle.flow.warp import backward_warp, inside_mask, resize_flow
 
@@ -71,3 +72,18 @@ def test_fast_paths_only_without_gradients_and_batch_one():
     assert xg.grad is not None and flow.grad is not None
     with torch.no_grad():
         assert cv2_ok(xg)
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 180, 320), (1, 3, 36, 52), (1, 2, 37, 53)])
+def test_pooling_fast_paths_equal_torch(shape):
+    x = torch.rand(shape, generator=torch.Generator().manual_seed(3))
+    assert torch.allclose(resample.block_mean(x, 4), F.avg_pool2d(x, 4, ceil_mode=True), atol=1e-6)
+    assert torch.allclose(resample.box_blur(x, 1), F.avg_pool2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), 3, stride=1),
+                          atol=1e-6)
+    for r in (1, 2):
+        assert torch.equal(resample.erode(x, r), -F.max_pool2d(-x, 2 * r + 1, stride=1, padding=r))
+    # a one-pixel hole grows to 3x3; the frame edge is not a hole
+    m = torch.ones(1, 1, 9, 9)
+    m[..., 4, 4] = 0
+    e = resample.erode(m, 1)
+    assert float(e.sum()) == 81 - 9 and float(e[..., 0, :].min()) == 1

@@ -63,11 +63,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 
 import torch
-import torch.nn.functional as F
 
 from ..errors import InputError
 from ..flow.occlusion import fb_consistency_mask, motion_boundary_mask
-from ..flow.resample import resize_area, resize_bilinear
+from ..flow.resample import block_mean, box_blur, erode, resize_area, resize_bilinear
 from ..flow.warp import backward_warp, inside_mask, resize_flow
 from .scenecut import SceneCutDetector
 
@@ -115,14 +114,8 @@ def _lowpass_absmean(x: torch.Tensor, block: int) -> torch.Tensor:
     ``x``'s low frequencies. Block pooling is much cheaper on CPU than a stride-1 box filter."""
     if block <= 1:
         return x.abs().mean(1, keepdim=True)
-    lo = F.avg_pool2d(x, block, ceil_mode=True).abs().mean(1, keepdim=True)
+    lo = block_mean(x, block).abs().mean(1, keepdim=True)
     return resize_bilinear(lo, x.shape[-2:])
-
-
-def _box(x: torch.Tensor, r: int) -> torch.Tensor:
-    if r <= 0:
-        return x
-    return F.avg_pool2d(F.pad(x, (r, r, r, r), mode="replicate"), 2 * r + 1, stride=1)
 
 
 class TemporalConsistency:
@@ -207,11 +200,11 @@ class TemporalConsistency:
             valid = valid * motion_boundary_mask(f_cp)
         occluded = 1.0 - float(valid.mean())
         if p.erode > 0:
-            valid = -F.max_pool2d(-valid, 2 * p.erode + 1, stride=1, padding=p.erode)
+            valid = erode(valid, p.erode)
         # photometric check on the content
         warped_c = backward_warp(prev, f_cp, approx=True)
         err = (small - warped_c).abs().mean(1, keepdim=True)
-        trust = valid * _ramp_down(_box(err, 1), p.photo_lo, p.photo_hi)
+        trust = valid * _ramp_down(box_blur(err, 1), p.photo_lo, p.photo_hi)
         # low-frequency agreement between the carried output and the fresh stylization
         warped_o = backward_warp(self._prev_out_small, f_cp, approx=True)
         d = _lowpass_absmean(warped_o - small_styled, p.lf_block)
@@ -236,7 +229,7 @@ class TemporalConsistency:
             e = sq[:, 0:1]
             for ch in range(1, sq.shape[1]):
                 e = e + sq[:, ch : ch + 1]
-            return F.avg_pool2d(e, 8, ceil_mode=True)
+            return block_mean(e, 8)
 
         lo_o = low(out)
         e_o = block_energy(out - lo_o)

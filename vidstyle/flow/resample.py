@@ -8,6 +8,9 @@ apply only where nothing needs gradients: :func:`cv2_ok` says when.
 * :func:`resize_area` averages pixel areas (``F.interpolate(mode="area")`` for integer factors).
 * :func:`resize_bilinear` equals ``F.interpolate(mode="bilinear", align_corners=False)``
   (``antialias=False``) to float rounding.
+* :func:`block_mean`, :func:`box_blur` and :func:`erode` equal ``F.avg_pool2d`` (``ceil_mode``),
+  a replicate-padded stride-1 ``F.avg_pool2d`` and ``-F.max_pool2d(-x)`` (stride 1, "same"
+  size) to float rounding; single-threaded PyTorch runs these pooling kernels slowly.
 * :func:`remap_planes` samples ``img(p + flow(p))`` like ``grid_sample(align_corners=True,
   padding_mode="border")``, except that OpenCV quantises sample positions to 1/32 pixel (an error
   below 1/64 px): fine for display-bound blending, not used for metrics or training.
@@ -20,7 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["cv2_ok", "resize_area", "resize_bilinear", "remap_planes"]
+__all__ = ["cv2_ok", "resize_area", "resize_bilinear", "remap_planes", "block_mean", "box_blur", "erode"]
 
 _INTERP = {"bilinear": cv2.INTER_LINEAR, "bicubic": cv2.INTER_CUBIC, "nearest": cv2.INTER_NEAREST}
 
@@ -83,3 +86,37 @@ def remap_planes(img: torch.Tensor, flow: torch.Tensor, mode: str = "bilinear") 
     for c in range(src.shape[0]):
         cv2.remap(src[c], m1, m2, _INTERP[mode], dst=out[c], borderMode=cv2.BORDER_REPLICATE)
     return torch.from_numpy(out).unsqueeze(0)
+
+
+def _per_plane(x: torch.Tensor, fn) -> torch.Tensor:
+    src = _planes(x)
+    return torch.from_numpy(np.stack([fn(src[c]) for c in range(src.shape[0])])).unsqueeze(0)
+
+
+def block_mean(x: torch.Tensor, block: int) -> torch.Tensor:
+    """Mean over ``block x block`` blocks: ``F.avg_pool2d(x, block, ceil_mode=True)`` (a last,
+    partial block averages the pixels it has)."""
+    h, w = x.shape[-2:]
+    if cv2_ok(x) and h % block == 0 and w % block == 0:
+        return resize_area(x, (h // block, w // block))  # exact block means for an integer factor
+    return F.avg_pool2d(x, block, ceil_mode=True)
+
+
+def box_blur(x: torch.Tensor, r: int) -> torch.Tensor:
+    """Mean over the ``(2r+1)²`` window around each pixel, edge pixels repeated outside the frame."""
+    if r <= 0:
+        return x
+    if not cv2_ok(x):
+        return F.avg_pool2d(F.pad(x, (r, r, r, r), mode="replicate"), 2 * r + 1, stride=1)
+    k = (2 * r + 1, 2 * r + 1)
+    return _per_plane(x, lambda p: cv2.blur(p, k, borderType=cv2.BORDER_REPLICATE))
+
+
+def erode(x: torch.Tensor, r: int) -> torch.Tensor:
+    """Minimum over the ``(2r+1)²`` window around each pixel (pixels outside the frame ignored)."""
+    if r <= 0:
+        return x
+    if not cv2_ok(x):
+        return -F.max_pool2d(-x, 2 * r + 1, stride=1, padding=r)
+    kernel = np.ones((2 * r + 1, 2 * r + 1), np.uint8)
+    return _per_plane(x, lambda p: cv2.erode(p, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=float("inf")))
