@@ -151,18 +151,21 @@ def test_cli_export_without_onnx_says_how_to_install(tmp_path, style, monkeypatc
     assert r.output.strip().splitlines() == ["error: ONNX export needs the onnx package: pip install onnx onnxruntime"]
 
 
-def test_stylize_backend_onnx_matches_torch(tmp_path, style, one_thread):
+@pytest.mark.parametrize("backend,engine", [("onnx", "ONNX Runtime"), ("openvino", "OpenVINO")])
+def test_stylize_exported_backends_match_torch(tmp_path, style, one_thread, backend, engine):
+    if backend == "openvino":
+        pytest.importorskip("openvino")
     clip = make_test_clip(str(tmp_path / "in.mp4"), width=66, height=38, frames=4, audio=False)
     outs = {}
-    for backend in ("onnx", "torch"):
-        pattern = tmp_path / backend / "f_%04d.png"
-        r = run("stylize", clip.path, "-s", style, "-o", pattern, "--backend", backend, "--device", "cpu")
+    for b in (backend, "torch"):
+        pattern = tmp_path / b / "f_%04d.png"
+        r = run("stylize", clip.path, "-s", style, "-o", pattern, "--backend", b, "--device", "cpu")
         assert r.exit_code == 0, r.output
-        assert ("(ONNX Runtime)" in r.output) == (backend == "onnx")
+        assert (f"({engine})" in r.output) == (b == backend)
         with open_source(str(pattern)) as src:
-            outs[backend] = [f.image.astype(int) for f in src]
-    assert len(outs["onnx"]) == 4 and outs["onnx"][0].shape == (38, 66, 3)
-    assert max(np.abs(a - b).max() for a, b in zip(outs["onnx"], outs["torch"])) <= 1
+            outs[b] = [f.image.astype(int) for f in src]
+    assert len(outs[backend]) == 4 and outs[backend][0].shape == (38, 66, 3)
+    assert max(np.abs(a - b).max() for a, b in zip(outs[backend], outs["torch"])) <= 1
 
 
 def test_fast_arch_round_trips(one_thread):

@@ -12,7 +12,6 @@ pytest.importorskip("openvino")
 
 from vidstyle.cli import main  # noqa: E402
 from vidstyle.errors import VidstyleError  # noqa: E402
-from vidstyle.io.reader import open_source  # noqa: E402
 from vidstyle.io.synthetic import make_test_clip  # noqa: E402
 from vidstyle.models.mixing import OutputMix  # noqa: E402
 from vidstyle.models.styles import save_style  # noqa: E402
@@ -120,22 +119,6 @@ def test_forced_tiles_and_cuda_are_refused_by_name():
         make_stylizer(n, "cuda", "openvino")
     assert isinstance(make_stylizer(n, "cpu", "auto", tile=64)[0], Stylizer)
     assert backends.BACKENDS == ("auto", "torch", "onnx", "openvino")
-
-
-def test_stylize_backend_openvino_matches_torch(tmp_path, one_thread):
-    style = str(save_style(net(0), tmp_path / "styles" / "tiny", {"style_image": {"title": "random"}}))
-    clip = make_test_clip(str(tmp_path / "in.mp4"), width=66, height=38, frames=4, audio=False)
-    outs = {}
-    for backend in ("openvino", "torch"):
-        pattern = tmp_path / backend / "f_%04d.png"
-        r = CliRunner().invoke(main, ["stylize", clip.path, "-s", style, "-o", str(pattern), "--backend", backend,
-                                      "--device", "cpu"], catch_exceptions=False)
-        assert r.exit_code == 0, r.output
-        assert ("(OpenVINO)" in r.output) == (backend == "openvino")
-        with open_source(str(pattern)) as src:
-            outs[backend] = [f.image.astype(int) for f in src]
-    assert len(outs["openvino"]) == 4 and outs["openvino"][0].shape == (38, 66, 3)
-    assert max(np.abs(a - b).max() for a, b in zip(outs["openvino"], outs["torch"])) <= 1
 
 
 def test_torch_threads_are_restored_and_the_large_frame_fallback_gets_the_engines_cores(monkeypatch):
