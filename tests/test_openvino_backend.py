@@ -170,3 +170,30 @@ def test_stylize_keeps_one_torch_thread_beside_the_engine_and_restores_it(tmp_pa
     finally:
         torch.set_num_threads(before)
     assert seen == [1, 4]  # engine: PyTorch keeps one of 4 threads; PyTorch backend: all of them
+
+
+def test_live_gives_the_engine_its_threads_and_keeps_one_for_torch(tmp_path, monkeypatch):
+    from vidstyle.live.session import LiveConfig, run_live
+
+    style = str(save_style(net(0), tmp_path / "styles" / "tiny", {"style_image": {"title": "random"}}))
+    clip = make_test_clip(str(tmp_path / "in.mp4"), width=32, height=24, frames=3, audio=False)
+    engines, torch_threads_seen = [], []
+    real_call = OpenVinoStylizer.__call__
+
+    def spy(self, x):
+        engines.append(self.threads)
+        torch_threads_seen.append(torch.get_num_threads())
+        return real_call(self, x)
+
+    monkeypatch.setattr(OpenVinoStylizer, "__call__", spy)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(3)
+        cfg = LiveConfig(styles=[style], source=clip.path, display=False, output=str(tmp_path / "rec.mp4"),
+                         frames=2, threads=4, device="cpu", backend="openvino", overwrite=True)
+        run_live(cfg, echo=lambda *_: None)
+        assert torch.get_num_threads() == 3  # restored when the session ends
+    finally:
+        torch.set_num_threads(before)
+    assert engines and set(engines) == {4}  # --threads goes to the engine
+    assert set(torch_threads_seen) == {1}  # PyTorch keeps one of four beside it
