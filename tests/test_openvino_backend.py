@@ -197,3 +197,16 @@ def test_live_gives_the_engine_its_threads_and_keeps_one_for_torch(tmp_path, mon
         torch.set_num_threads(before)
     assert engines and set(engines) == {4}  # --threads goes to the engine
     assert set(torch_threads_seen) == {1}  # PyTorch keeps one of four beside it
+
+
+def test_openvino_that_cannot_start_falls_back_in_auto(monkeypatch):
+    import openvino
+
+    def broken_core():
+        raise RuntimeError("no CPU plugin\nmore detail")
+
+    monkeypatch.setattr(openvino_stylizer, "_CORE", None)
+    monkeypatch.setattr(openvino, "Core", broken_core)
+    st, note = make_stylizer(net(0), "cpu", "auto")
+    assert isinstance(st, OrtStylizer)
+    assert note == "ONNX Runtime (openvino backend unavailable: OpenVINO cannot start here: no CPU plugin)"

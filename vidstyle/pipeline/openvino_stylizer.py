@@ -42,7 +42,10 @@ def _core():
                 import openvino  # noqa: PLC0415
             except ImportError:
                 raise VidstyleError(f"the openvino backend needs openvino: {INSTALL_HINT}") from None
-            _CORE = openvino.Core()
+            try:
+                _CORE = openvino.Core()
+            except Exception as e:  # noqa: BLE001 - e.g. no usable CPU plugin on this machine
+                raise VidstyleError(f"OpenVINO cannot start here: {str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}") from None
         return _CORE
 
 
