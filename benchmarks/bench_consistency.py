@@ -45,7 +45,7 @@ from vidstyle.metrics.warping_error import warping_error  # noqa: E402
 from vidstyle.models.styles import find_style, load_style  # noqa: E402
 from vidstyle.pipeline.runner import stylize_stream  # noqa: E402
 from vidstyle.pipeline.backends import make_stylizer  # noqa: E402
-from vidstyle.pipeline.exported_stylizer import ExportedStylizer, side_threads, torch_threads  # noqa: E402
+from vidstyle.pipeline.exported_stylizer import threads_beside, torch_threads  # noqa: E402
 from vidstyle.training.data import to_tensor  # noqa: E402
 
 SETTINGS = ("off", "light", "default", "strong", "fine")
@@ -61,14 +61,17 @@ def style_losses(path: Path, loss, every: int = 10) -> float | None:
         return float(np.mean([loss(to_tensor(f.image)) for i, f in enumerate(src) if i % every == 0]))
 
 
-def run_setting(clip: Path, out: Path, net, setting: str, flow) -> tuple[float, float]:
+def make_cpu_stylizer(net):
+    """The net's stylizer as `stylize --device cpu` makes it, warmed up."""
+    stylizer = make_stylizer(net, "cpu", "auto", spinning=False)[0]
+    stylizer(torch.rand(1, 3, 64, 64))  # engine warm-up outside the timed part
+    return stylizer
+
+
+def run_setting(clip: Path, out: Path, stylizer, setting: str, flow) -> tuple[float, float]:
     """Stylize ``clip`` into ``out``; (wall seconds, process CPU seconds) per frame."""
     cons = make_consistency(setting, flow) if setting != "off" else None
-    with torch_threads(CORES):
-        stylizer = make_stylizer(net, "cpu", "auto", spinning=False)[0]  # as `stylize` runs on CPU
-    stylizer(torch.rand(1, 3, 64, 64))  # engine warm-up outside the timed part
-    side = side_threads(stylizer.threads) if isinstance(stylizer, ExportedStylizer) else CORES
-    with torch_threads(side), open_source(str(clip)) as src, open_sink(str(out), src.info, codec="ffv1", overwrite=True) as sink:
+    with torch_threads(threads_beside(stylizer, CORES)), open_source(str(clip)) as src, open_sink(str(out), src.info, codec="ffv1", overwrite=True) as sink:
         t, c = time.perf_counter(), time.process_time()
         stats = stylize_stream(src, sink, stylizer, consistency=cons, batch_size=1, quiet=True)
     n = max(stats.frames, 1)
@@ -115,13 +118,14 @@ def main() -> None:
     print(f"style {info.name} ({info.arch_name}); {msg}; torch threads {torch.get_num_threads()}")
     OUT.mkdir(exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="vidstyle-cons-"))
+    stylizers = {id(n): make_cpu_stylizer(n) for n, _ in nets.values()}  # one engine per net
     for name in args.clips.split(","):
         clip = real_clip(name, frames=args.frames, loop=False)
         outs = {s: tmp / f"{Path(name).stem}_{s.replace(':', '_')}.mkv" for s in settings}
         runs = {s: [] for s in settings}
         for _ in range(args.repeats):  # interleaved, so a slow spell on a shared machine hits every setting
             for s in settings:
-                runs[s].append(run_setting(clip, outs[s], nets[s][0], nets[s][1], cons_flow))
+                runs[s].append(run_setting(clip, outs[s], stylizers[id(nets[s][0])], nets[s][1], cons_flow))
         secs = {s: statistics.median(t[0] for t in v) for s, v in runs.items()}
         cpu = {s: statistics.median(t[1] for t in v) for s, v in runs.items()}
         with open_source(str(clip)) as inp:

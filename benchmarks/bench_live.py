@@ -33,7 +33,7 @@ from vidstyle.live.keys import LiveState  # noqa: E402
 from vidstyle.live.recorder import Recorder  # noqa: E402
 from vidstyle.models.transformer import TransformerNet  # noqa: E402
 from vidstyle.pipeline.controls import StyleControls  # noqa: E402
-from vidstyle.pipeline.exported_stylizer import ExportedStylizer, side_threads  # noqa: E402
+from vidstyle.pipeline.exported_stylizer import threads_beside  # noqa: E402
 from vidstyle.pipeline.stylizer import Stylizer  # noqa: E402
 
 
@@ -45,8 +45,7 @@ def run_once(clip: Path, size, consistency: str, threads: int, seconds: float, d
     else:
         torch.manual_seed(0)
         bank = StyleBank(["light"], device, loader=lambda spec, dev: (Stylizer(TransformerNet("light"), dev), "light (random)"))
-    if isinstance(bank.get(0)[0], ExportedStylizer):  # as `vidstyle live` splits the threads
-        torch.set_num_threads(side_threads(threads))
+    torch.set_num_threads(threads_beside(bank.get(0)[0], threads))  # as `vidstyle live` splits the threads
     cons, msg = build_consistency(consistency, "auto", device, None)
     state = LiveState(styles=bank.names, consistency=cons is not None)
     cap, fps, kind = open_capture(source=str(clip))

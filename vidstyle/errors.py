@@ -1,6 +1,13 @@
 """Errors that the CLI reports as one clear line (no traceback)."""
 
 
+def first_line(e: BaseException) -> str:
+    """The first line of ``e``'s message (surrounding whitespace dropped), or its type's name
+    when the message is empty: a third-party exception condensed for a one-line error."""
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
 class VidstyleError(Exception):
     """A user-facing error: bad input, missing file, unknown style, ...
 

@@ -60,7 +60,7 @@ def stylize(
     from ..pipeline.color import FrameCodec  # noqa: PLC0415
     from ..pipeline.runner import stylize_stream  # noqa: PLC0415
     from ..pipeline.backends import make_stylizer  # noqa: PLC0415
-    from ..pipeline.exported_stylizer import ExportedStylizer, side_threads, torch_threads  # noqa: PLC0415
+    from ..pipeline.exported_stylizer import threads_beside, torch_threads  # noqa: PLC0415
     import torch  # noqa: PLC0415
 
     controls = parse_controls(strength, preserve_colors)
@@ -75,7 +75,7 @@ def stylize(
     # idle engine threads must not spin: decoding, encoding and consistency run beside the net
     stylizer, engine = make_stylizer(net, dev, backend, tile=tile, spinning=False)
     # an exported-net engine has every core; PyTorch only runs what is beside the net
-    threads = side_threads(stylizer.threads) if isinstance(stylizer, ExportedStylizer) else torch.get_num_threads()
+    threads = threads_beside(stylizer, torch.get_num_threads())
     with open_source(input_path, start=start, end=end) as source, ExitStack() as stack:
         matte = None
         if mask_spec is not None:

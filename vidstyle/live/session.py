@@ -229,7 +229,7 @@ def _run_live(cfg: LiveConfig, echo: Callable[[str], None], *, capture, capture_
     import torch  # noqa: PLC0415
 
     from ..cli.common import pick_device  # noqa: PLC0415
-    from ..pipeline.exported_stylizer import ExportedStylizer, side_threads  # noqa: PLC0415
+    from ..pipeline.exported_stylizer import threads_beside  # noqa: PLC0415
 
     if cfg.camera is not None and cfg.source is not None:
         raise InputError("give either --camera or --source, not both")
@@ -253,11 +253,11 @@ def _run_live(cfg: LiveConfig, echo: Callable[[str], None], *, capture, capture_
         bank = StyleBank(split_style_specs(cfg.styles)[0], device, backend=cfg.backend,
                          threads=threads if device.type == "cpu" else None)
     first = bank.get(0)[0]
-    if threads and isinstance(first, ExportedStylizer):
-        # the engine keeps its threads; PyTorch only resizes and runs consistency beside it, and its
-        # idle OpenMP threads would busy-wait on the engine's cores (fast arch, 640x360, default
-        # consistency on the 2-core CPU: 8.1-8.6 fps against 7.3-7.8 with two PyTorch threads)
-        torch.set_num_threads(side_threads(threads))
+    if threads:
+        # an exported-net engine keeps its threads; PyTorch only resizes and runs consistency beside
+        # it, and its idle OpenMP threads would busy-wait on the engine's cores (fast arch, 640x360,
+        # default consistency on the 2-core CPU: 8.1-8.6 fps against 7.3-7.8 with two PyTorch threads)
+        torch.set_num_threads(threads_beside(first, threads))
     from ..pipeline.controls import StyleControls  # noqa: PLC0415
 
     try:

@@ -13,7 +13,7 @@ import threading
 
 import numpy as np
 
-from ..errors import VidstyleError
+from ..errors import VidstyleError, first_line
 
 __all__ = ["VirtualCamera", "open_virtual_camera", "setup_hint"]
 
@@ -77,6 +77,5 @@ def open_virtual_camera(width: int, height: int, fps: float = 30.0, device: str 
         cam = pyvirtualcam.Camera(width=int(width), height=int(height), fps=float(fps or 30.0),
                                   fmt=pyvirtualcam.PixelFormat.RGB, device=device)
     except Exception as e:  # noqa: BLE001 - RuntimeError when no device/backend
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise VidstyleError(f"no virtual camera available ({first}); {setup_hint()}") from None
+        raise VidstyleError(f"no virtual camera available ({first_line(e)}); {setup_hint()}") from None
     return VirtualCamera(cam)

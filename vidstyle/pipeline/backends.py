@@ -4,7 +4,7 @@
 * ``onnx``: :class:`~vidstyle.pipeline.ort_stylizer.OrtStylizer` (ONNX Runtime, CPU).
 * ``openvino``: :class:`~vidstyle.pipeline.openvino_stylizer.OpenVinoStylizer` (OpenVINO, CPU).
 * ``auto``: on a CPU the fastest one installed — OpenVINO, else ONNX Runtime, else PyTorch
-  (measured on the 2-core CPU at 640x360, light net: ~150 / ~215 / ~260 ms per frame,
+  (measured on the 2-core CPU at 640x360, light net: 134 / 189 / 194 ms per frame,
   ``benchmarks/bench_cpu_backends.py``); PyTorch on CUDA. If an engine cannot take the net
   (export or compile failure), ``auto`` tries the next one and says why in its note.
 """

@@ -59,6 +59,12 @@ def side_threads(engine_threads: int) -> int:
     return max(1, int(engine_threads) // 4)
 
 
+def threads_beside(stylizer, default: int) -> int:
+    """PyTorch threads while ``stylizer`` runs a stream: :func:`side_threads` of an exported-net
+    engine's threads, else ``default`` (PyTorch runs the net itself and wants its cores)."""
+    return side_threads(stylizer.threads) if isinstance(stylizer, ExportedStylizer) else default
+
+
 class ExportedStylizer:
     """Runs a ``TransformerNet`` (or an ``OutputMix`` of them) exported to ONNX, on the CPU.
 

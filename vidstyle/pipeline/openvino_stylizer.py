@@ -8,7 +8,7 @@ inference precision (OpenVINO would otherwise run bf16 on CPUs that have it, whi
 output), one stream and a latency hint. Outputs agree with PyTorch to ~1e-5.
 
 Why a second engine: on the 2-core AVX-512 CPU this was developed on, OpenVINO runs the light net
-~1.4x and the fast net ~1.5x faster than ONNX Runtime at 640x360
+1.41x, the fast net 1.34x and the full net 1.21x faster than ONNX Runtime at 640x360
 (``benchmarks/bench_cpu_backends.py``).
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import VidstyleError
+from ..errors import VidstyleError, first_line
 from .exported_stylizer import ExportedStylizer
 
 INSTALL_HINT = "pip install openvino onnx"
@@ -45,7 +45,7 @@ def _core():
             try:
                 _CORE = openvino.Core()
             except Exception as e:  # noqa: BLE001 - e.g. no usable CPU plugin on this machine
-                raise VidstyleError(f"OpenVINO cannot start here: {str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}") from None
+                raise VidstyleError(f"OpenVINO cannot start here: {first_line(e)}") from None
         return _CORE
 
 
@@ -79,8 +79,7 @@ def compile_model(model: Path | bytes, threads: int, pinning: bool = False) -> _
         src = io.BytesIO(model) if isinstance(model, bytes) else str(model)
         return _Session(core.compile_model(core.read_model(src), "CPU", config))
     except Exception as e:  # noqa: BLE001 - OpenVINO raises RuntimeError subclasses of its own
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise VidstyleError(f"OpenVINO cannot compile the exported net: {first}") from None
+        raise VidstyleError(f"OpenVINO cannot compile the exported net: {first_line(e)}") from None
 
 
 class OpenVinoStylizer(ExportedStylizer):
