@@ -15,7 +15,8 @@ It also writes benchmarks/out/strip_<clip>.png: 6 consecutive frames per setting
 benchmarks/weights/starry_night_notemporal.safetensors: the same style trained without the temporal
 losses), all ratios still against the main net's per-frame output; ``--compare-label tiny`` names
 the rows otherwise (e.g. ``--compare-net starry_night_tiny``: the distilled tiny net against its
-light teacher).
+light teacher). ``--int8`` adds rows ``int8:off`` / ``int8:default``: the main net at ``--precision
+int8`` (does quantization add flicker, blur or style error?).
 Targets (issue 4): default short <= 0.3x per-frame and <= 2x input; long <= 0.5x per-frame;
 sharpness >= 0.85x per-frame; DIS consistency adds <= 30% CPU time per frame.
 """
@@ -61,9 +62,9 @@ def style_losses(path: Path, loss, every: int = 10) -> float | None:
         return float(np.mean([loss(to_tensor(f.image)) for i, f in enumerate(src) if i % every == 0]))
 
 
-def make_cpu_stylizer(net):
-    """The net's stylizer as `stylize --device cpu` makes it, warmed up."""
-    stylizer = make_stylizer(net, "cpu", "auto", spinning=False)[0]
+def make_cpu_stylizer(net, precision: str = "fp32"):
+    """The net's stylizer as `stylize --device cpu --precision P` makes it, warmed up."""
+    stylizer = make_stylizer(net, "cpu", "auto", precision=precision, spinning=False)[0]
     stylizer(torch.rand(1, 3, 64, 64))  # engine warm-up outside the timed part
     return stylizer
 
@@ -96,6 +97,7 @@ def main() -> None:
     ap.add_argument("--settings", default=",".join(SETTINGS))
     ap.add_argument("--compare-net", default=None, help="a second style net (name or .safetensors) to compare")
     ap.add_argument("--compare-label", default="nt", help="row prefix for --compare-net (nt: no temporal loss)")
+    ap.add_argument("--int8", action="store_true", help="add rows for the main net at --precision int8")
     ap.add_argument("--repeats", type=int, default=1, help="timed runs per setting (interleaved; medians shown)")
     ap.add_argument("--dis-preset", default=None, choices=["ultrafast", "fast", "medium"],
                     help="DIS preset of the consistency flow (E_warp keeps the default; live uses fast)")
@@ -103,12 +105,17 @@ def main() -> None:
     settings = args.settings.split(",")
     info = find_style(args.style)
     net, _ = load_style(info)
-    nets = {s: (net, s) for s in settings}
+    nets = {s: (net, s, "fp32") for s in settings}
     if args.compare_net:
         other, _ = load_style(find_style(args.compare_net))
         extra = [f"{args.compare_label}:{s}" for s in ("off", "default")]
         for row, s in zip(extra, ("off", "default")):
-            nets[row] = (other, s)
+            nets[row] = (other, s, "fp32")
+        settings = settings + extra
+    if args.int8:
+        extra = [f"int8:{s}" for s in ("off", "default")]
+        for row, s in zip(extra, ("off", "default")):
+            nets[row] = (net, s, "int8")
         settings = settings + extra
     loss = make_style_loss(info)
     flow, msg = get_flow("auto")
@@ -118,14 +125,14 @@ def main() -> None:
     print(f"style {info.name} ({info.arch_name}); {msg}; torch threads {torch.get_num_threads()}")
     OUT.mkdir(exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="vidstyle-cons-"))
-    stylizers = {id(n): make_cpu_stylizer(n) for n, _ in nets.values()}  # one engine per net
+    stylizers = {(id(n), p): make_cpu_stylizer(n, p) for n, _, p in nets.values()}  # one engine per net
     for name in args.clips.split(","):
         clip = real_clip(name, frames=args.frames, loop=False)
         outs = {s: tmp / f"{Path(name).stem}_{s.replace(':', '_')}.mkv" for s in settings}
         runs = {s: [] for s in settings}
         for _ in range(args.repeats):  # interleaved, so a slow spell on a shared machine hits every setting
             for s in settings:
-                runs[s].append(run_setting(clip, outs[s], stylizers[id(nets[s][0])], nets[s][1], cons_flow))
+                runs[s].append(run_setting(clip, outs[s], stylizers[(id(nets[s][0]), nets[s][2])], nets[s][1], cons_flow))
         secs = {s: statistics.median(t[0] for t in v) for s, v in runs.items()}
         cpu = {s: statistics.median(t[1] for t in v) for s, v in runs.items()}
         with open_source(str(clip)) as inp:

@@ -16,12 +16,15 @@ Variants (every one is called like ``Stylizer``: ``[1,3,H,W]`` in [0,1] -> clamp
 * ``openvino``  ``vidstyle.pipeline.openvino_stylizer.OpenVinoStylizer``: the same exported model compiled by
                 OpenVINO's CPU plugin (fp32, ``--threads`` threads, one stream, latency hint; what
                 ``--backend auto`` runs on CPU when OpenVINO is installed)
+* ``ort_int8``, ``openvino_int8``  the same engines on the int8 quantized export (``--precision int8``,
+                ``vidstyle.models.int8``; the setup time includes the one-time calibration unless cached)
 
 Timing: all variants are warmed up, then timed in interleaved rounds (``--rounds`` x ``--iters``
 calls each), so background load hits every variant alike. Printed per variant: median and best
 wall ms/frame, fps from the median, speed-up vs ``eager`` (medians), CPU ms/frame (process CPU
-time per call: with ``--threads 1`` it does not depend on other processes' load) and the max
-abs difference from ``eager`` of the clamped output in [0,1] on a real video frame.
+time per call: with ``--threads 1`` it does not depend on other processes' load), the max
+abs difference from ``eager`` of the clamped output in [0,1] on a real video frame and its PSNR
+against ``eager`` (dB; inf when identical).
 """
 
 from __future__ import annotations
@@ -105,12 +108,14 @@ def make_variants(net, x: torch.Tensor, args) -> tuple[dict, dict]:
     if ort_available():
         add("ort", lambda: OrtStylizer(net, threads=args.threads, spinning=True))
         add("ort_nospin", lambda: OrtStylizer(net, threads=args.threads, spinning=False))
+        add("ort_int8", lambda: OrtStylizer(net, threads=args.threads, spinning=False, precision="int8"))
     else:
         print("  onnxruntime not installed: pip install onnx onnxruntime", flush=True)
     from vidstyle.pipeline.openvino_stylizer import OpenVinoStylizer, openvino_available  # noqa: PLC0415
 
     if openvino_available():
         add("openvino", lambda: OpenVinoStylizer(net, threads=args.threads))
+        add("openvino_int8", lambda: OpenVinoStylizer(net, threads=args.threads, precision="int8"))
     else:
         print("  openvino not installed: pip install openvino", flush=True)
     return variants, setup
@@ -170,14 +175,17 @@ def main() -> None:
             keep = {"eager", *args.only.split(",")}
             variants = {k: v for k, v in variants.items() if k in keep}
         ref = variants["eager"](x)
-        diffs = {k: float((fn(x) - ref).abs().max()) for k, fn in variants.items()}
+        outs = {k: fn(x) for k, fn in variants.items()}
+        diffs = {k: float((y - ref).abs().max()) for k, y in outs.items()}
+        psnr = {k: float(-10 * torch.log10(((y - ref) ** 2).mean().clamp_min(1e-12))) if diffs[k] > 0 else float("inf")
+                for k, y in outs.items()}
         res = time_variants(variants, x, args.rounds, args.iters)
         base = statistics.median(res["eager"][0])
-        print(f"{'variant':<11} {'ms/frame':>9} {'best ms':>8} {'fps':>6} {'speed-up':>8} {'CPU ms':>7} {'max|diff|':>10} {'setup s':>8}")
+        print(f"{'variant':<13} {'ms/frame':>9} {'best ms':>8} {'fps':>6} {'speed-up':>8} {'CPU ms':>7} {'max|diff|':>10} {'PSNR dB':>8} {'setup s':>8}")
         for name, (wt, ct) in res.items():
             med = statistics.median(wt)
-            print(f"{name:<11} {med * 1e3:9.1f} {min(wt) * 1e3:8.1f} {1 / med:6.2f} {base / med:7.2f}x "
-                  f"{statistics.median(ct) * 1e3:7.1f} {diffs[name]:10.2e} {setup[name]:8.1f}", flush=True)
+            print(f"{name:<13} {med * 1e3:9.1f} {min(wt) * 1e3:8.1f} {1 / med:6.2f} {base / med:7.2f}x "
+                  f"{statistics.median(ct) * 1e3:7.1f} {diffs[name]:10.2e} {psnr[name]:8.1f} {setup[name]:8.1f}", flush=True)
     print(f"\nload average at end {os.getloadavg()[0]:.2f} (1 min; this machine has {os.cpu_count()} cores)")
 
 

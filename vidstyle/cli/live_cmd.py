@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..pipeline.backends import BACKENDS
+from ..pipeline.exported_stylizer import PRECISIONS
 from .common import CONSISTENCY_CHOICES
 
 _KEYS = ("n/p next/previous style, +/- strength, c consistency, b side-by-side, o overlay, "
@@ -34,6 +35,8 @@ _KEYS = ("n/p next/previous style, +/- strength, c consistency, b side-by-side, 
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
 @click.option("--backend", default="auto", show_default=True, type=click.Choice(list(BACKENDS)),
               help="Inference engine, as in stylize: auto = OpenVINO or ONNX Runtime on CPU when installed, else PyTorch.")
+@click.option("--precision", default="fp32", show_default=True, type=click.Choice(list(PRECISIONS)),
+              help="Arithmetic of the net on CPU engines, as in stylize (int8: about 2x faster).")
 @click.option("--threads", type=click.IntRange(1, 256), default=None, help="CPU threads for the net; default: all cores (OpenVINO, ONNX Runtime), all but one (--backend torch).")
 @click.option("--display/--no-display", default=True, show_default=True, help="Show a preview window.")
 @click.option("-o", "--output", default=None, help="Record the stylized stream to this video file (from the start).")
@@ -51,7 +54,7 @@ _KEYS = ("n/p next/previous style, +/- strength, c consistency, b side-by-side, 
               help="Folder for snapshots (key s) and recordings started with key r.")
 @click.option("--quiet", is_flag=True, help="Only errors and the final summary line.")
 def live(camera, source, styles, size, net_scale, consistency, flow_kind, raft_weights, strength, preserve_colors, mask, mask_feather,
-         device, backend, threads, display, output, frames, overwrite, codec, crf, fast_source, side_by_side,
+         device, backend, precision, threads, display, output, frames, overwrite, codec, crf, fast_source, side_by_side,
          no_overlay, virtual_cam, snapshot_dir, quiet) -> None:
     """Stylize a camera (or a file/stream) in real time, with style switching and recording.
 
@@ -65,7 +68,7 @@ def live(camera, source, styles, size, net_scale, consistency, flow_kind, raft_w
     cfg = LiveConfig(
         camera=camera, source=source, styles=list(styles) or None, size=parse_size(size), net_scale=parse_net_scale(net_scale),
         consistency=consistency, flow_kind=flow_kind, raft_weights=raft_weights, strength=strength,
-        preserve_colors=preserve_colors, mask=mask, mask_feather=mask_feather, device=device, backend=backend, threads=threads, display=display,
+        preserve_colors=preserve_colors, mask=mask, mask_feather=mask_feather, device=device, backend=backend, precision=precision, threads=threads, display=display,
         output=output, frames=frames, overwrite=overwrite, codec=codec, crf=crf, pace=not fast_source,
         side_by_side=side_by_side, overlay=not no_overlay, virtual_cam=virtual_cam,
         snapshot_dir=snapshot_dir, quiet=quiet,

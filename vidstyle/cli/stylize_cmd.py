@@ -8,6 +8,7 @@ import click
 
 from ..errors import InputError
 from ..pipeline.backends import BACKENDS
+from ..pipeline.exported_stylizer import PRECISIONS
 from .common import CONSISTENCY_CHOICES, build_consistency, pick_device
 
 
@@ -21,6 +22,9 @@ from .common import CONSISTENCY_CHOICES, build_consistency, pick_device
               help="Inference engine: openvino = OpenVINO, onnx = ONNX Runtime (CPU; the net is exported "
                    "once and cached), torch = PyTorch; auto = the fastest installed on CPU "
                    "(openvino, then onnx), torch on CUDA.")
+@click.option("--precision", default="fp32", show_default=True, type=click.Choice(list(PRECISIONS)),
+              help="Arithmetic of the net on CPU engines: int8 = a quantized copy (about 2x faster on CPUs "
+                   "with VNNI, output within ~34 dB PSNR of fp32).")
 @click.option("--batch-size", default=None, type=click.IntRange(1, 256),
               help="Frames per net call (default: 1 on CPU, where larger batches are slower per frame; 4 on CUDA).")
 @click.option("--tile", "tile_spec", default="auto", show_default=True, metavar="auto|off|N",
@@ -47,7 +51,7 @@ from .common import CONSISTENCY_CHOICES, build_consistency, pick_device
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @click.option("--quiet", is_flag=True, help="No progress bar or messages (errors still go to stderr).")
 def stylize(
-    input_path: str, style: str, output: str, device: str, backend: str, batch_size: int | None, tile_spec: str,
+    input_path: str, style: str, output: str, device: str, backend: str, precision: str, batch_size: int | None, tile_spec: str,
     start: str | None, end: str | None,
     codec: str | None, crf: int | None, consistency: str, flow_kind: str, raft_weights: str | None,
     strength: str, preserve_colors: bool, mask_spec: str | None, mask_feather: str, mix_mode: str, colorspace: str,
@@ -73,7 +77,7 @@ def stylize(
     net, style_text = load_styles_mix(style, dev, mode=mix_mode)
     cons, message = build_consistency(consistency, flow_kind, dev, raft_weights)
     # idle engine threads must not spin: decoding, encoding and consistency run beside the net
-    stylizer, engine = make_stylizer(net, dev, backend, tile=tile, spinning=False)
+    stylizer, engine = make_stylizer(net, dev, backend, tile=tile, precision=precision, spinning=False)
     # an exported-net engine has every core; PyTorch only runs what is beside the net
     threads = threads_beside(stylizer, torch.get_num_threads())
     with open_source(input_path, start=start, end=end) as source, ExitStack() as stack:

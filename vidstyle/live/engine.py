@@ -90,12 +90,13 @@ def _style_label(spec: str) -> str:
     return spec.rsplit("/", 1)[-1].removesuffix(".safetensors")
 
 
-def _default_loader(spec: str, device: torch.device, backend: str = "auto", threads: int | None = None):
+def _default_loader(spec: str, device: torch.device, backend: str = "auto", threads: int | None = None,
+                    precision: str = "fp32"):
     """``spec`` → (callable net, display name); mixes go through ``vidstyle.models.mixing``.
 
     ``backend`` as ``stylize --backend``: auto runs OpenVINO or ONNX Runtime on CPU when
     installed (faster there), PyTorch otherwise. ``threads``: the engine's CPU threads (default:
-    PyTorch's thread count when the style loads).
+    PyTorch's thread count when the style loads). ``precision`` as ``stylize --precision``.
     """
     from ..pipeline.backends import make_stylizer  # noqa: PLC0415
 
@@ -114,7 +115,8 @@ def _default_loader(spec: str, device: torch.device, backend: str = "auto", thre
         net, info = load_style(spec, device)
         name = info.name
     # capture, display and consistency run beside the net: idle engine threads must not spin
-    return make_stylizer(net, device, backend, spinning=False, **({"threads": threads} if threads else {}))[0], name
+    return make_stylizer(net, device, backend, precision=precision, spinning=False,
+                         **({"threads": threads} if threads else {}))[0], name
 
 
 class StyleBank:
@@ -126,13 +128,14 @@ class StyleBank:
     """
 
     def __init__(self, specs: Sequence[str], device: torch.device | str = "cpu",
-                 loader: Callable | None = None, backend: str = "auto", threads: int | None = None) -> None:
+                 loader: Callable | None = None, backend: str = "auto", threads: int | None = None,
+                 precision: str = "fp32") -> None:
         if not specs:
             raise InputError("no styles to use")
         self.specs = list(specs)
         self.names = [_style_label(s) for s in self.specs]
         self.device = torch.device(device)
-        self.loader = loader or functools.partial(_default_loader, backend=backend, threads=threads)
+        self.loader = loader or functools.partial(_default_loader, backend=backend, threads=threads, precision=precision)
         self._cache: dict[int, tuple] = {}
         self._failed: dict[int, str] = {}
         self._locks = [threading.Lock() for _ in self.specs]

@@ -61,6 +61,7 @@ class LiveConfig:
     mask_feather: float = 3.0
     device: str = "auto"
     backend: str = "auto"  # auto | torch | onnx | openvino, as stylize --backend
+    precision: str = "fp32"  # fp32 | int8, as stylize --precision
     threads: int | None = None
     display: bool = True
     output: str | None = None
@@ -250,7 +251,7 @@ def _run_live(cfg: LiveConfig, echo: Callable[[str], None], *, capture, capture_
 
     # styles (the first one loads now: a bad style is an error before the camera opens)
     if bank is None:
-        bank = StyleBank(split_style_specs(cfg.styles)[0], device, backend=cfg.backend,
+        bank = StyleBank(split_style_specs(cfg.styles)[0], device, backend=cfg.backend, precision=cfg.precision,
                          threads=threads if device.type == "cpu" else None)
     first = bank.get(0)[0]
     if threads:

@@ -7,6 +7,9 @@
   (measured on the 2-core CPU at 640x360, light net: 134 / 189 / 194 ms per frame,
   ``benchmarks/bench_cpu_backends.py``); PyTorch on CUDA. If an engine cannot take the net
   (export or compile failure), ``auto`` tries the next one and says why in its note.
+
+``--precision int8`` (:mod:`vidstyle.models.int8`) runs a quantized copy of the export in
+OpenVINO or ONNX Runtime; it is a CPU option (PyTorch and CUDA refuse it with a one-line error).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from torch import nn
 from ..errors import VidstyleError
 from ..models.onnx_export import INSTALL_HINT as ONNX_HINT
 from . import openvino_stylizer, ort_stylizer
+from .exported_stylizer import PRECISIONS
 from .stylizer import Stylizer
 from .tiling import parse_tile
 
@@ -34,7 +38,7 @@ def _engines() -> dict:
 
 
 def make_stylizer(net: nn.Module, device: torch.device | str, backend: str = "auto", tile: int | str | None = "auto",
-                  **engine_options):
+                  precision: str = "fp32", **engine_options):
     """The stylizer for ``--backend``: returns ``(stylizer, note)``; ``note`` is "" (PyTorch) or a
     short text for the status line (which engine runs, or why a faster one was not used).
 
@@ -45,8 +49,16 @@ def make_stylizer(net: nn.Module, device: torch.device | str, backend: str = "au
     """
     if backend not in BACKENDS:
         raise VidstyleError(f"unknown backend {backend!r}; use {', '.join(BACKENDS)}")
+    if precision not in PRECISIONS:
+        raise VidstyleError(f"unknown precision {precision!r}; use {' or '.join(PRECISIONS)}")
     device = torch.device(device)
     forced_tile = bool(parse_tile(tile))
+    if precision != "fp32":
+        if device.type != "cpu" or backend == "torch":
+            raise VidstyleError(f"--precision {precision} runs on the CPU engines (--backend auto, openvino or onnx with --device cpu)")
+        if forced_tile:
+            raise VidstyleError(f"--precision {precision} cannot tile; use --tile auto")
+        engine_options["precision"] = precision
     if backend == "torch" or (backend == "auto" and (device.type != "cpu" or forced_tile)):
         return Stylizer(net, device, tile=tile), ""
     flag = f"--backend {backend}"

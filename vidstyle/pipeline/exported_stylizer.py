@@ -36,6 +36,8 @@ from .tensors import pad_to_multiple
 #: exported-net engines hold the whole frame (measured: 3840x2160 with the full net peaked at
 #: 7.6 GB in ONNX Runtime, 2.8 GB tiled in torch).
 MAX_PIXELS = 4096 * 2304
+#: Precisions an exported net can run at.
+PRECISIONS = ("fp32", "int8")
 
 
 @contextmanager
@@ -70,7 +72,8 @@ class ExportedStylizer:
 
     ``threads``: intra-op threads (default ``torch.get_num_threads()``). ``spinning``: whether
     idle engine threads may busy-wait for the next op (engines without such a switch ignore it).
-    ``max_pixels`` / ``tile``: see :data:`MAX_PIXELS`.
+    ``max_pixels`` / ``tile``: see :data:`MAX_PIXELS`. ``precision``: ``"fp32"`` (the export as
+    is) or ``"int8"`` (the export quantized, :mod:`vidstyle.models.int8`).
     """
 
     device = torch.device("cpu")
@@ -78,7 +81,7 @@ class ExportedStylizer:
     engine = "exported net"
 
     def __init__(self, net: nn.Module, threads: int | None = None, spinning: bool = True,
-                 max_pixels: int = MAX_PIXELS, tile: int | str | None = "auto") -> None:
+                 max_pixels: int = MAX_PIXELS, tile: int | str | None = "auto", precision: str = "fp32") -> None:
         from ..models.mixing import OutputMix  # noqa: PLC0415 - mixing imports pipeline.controls
 
         if isinstance(net, OutputMix):
@@ -96,7 +99,17 @@ class ExportedStylizer:
             self.max_pixels = min(max_pixels, int(memory_budget(self.device) / bytes_per_pixel(net)))
         self.tile = tile  # for the torch fallback on very large frames
         self.threads = int(threads or torch.get_num_threads())
-        self.sessions = [self.make_session(cached_onnx(n), self.threads, spinning) for n in nets]
+        if precision not in PRECISIONS:
+            raise VidstyleError(f"unknown precision {precision!r}; use {' or '.join(PRECISIONS)}")
+        self.precision = precision
+        if precision == "int8":
+            from ..models.int8 import cached_int8  # noqa: PLC0415
+
+            models = [cached_int8(n) for n in nets]
+            self.engine = f"{self.engine} int8"
+        else:
+            models = [cached_onnx(n) for n in nets]
+        self.sessions = [self.make_session(m, self.threads, spinning) for m in models]
         self._torch = None
 
     def make_session(self, model: Path | bytes, threads: int, spinning: bool):
