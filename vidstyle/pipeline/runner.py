@@ -1,7 +1,10 @@
-"""Streaming stylization: decode → stylize (+ temporal consistency) → encode, overlapped.
+"""Streaming stylization: decode → stylize → temporal consistency → encode, overlapped.
 
-Decoding and encoding run in their own threads, joined to the inference loop by bounded queues,
-so memory stays flat whatever the clip's length and the three stages overlap.
+Four stages in four threads joined by bounded queues, so memory stays flat whatever the clip's
+length and the stages overlap: decoding, the net (the calling thread), the per-frame finishing
+(artist controls, temporal consistency, matte, conversion back to an image) and encoding. Frame t's
+consistency step runs while the net works on frame t+1: on a CPU the net then needs fewer cores
+for the same throughput (see :func:`vidstyle.pipeline.exported_stylizer.engine_threads`).
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -132,9 +135,10 @@ def stylize_stream(
         frames = _with_mattes(frames, masks)
     run = _Stages(stylizer, controls, consistency, codec)
     in_q: queue.Queue = queue.Queue(maxsize=queue_size)
+    post_q: queue.Queue = queue.Queue(maxsize=max(1, queue_size // max(1, batch_size)))
     out_q: queue.Queue = queue.Queue(maxsize=queue_size)
     stop = threading.Event()
-    sink_errors: list = []
+    errors: list = []  # raised by the finishing or the encoding thread (the first one counts)
     bar = tqdm(total=total, disable=quiet, unit="frame", desc=desc, dynamic_ncols=True, smoothing=0.1)
 
     def written() -> None:
@@ -142,45 +146,62 @@ def stylize_stream(
         bar.update(1)
 
     reader = threading.Thread(target=_producer, args=(frames, in_q, stop), daemon=True, name="vidstyle-decode")
-    writer = threading.Thread(target=_consumer, args=(sink, out_q, sink_errors, written), daemon=True, name="vidstyle-encode")
+    finisher = threading.Thread(target=_finisher, args=(run, post_q, out_q, errors), daemon=True, name="vidstyle-finish")
+    writer = threading.Thread(target=_consumer, args=(sink, out_q, errors, written), daemon=True, name="vidstyle-encode")
     t0 = time.perf_counter()
     reader.start()
+    finisher.start()
     writer.start()
+    ok = False
     try:
         done = False
         while not done:
             batch: list[Frame] = []
             while len(batch) < batch_size:
-                item = _get(in_q, sink_errors)
+                item = _get(in_q, errors)
                 if item is _END:
                     done = True
                     break
                 assert isinstance(item, Frame)
                 if batch and item.image.shape[:2] != batch[0].image.shape[:2]:
-                    _process(batch, run, out_q, sink_errors)
+                    _put(post_q, _stylize(batch, run), errors)
                     batch = []
                 batch.append(item)
             if batch:
-                _process(batch, run, out_q, sink_errors)
-        _put(out_q, _END, sink_errors)
+                _put(post_q, _stylize(batch, run), errors)
+        _put(post_q, _END, errors)
+        finisher.join()
         writer.join()
-        if sink_errors:
-            raise sink_errors[0]
+        if errors:
+            raise errors[0]
+        ok = True
     finally:
         stop.set()
         # The decoder thread must be out of the demuxer before the caller closes the source:
         # closing a container that another thread is decoding crashes (PyAV segfault, seen once
         # in a test run where the net raised mid-clip). It notices ``stop`` within one frame.
         reader.join(timeout=60)
-        if writer.is_alive():
-            sink_errors.append(RuntimeError("stopped"))
-            try:
-                out_q.put_nowait(_END)
-            except queue.Full:
-                pass
+        if not ok:
+            # the finishing and encoding threads drain what is queued without using it and end,
+            # so nothing is written to the sink after this returns (the caller aborts it then)
+            if not errors:
+                errors.append(RuntimeError("stopped"))
+            _put_end(post_q, finisher)
+            finisher.join(timeout=60)
+            writer.join(timeout=60)
         bar.close()
     stats.seconds = time.perf_counter() - t0
     return stats
+
+
+def _put_end(q: "queue.Queue", thread: threading.Thread) -> None:
+    """Queue the end marker for ``thread``, waiting while it drains a full queue."""
+    while thread.is_alive():
+        try:
+            q.put(_END, timeout=0.1)
+            return
+        except queue.Full:
+            continue
 
 
 def _put(q: "queue.Queue", item: object, consumer_errors: list) -> None:
@@ -211,10 +232,16 @@ class _Stages:
     codec: FrameCodec
 
 
-def _process(batch: list[Frame], run: _Stages, out_q: "queue.Queue", errors: list) -> None:
+def _stylize(batch: list[Frame], run: _Stages) -> tuple[list[Frame], torch.Tensor, torch.Tensor]:
+    """The net on a batch of same-size frames: (frames, content, stylized)."""
     dev = run.stylizer.device
     content = torch.cat([run.codec.to_tensor(f.image, dev) for f in batch])
-    styled = run.stylizer(content)
+    return batch, content, run.stylizer(content)
+
+
+def _finish(item: tuple[list[Frame], torch.Tensor, torch.Tensor], run: _Stages) -> Iterator[Frame]:
+    """Per frame of a stylized batch, in order: controls → consistency → matte → output frame."""
+    batch, content, styled = item
     for i, f in enumerate(batch):
         x, y = content[i : i + 1], styled[i : i + 1]
         if run.controls is not None:
@@ -225,5 +252,22 @@ def _process(batch: list[Frame], run: _Stages, out_q: "queue.Queue", errors: lis
         matte = meta.pop(_MATTE_KEY, None)
         if getattr(run.controls, "strength", 1.0) <= 0.0:  # strength 0: the input, bit for bit
             matte = torch.zeros(())
-        out = Frame(run.codec.to_image(y, f.image, matte), f.index, f.pts, f.time_base, f.time, meta)
-        _put(out_q, out, errors)
+        yield Frame(run.codec.to_image(y, f.image, matte), f.index, f.pts, f.time_base, f.time, meta)
+
+
+def _finisher(run: _Stages, in_q: "queue.Queue", out_q: "queue.Queue", errors: list) -> None:
+    """The finishing thread: stylized batches from ``in_q`` → output frames into ``out_q``. After
+    an error (its own or the encoder's, in ``errors``) it drains ``in_q`` until the end marker."""
+    while True:
+        item = in_q.get()
+        if item is _END:
+            break
+        if errors:
+            continue
+        try:
+            for out in _finish(item, run):
+                _put(out_q, out, errors)
+        except BaseException as e:  # noqa: BLE001 - handed to the main thread
+            if not any(e is x for x in errors):
+                errors.append(e)
+    out_q.put(_END)  # the encoder thread keeps taking items until it sees this
