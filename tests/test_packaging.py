@@ -28,3 +28,24 @@ def test_wheel_contains_weights_and_sample(tmp_path):
     for name in shipped:
         assert f"vidstyle/weights/{name}" in names
         assert f"vidstyle/weights/{name[: -len('.safetensors')]}.json" in names
+
+
+def _console(*args: str) -> subprocess.CompletedProcess:
+    """The ``vidstyle`` console entry point (``vidstyle.cli:run``) in a fresh interpreter."""
+    code = "import sys; from vidstyle.cli import run; sys.argv = ['vidstyle', *sys.argv[1:]]; run()"
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120, cwd=REPO)
+
+
+def test_console_entry_point_keeps_output_and_exit_codes(tmp_path):
+    ok = _console("styles")
+    assert ok.returncode == 0 and "starry_night" in ok.stdout  # buffered output flushed before the fast exit
+    bad = _console("stylize", str(tmp_path / "missing.mp4"), "-s", "starry_night", "-o", str(tmp_path / "o.mp4"))
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines() == [f"error: {tmp_path / 'missing.mp4'}: no such file"]
+    usage = _console("stylize")
+    assert usage.returncode == 2 and "Missing argument" in usage.stderr
+
+
+def test_console_script_is_the_fast_exit_entry_point():
+    text = (REPO / "pyproject.toml").read_text()
+    assert 'vidstyle = "vidstyle.cli:run"' in text

@@ -6,6 +6,7 @@ user-facing errors (``VidstyleError``) and Ctrl-C into one line on stderr and a 
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -56,3 +57,30 @@ def _register() -> None:
 
 
 _register()
+
+
+def run() -> None:
+    """The ``vidstyle`` console command: :func:`main`, then an immediate process exit.
+
+    Every output is closed and renamed into place before a command returns, so nothing is left to
+    clean up; skipping the interpreter's teardown (PyTorch's and OpenVINO's module finalizers)
+    saves 0.4-1.4 s per command on the 2-core CPU (``python -c "import torch, openvino"`` 2.7-3.5
+    s with a normal exit, 2.0-2.2 s with ``os._exit``). Exceptions other than ``SystemExit`` are
+    not caught (a traceback and the normal exit path).
+    """
+    code: object = 0
+    try:
+        main()
+    except SystemExit as e:
+        code = e.code
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
