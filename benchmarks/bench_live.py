@@ -2,7 +2,7 @@
 
     python benchmarks/bench_live.py [--sizes 640x360,480x270,320x180] [--seconds 8]
         [--consistency off,default] [--threads 1,2] [--net-scale 1,auto,0.5] [--device cpu|cuda]
-        [--style FILE] [--record]
+        [--style FILE] [--precision fp32,int8] [--record]
 
 For every combination it runs capture (the clip at its own frame rate, as a camera delivers
 frames) → inference → (optional) recording for ``--seconds`` and prints output fps, latency
@@ -38,10 +38,10 @@ from vidstyle.pipeline.stylizer import Stylizer  # noqa: E402
 
 
 def run_once(clip: Path, size, consistency: str, threads: int, seconds: float, device, style: str | None,
-             record: bool, net_scale: float | None = 1.0) -> dict:
+             record: bool, net_scale: float | None = 1.0, precision: str = "fp32") -> dict:
     torch.set_num_threads(threads)
     if style:
-        bank = StyleBank([style], device, threads=threads)
+        bank = StyleBank([style], device, threads=threads, precision=precision)
     else:
         torch.manual_seed(0)
         bank = StyleBank(["light"], device, loader=lambda spec, dev: (Stylizer(TransformerNet("light"), dev), "light (random)"))
@@ -105,6 +105,7 @@ def main() -> None:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--style", default=None, help="a .safetensors style instead of a random light net")
     ap.add_argument("--net-scale", default="1,auto", help="comma list of net scales (live --net-scale; auto as live's default)")
+    ap.add_argument("--precision", default="fp32", help="comma list of live --precision values (fp32,int8; with --style)")
     ap.add_argument("--record", action="store_true", help="also record (h264 veryfast) as --output does")
     ap.add_argument("--clip", default="city_pan_cc0.mpg")
     args = ap.parse_args()
@@ -113,17 +114,18 @@ def main() -> None:
     clip = real_clip(args.clip, 640, 360, frames=int(25 * (args.seconds + 4)))
     print(f"clip: {clip.name} (25 fps, paced like a camera); device {device}; "
           f"{os.cpu_count()} CPU cores; load avg {os.getloadavg()[0]:.1f}; torch {torch.__version__}")
-    print(f"{'size':>8} {'net':>4} {'consistency':>11} {'thr':>3} {'fps':>6} {'lat p50':>8} {'lat p95':>8} "
+    print(f"{'size':>8} {'net':>4} {'prec':>4} {'consistency':>11} {'thr':>3} {'fps':>6} {'lat p50':>8} {'lat p95':>8} "
           f"{'net ms':>7} {'out':>5} {'captured':>8} {'dropped':>7}" + (" recorded" if args.record else ""))
     for size_txt in args.sizes.split(","):
         size = parse_size(size_txt)
         if isinstance(size, tuple) and not args.style:
             ms = [f"{net_alone_ms(size, int(t), device):.0f} ms ({t} thr)" for t in args.threads.split(",")]
             print(f"{size_txt:>8} light net alone, best of 5: {', '.join(ms)}")
-        for scale, cons, threads in [(parse_net_scale(sc), c, int(t)) for sc in args.net_scale.split(",")
-                                     for c in args.consistency.split(",") for t in args.threads.split(",")]:
-            r = run_once(clip, size, cons, threads, args.seconds, device, args.style, args.record, scale)
-            print(f"{size_txt:>8} {'auto' if scale is None else f'{scale:4.2g}':>4} {cons:>11} {threads:>3} {r['fps']:6.1f} {r['p50']:6.0f}ms {r['p95']:6.0f}ms "
+        for scale, prec, cons, threads in [(parse_net_scale(sc), p, c, int(t)) for sc in args.net_scale.split(",")
+                                           for p in args.precision.split(",")
+                                           for c in args.consistency.split(",") for t in args.threads.split(",")]:
+            r = run_once(clip, size, cons, threads, args.seconds, device, args.style, args.record, scale, prec)
+            print(f"{size_txt:>8} {'auto' if scale is None else f'{scale:4.2g}':>4} {prec:>4} {cons:>11} {threads:>3} {r['fps']:6.1f} {r['p50']:6.0f}ms {r['p95']:6.0f}ms "
                   f"{r['net_ms']:7.1f} {r['frames']:5d} {r['captured']:8d} {r['dropped']:7d}"
                   + (f" {r['recorded']}" if args.record else ""), flush=True)
     print(f"load avg after: {os.getloadavg()[0]:.1f}")

@@ -27,7 +27,7 @@ Two things keep the result sharp. The previous output is warped with bicubic int
 (bilinear resampling blurs a little every frame and the blur accumulates; on a stable
 stylization of a panning clip bilinear lost 24% of the mean gradient, bicubic 7%). And averaging
 a texture that changes from frame to frame lowers its contrast, so the finest band of the blend
-(``x - up(down2(x))``) is re-amplified where its local RMS fell below ``detail`` (0.9) times the
+(``x - up(down2(x))``, :mod:`vidstyle.consistency.detail`) is re-amplified where its local RMS fell below ``detail`` (0.9) times the
 fresh stylization's, with a gain capped at ``detail_max_gain``: flicker stays slow, strokes keep
 their contrast.
 
@@ -68,6 +68,7 @@ import torch
 from ..errors import InputError
 from ..flow.occlusion import fb_consistency_mask, motion_boundary_mask
 from ..flow.resample import block_mean, box_blur, erode, resize_area, resize_bilinear
+from .detail import restore_detail
 from ..flow.warp import backward_warp, inside_mask, resize_flow
 from .scenecut import SceneCutDetector
 
@@ -213,32 +214,6 @@ class TemporalConsistency:
         self._warped_out_small = warped_o
         return trust, f_cp, occluded
 
-    def _restore_detail(self, out: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
-        """Scale the finest band (``x - up(down2(x))``) of ``out`` so that its local RMS amplitude
-        (8×8 blocks) is at least ``detail`` times the fresh stylization's: averaging uncorrelated
-        texture over time and resampling both lower it. The gain is in ``[1, detail_max_gain]``
-        and 1 wherever ``out`` already has that much detail (e.g. ``out == s``)."""
-        p = self.params
-        size = out.shape[-2:]
-        half = ((size[0] + 1) // 2, (size[1] + 1) // 2)
-
-        def low(x):
-            return resize_bilinear(resize_area(x, half), size)
-
-        def block_energy(hi):  # 8x8-block mean of the squared band, summed over channels
-            sq = hi * hi
-            e = sq[:, 0:1]
-            for ch in range(1, sq.shape[1]):
-                e = e + sq[:, ch : ch + 1]
-            return block_mean(e, 8)
-
-        lo_o = low(out)
-        e_o = block_energy(out - lo_o)
-        e_s = block_energy(s - low(s))
-        gain = e_s.add_(1e-6).div_(e_o.add_(1e-6)).sqrt_().mul_(p.detail).clamp_(1.0, p.detail_max_gain)
-        # lo + gain * (out - lo), one pass
-        return torch.lerp(lo_o, out, resize_bilinear(gain, size))
-
     @torch.inference_mode()
     def step(self, content: torch.Tensor, stylized: torch.Tensor) -> torch.Tensor:
         """Blend ``stylized`` (this frame's net output) with the warped previous output."""
@@ -276,7 +251,7 @@ class TemporalConsistency:
         warped = backward_warp(self._prev_out, f_cp, mode=self.params.warp_mode, approx=True)
         out = torch.lerp(s, warped, a)
         if self.params.detail > 0:
-            out = self._restore_detail(out, s)
+            out = restore_detail(out, s, self.params.detail, self.params.detail_max_gain)
         if self.params.warp_mode == "bicubic" or self.params.detail > 0:  # no overshoot beyond s's range
             lo, hi = torch.aminmax(s)
             out = out.clamp_(min(0.0, float(lo)), max(1.0, float(hi)))
