@@ -43,7 +43,8 @@ noisy input, a flicker-free colour map), scored with an independent flow (Farneb
 short-term E_warp 0.15-0.26x the per-frame stylization's, long-term (k=5) 0.38-0.46x, sharpness
 0.86-0.99x. On CPU the step costs about 40-50 ms per 640x360 frame (two DIS flows 14-18 ms of it;
 warps, resampling and the mask pooling go through OpenCV, see :mod:`vidstyle.flow.resample`):
-+21-31% wall clock end to end on a light net in OpenVINO (+14-23% process CPU time). ``light`` (0.7) keeps more
++16-25% wall clock end to end on a light net in OpenVINO, where the streaming runner overlaps it
+with the net's next frame (+15-24% process CPU time). ``light`` (0.7) keeps more
 of the per-frame look, ``strong`` (0.9) trades long-term drift for the least short-term flicker.
 
 ``fine`` is ``default`` with flow and masks at full resolution and a photometric check relaxed to
