@@ -24,6 +24,14 @@ def _private_onnx_cache(tmp_path_factory):
     mp.undo()
 
 
+@pytest.fixture
+def export_cache(tmp_path, monkeypatch):
+    """A private export cache for one test (``$VIDSTYLE_CACHE``); returns its ``onnx`` folder."""
+    d = tmp_path / "cache"
+    monkeypatch.setenv("VIDSTYLE_CACHE", str(d))
+    return d / "onnx"
+
+
 @pytest.fixture()
 def photo_dir(tmp_path):
     """A folder of three small synthetic 'photos' (smooth colour ramps, 96x80 PNG) to train on."""

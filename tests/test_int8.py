@@ -21,19 +21,16 @@ from vidstyle.pipeline.backends import make_stylizer  # noqa: E402
 from vidstyle.pipeline.openvino_stylizer import OpenVinoStylizer  # noqa: E402
 from vidstyle.pipeline.ort_stylizer import OrtStylizer  # noqa: E402
 
-from nets import random_net  # noqa: E402
-
-TINY = {"channels": [4, 8, 8], "blocks": 1}
+from nets import tiny_net  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
-def cache(tmp_path, monkeypatch):
+def cache(export_cache):
     """A private export cache per test (never the user's ~/.cache)."""
-    monkeypatch.setenv("VIDSTYLE_CACHE", str(tmp_path / "cache"))
+    return export_cache
 
 
-def net(seed: int = 0):
-    return random_net(TINY, seed, weight=(0.5, 1.5), bias=(-0.2, 0.2))
+net = tiny_net
 
 
 def smooth_image(h: int = 48, w: int = 64, seed: int = 1) -> torch.Tensor:

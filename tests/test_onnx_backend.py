@@ -20,27 +20,21 @@ from vidstyle.models import onnx_export  # noqa: E402
 from vidstyle.models.mixing import OutputMix  # noqa: E402
 from vidstyle.models.onnx_export import cached_onnx, export_onnx, read_metadata  # noqa: E402
 from vidstyle.models.styles import save_style  # noqa: E402
-from vidstyle.models.transformer import TransformerNet  # noqa: E402
 from vidstyle.pipeline import openvino_stylizer, ort_stylizer  # noqa: E402
 from vidstyle.pipeline.backends import make_stylizer  # noqa: E402
 from vidstyle.pipeline.ort_stylizer import OrtStylizer  # noqa: E402
 from vidstyle.pipeline.stylizer import Stylizer  # noqa: E402
 
-from nets import random_net  # noqa: E402
-
-TINY = {"channels": [4, 8, 8], "blocks": 1}
+from nets import tiny_net  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
-def cache(tmp_path, monkeypatch):
+def cache(export_cache):
     """A private export cache per test (never the user's ~/.cache)."""
-    d = tmp_path / "cache"
-    monkeypatch.setenv("VIDSTYLE_CACHE", str(d))
-    return d / "onnx"
+    return export_cache
 
 
-def net(seed: int = 0, arch=TINY) -> TransformerNet:
-    return random_net(arch, seed, weight=(0.5, 1.5), bias=(-0.2, 0.2))
+net = tiny_net
 
 
 @pytest.fixture(scope="module")
