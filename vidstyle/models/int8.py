@@ -18,7 +18,9 @@ first use of a style costs a few seconds of calibration.
 
 Measured on the 2-core AVX-512 (VNNI) CPU at 640x360, OpenVINO fp32 -> int8
 (``benchmarks/bench_cpu_backends.py``): light net 147 -> 83 ms, fast 53 -> 37 ms, full 394 -> 158
-ms; PSNR against fp32 33 / 35 / 30 dB, no difference visible side by side on a still. ONNX Runtime
+ms; PSNR against fp32 33 / 35 / 30 dB, no difference visible side by side on an ordinary still.
+Dark pictures fare worse (``benchmarks/bench_int8.py``: a photo at 0.2x brightness 28 / 30.5 / 25 dB,
+and the full net's output then shows grain in flat areas). ONNX Runtime
 runs the same model no faster than fp32. The cost is temporal: quantization rounding flips with
 small input changes, so frame-to-frame shimmer grows (per-frame short-term E_warp on static-camera
 footage 2.9x fp32's; mostly from the residual blocks and the two upsampling convolutions, and
