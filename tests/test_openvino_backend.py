@@ -207,3 +207,28 @@ def test_openvino_that_cannot_start_falls_back_in_auto(monkeypatch):
     st, note = make_stylizer(net(0), "cpu", "auto")
     assert isinstance(st, OrtStylizer)
     assert note == "ONNX Runtime (openvino backend unavailable: OpenVINO cannot start here: no CPU plugin)"
+
+
+def test_stylize_threads_caps_the_engine_pytorch_and_opencv(tmp_path, monkeypatch):
+    import cv2
+
+    from vidstyle.pipeline import runner
+
+    style = str(save_style(net(0), tmp_path / "styles" / "tiny", {"style_image": {"title": "random"}}))
+    clip = make_test_clip(str(tmp_path / "in.mp4"), width=32, height=24, frames=2, audio=False)
+    real, seen = runner.stylize_stream, []
+
+    def spy(frames, sink, stylizer, **k):
+        seen.append((getattr(stylizer, "threads", None), torch.get_num_threads(), cv2.getNumThreads()))
+        return real(frames, sink, stylizer, **k)
+
+    monkeypatch.setattr(runner, "stylize_stream", spy)
+    before = (torch.get_num_threads(), cv2.getNumThreads())
+    for backend, threads in (("openvino", "3"), ("torch", "3")):
+        r = CliRunner().invoke(main, ["stylize", clip.path, "-s", style, "-o", str(tmp_path / f"{backend}.mp4"),
+                                      "--backend", backend, "--device", "cpu", "--threads", threads, "--quiet"],
+                               catch_exceptions=False)
+        assert r.exit_code == 0, r.output
+        assert (torch.get_num_threads(), cv2.getNumThreads()) == before  # restored
+    assert seen[0] == (3, 1, 3)  # engine 3 threads, PyTorch one beside it, OpenCV 3
+    assert seen[1][1:] == (3, 3)  # PyTorch runs the net itself with all 3

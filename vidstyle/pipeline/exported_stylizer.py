@@ -51,6 +51,22 @@ def torch_threads(n: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+@contextmanager
+def opencv_threads(n: int | None) -> Iterator[None]:
+    """OpenCV's worker threads set to ``n`` inside the block (unchanged for None), restored after it."""
+    if not n:
+        yield
+        return
+    import cv2  # noqa: PLC0415
+
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(int(n))
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(before)
+
+
 def side_threads(engine_threads: int) -> int:
     """PyTorch threads to keep beside an exported-net engine that has ``engine_threads`` cores:
     one per four (at least one). PyTorch then only converts frames and runs temporal consistency,
