@@ -25,6 +25,7 @@ sys.path.insert(0, str(HERE))
 from _clips import REPO  # noqa: E402
 
 from vidstyle.models.styles import load_style  # noqa: E402
+from vidstyle.samples import sample_clip_path  # noqa: E402
 from vidstyle.pipeline.openvino_stylizer import OpenVinoStylizer  # noqa: E402
 
 CONTENT = REPO.parent / "shared" / "data" / "content"
@@ -36,7 +37,7 @@ def photos(count: int) -> list[np.ndarray]:
     if not files:
         import av  # noqa: PLC0415
 
-        with av.open(str(REPO / "vidstyle" / "samples" / "city_pan.mp4")) as c:
+        with av.open(str(sample_clip_path())) as c:
             return [next(c.decode(video=0)).to_ndarray(format="rgb24")]
     step = max(1, len(files) // count)
     return [cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB) for p in files[::step][:count]]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from importlib import resources
 from pathlib import Path
 
 import click
@@ -30,7 +29,7 @@ def sample(output: str, synthetic: bool, overwrite: bool) -> None:
         make_test_clip(str(tmp), width=640, height=360, frames=72, fps=24, audio=True)
         os.replace(tmp, out)
     else:
-        src = resources.files("vidstyle.samples") / "city_pan.mp4"
-        with resources.as_file(src) as path:
-            shutil.copyfile(path, out)
+        from ..samples import sample_clip_path  # noqa: PLC0415
+
+        shutil.copyfile(sample_clip_path(), out)
     click.echo(f"wrote {output}")

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import VidstyleError
+from ..errors import VidstyleError, first_line
 from .onnx_export import _atomic_write, cache_dir, cached_onnx, net_digest
 from .transformer import TransformerNet
 
@@ -106,8 +106,6 @@ def quantize_onnx(model: Path | bytes, frames: list[np.ndarray] | None = None) -
                 extra_options={"ActivationSymmetric": False, "WeightSymmetric": True},
             )
         except Exception as e:  # noqa: BLE001 - the quantizer raises whatever ONNX Runtime raised
-            from ..errors import first_line  # noqa: PLC0415
-
             raise VidstyleError(f"int8 quantization failed: {first_line(e)}") from None
         finally:
             root.setLevel(level)

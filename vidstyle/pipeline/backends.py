@@ -20,7 +20,7 @@ from torch import nn
 from ..errors import VidstyleError
 from ..models.onnx_export import INSTALL_HINT as ONNX_HINT
 from . import openvino_stylizer, ort_stylizer
-from .exported_stylizer import PRECISIONS
+from .exported_stylizer import check_precision
 from .stylizer import Stylizer
 from .tiling import parse_tile
 
@@ -49,8 +49,7 @@ def make_stylizer(net: nn.Module, device: torch.device | str, backend: str = "au
     """
     if backend not in BACKENDS:
         raise VidstyleError(f"unknown backend {backend!r}; use {', '.join(BACKENDS)}")
-    if precision not in PRECISIONS:
-        raise VidstyleError(f"unknown precision {precision!r}; use {' or '.join(PRECISIONS)}")
+    check_precision(precision)
     device = torch.device(device)
     forced_tile = bool(parse_tile(tile))
     if precision != "fp32":

@@ -40,6 +40,13 @@ MAX_PIXELS = 4096 * 2304
 PRECISIONS = ("fp32", "int8")
 
 
+def check_precision(precision: str) -> str:
+    """``precision`` if it is one of :data:`PRECISIONS`, else a one-line ``VidstyleError``."""
+    if precision not in PRECISIONS:
+        raise VidstyleError(f"unknown precision {precision!r}; use {' or '.join(PRECISIONS)}")
+    return precision
+
+
 @contextmanager
 def torch_threads(n: int) -> Iterator[None]:
     """PyTorch intra-op threads set to ``n`` inside the block, restored after it."""
@@ -115,9 +122,7 @@ class ExportedStylizer:
             self.max_pixels = min(max_pixels, int(memory_budget(self.device) / bytes_per_pixel(net)))
         self.tile = tile  # for the torch fallback on very large frames
         self.threads = int(threads or torch.get_num_threads())
-        if precision not in PRECISIONS:
-            raise VidstyleError(f"unknown precision {precision!r}; use {' or '.join(PRECISIONS)}")
-        self.precision = precision
+        self.precision = check_precision(precision)
         if precision == "int8":
             from ..models.int8 import cached_int8  # noqa: PLC0415
 
