@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _clips import real_clip  # noqa: E402
 
 from vidstyle.cli.common import build_consistency, pick_device  # noqa: E402
+from vidstyle.live.session import LIVE_CONSISTENCY  # noqa: E402
 from vidstyle.live.capture import CaptureThread, LatestFrameSlot, open_capture  # noqa: E402
 from vidstyle.live.engine import LiveEngine, StyleBank, parse_net_scale, parse_size  # noqa: E402
 from vidstyle.live.keys import LiveState  # noqa: E402
@@ -46,7 +47,7 @@ def run_once(clip: Path, size, consistency: str, threads: int, seconds: float, d
         torch.manual_seed(0)
         bank = StyleBank(["light"], device, loader=lambda spec, dev: (Stylizer(TransformerNet("light"), dev), "light (random)"))
     torch.set_num_threads(threads_beside(bank.get(0)[0], threads))  # as `vidstyle live` splits the threads
-    cons, msg = build_consistency(consistency, "auto", device, None)
+    cons, msg = build_consistency(consistency, "auto", device, None, **LIVE_CONSISTENCY)  # as `vidstyle live` builds it
     state = LiveState(styles=bank.names, consistency=cons is not None)
     cap, fps, kind = open_capture(source=str(clip))
     slot = LatestFrameSlot()

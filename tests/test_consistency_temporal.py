@@ -138,9 +138,10 @@ def test_make_consistency_modes():
         make_consistency("silky", flow)
 
 
-def test_fine_preset_estimates_flow_at_full_resolution():
-    """``default`` computes flow on frames shrunk to a 320-pixel long side; ``fine`` on the frames
-    themselves (and still stabilises a static scene with per-frame noise)."""
+def test_flow_resolutions_of_the_presets():
+    """``default`` warps with a flow estimated on frames shrunk to a 640-pixel long side and computes
+    its masks (and the backward check flow) at 320; ``fine`` does both on the frames themselves;
+    ``warp_flow_max_side=None`` (what live mode uses) estimates every flow at 320. All of them still stabilise a static scene with per-frame noise."""
     dis = DISFlow()
     sizes = []
 
@@ -149,14 +150,16 @@ def test_fine_preset_estimates_flow_at_full_resolution():
         return dis(a, b)
 
     g = torch.Generator().manual_seed(3)
-    c = scene(200, 480, 5)
+    c = scene(200, 800, 5)
     results = {}
-    for mode in ("default", "fine"):
+    for mode, overrides in (("default", {}), ("fine", {}), ("single", {"warp_flow_max_side": None})):
         sizes.clear()
-        tc = make_consistency(mode, spy)
-        outs = [tc.step(c, noisy(c, g)) for _ in range(8)]
-        results[mode] = (set(sizes), msd(outs[-1], outs[-2]))
-    assert results["default"][0] == {(133, 320)}
-    assert results["fine"][0] == {(200, 480)}
-    per_frame = 2 * 0.05**2  # E[(n1 - n2)^2] of two independent noise draws
-    assert results["fine"][1] < 0.3 * per_frame
+        tc = make_consistency("default" if mode == "single" else mode, spy, **overrides)
+        frames = [noisy(c, g) for _ in range(8)]
+        outs = [tc.step(c, f) for f in frames]
+        results[mode] = (sorted(set(sizes)), msd(outs[-1], outs[-2]) / msd(frames[-1], frames[-2]))
+    assert results["default"][0] == [(80, 320), (160, 640)]
+    assert results["fine"][0] == [(200, 800)]
+    assert results["single"][0] == [(80, 320)]
+    for mode, (_, ratio) in results.items():
+        assert ratio < 0.2, (mode, ratio)

@@ -383,3 +383,18 @@ def test_headless_with_real_consistency(tmp_path, styles, clip):
     assert r.exit_code == 0, r.output
     assert "consistency light" in r.output and "flow: DIS" in r.output
     assert len(decode(out)[0]) == 4
+
+
+def test_live_consistency_estimates_one_flow_resolution():
+    """Live mode (toggled on or given up front) keeps every consistency flow at the masks' 320 px,
+    unlike the offline default, which warps with a finer flow."""
+    import torch
+
+    from vidstyle.consistency.temporal import PRESETS
+    from vidstyle.live.session import LiveConfig, _consistency_factory
+
+    notes: list[str] = []
+    cons = _consistency_factory(LiveConfig(flow_kind="dis"), torch.device("cpu"), notes)()
+    assert cons.params.warp_flow_max_side is None and cons.params.flow_max_side == 320
+    assert PRESETS["default"].warp_flow_max_side == 640
+    assert cons._warp_size(360, 640) == cons._work_size(360, 640) == (180, 320)

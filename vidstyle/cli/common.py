@@ -35,8 +35,9 @@ def check_crop_size(size: int, arch: str) -> None:
         raise InputError(f"--size must be a multiple of {stride} (the {arch} arch's stride) and at least 32")
 
 
-def build_consistency(mode: str, flow_kind: str, device: torch.device, raft_weights: str | None):
-    """Make the temporal-consistency stage for ``--consistency`` (None when off) and a status line."""
+def build_consistency(mode: str, flow_kind: str, device: torch.device, raft_weights: str | None, **overrides):
+    """Make the temporal-consistency stage for ``--consistency`` (None when off) and a status line;
+    ``overrides``: :class:`~vidstyle.consistency.temporal.ConsistencyParams` fields to change."""
     if mode == "off":
         return None, "consistency off"
     if mode not in CONSISTENCY_CHOICES:
@@ -52,4 +53,4 @@ def build_consistency(mode: str, flow_kind: str, device: torch.device, raft_weig
     from ..flow import get_flow  # noqa: PLC0415
 
     flow, flow_msg = get_flow(flow_kind, device=str(device), raft_weights=raft_weights)
-    return make_consistency(mode, flow), f"consistency {mode}, {flow_msg}"
+    return make_consistency(mode, flow, **overrides), f"consistency {mode}, {flow_msg}"

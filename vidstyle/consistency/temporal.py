@@ -31,33 +31,41 @@ a texture that changes from frame to frame lowers its contrast, so the finest ba
 fresh stylization's, with a gain capped at ``detail_max_gain``: flicker stays slow, strokes keep
 their contrast.
 
-Flow and all masks are computed at reduced resolution (long side ``flow_max_side``, 320 by
-default) and upsampled; only the final warp and blend run at full resolution. The state resets at
-scene cuts (:class:`~vidstyle.consistency.scenecut.SceneCutDetector`, also told the occluded
-fraction) and whenever the frame size changes.
+Two flow resolutions. The flow that warps the previous output is estimated on frames shrunk to a
+640-pixel long side (``warp_flow_max_side``; the frames themselves when smaller) and upsampled;
+the masks (forward-backward check, photometric and low-frequency trust) are computed at a 320-pixel
+long side (``flow_max_side``) from that flow resized, plus one backward flow estimated there. Small
+or thin moving objects (pedestrians a few dozen pixels tall) then get their own motion instead of
+the background's smoothed over them — on the static-camera clip (``vtest``) 80% of the short-term
+error of a single 320-pixel flow came from the 2% of pixels that move — while the masks stay cheap.
+The state resets at scene cuts (:class:`~vidstyle.consistency.scenecut.SceneCutDetector`, also
+told the occluded fraction) and whenever the frame size changes.
 
-Defaults (``default`` mode: alpha 0.85, detail 0.9, DIS medium at long side 320) were chosen on
-three clips (city pan with a hard cut, static-camera pedestrians, hand-held tree) and three stand-in
-stylizations (posterized cartoon with per-frame noise, a random-weight transform net fed slightly
-noisy input, a flicker-free colour map), scored with an independent flow (Farneback):
-short-term E_warp 0.15-0.26x the per-frame stylization's, long-term (k=5) 0.38-0.46x, sharpness
-0.86-0.99x. On CPU the step costs about 40-50 ms per 640x360 frame (two DIS flows 14-18 ms of it;
-warps, resampling and the mask pooling go through OpenCV, see :mod:`vidstyle.flow.resample`):
-+16-25% wall clock end to end on a light net in OpenVINO, where the streaming runner overlaps it
-with the net's next frame (+15-24% process CPU time). ``light`` (0.7) keeps more
-of the per-frame look, ``strong`` (0.9) trades long-term drift for the least short-term flicker.
+Defaults (``default`` mode: alpha 0.85, detail 0.9, photometric check 0.08..0.2, no erosion of the
+trusted region, DIS medium) were chosen on three clips (city pan with a hard cut, static-camera
+pedestrians, hand-held tree) with the light starry_night net at 640x360, scored with the
+independent E_warp of :mod:`vidstyle.metrics` (``benchmarks/bench_consistency.py``): short-term
+E_warp 0.17 / 0.29 / 0.11x per-frame stylization's (city / vtest / tree), long-term (k=5) 0.29 /
+0.65 / 0.31x, sharpness 0.98-1.00x. A single 320-pixel flow with the stricter photometric check
+(0.04..0.12) and a one-pixel erosion, the previous default, measured 0.22 / 0.52 / 0.20x and 0.40 /
+0.79 / 0.37x. On CPU the step costs about 65-95 ms per 640x360 frame with both cores
+free (the two DIS flows, at 640 and 320 px, 55-75 ms of it single-threaded; warps, resampling and
+the mask pooling go through OpenCV, see :mod:`vidstyle.flow.resample`), where the single
+320-pixel flow cost 45-70 ms; the streaming runner overlaps it with the net's next frame. Live mode keeps every flow at 320 px
+(``warp_flow_max_side=None``) for latency, and so does ``light`` (alpha 0.7: cheaper, more of
+the per-frame look; 0.28 / 0.48 / 0.22x short-term); ``strong`` (0.9) trades long-term drift for
+the least short-term flicker.
 
-``fine`` is ``default`` with flow and masks at full resolution and a photometric check relaxed to
-0.08..0.2 (a full-resolution flow is accurate enough to trust there). Small or thin moving objects
-(pedestrians a few dozen pixels tall) then get their own flow instead of the background's smoothed
-over them, which is where most of the remaining warping error sat: on the static-camera clip
-(``vtest``) 80% of the default's short-term error came from the 2% of pixels that move. Measured with
-the light starry_night net at 640x360 (``benchmarks/bench_consistency.py``), short-term E_warp
-against per-frame: vtest 0.52x -> 0.32x, city pan 0.22x -> 0.18x, tree 0.20x -> 0.13x; long-term
-(k=5) 0.79 -> 0.65, 0.40 -> 0.30, 0.37 -> 0.34; sharpness and style loss as ``default``. It costs
-40-75 ms more per 640x360 frame on the 2-core CPU (end to end +21-41% over per-frame, against
--4..+20% for ``default``; DIS medium at 640x360 takes 17.5 ms per flow against 6.5 ms at 320x180,
-and the masks cover four times the pixels), hence not the default.
+What consistency costs in style: averaging the net's texture over frames changes its structure
+(strokes that shift from frame to frame blend into softer blobs of the same contrast), so the
+Gram-matrix style loss of the output rises: 1.32 / 1.02 / 1.11x per-frame on the three clips (city
+pan worst). Blending the finest bands less (keeping them fresh) brings it down only by bringing the
+flicker back: with the band above 1/4 resolution blended at half strength, style loss 1.08x and
+short-term E_warp 0.48x on the city pan (exploratory, not an option).
+
+``fine`` computes the flows and masks at full resolution: within a few per cent of ``default``'s
+error here (short-term 0.17 / 0.30 / 0.13x) at 40-60 ms more per 640x360 frame; it helps where the
+moving detail is finer than a 640-pixel frame resolves (4K footage).
 """
 
 from __future__ import annotations
@@ -81,15 +89,16 @@ class ConsistencyParams:
     """Tunables of :class:`TemporalConsistency` (see the module docstring)."""
 
     alpha: float = 0.85  # weight of the warped previous output where fully trusted
-    flow_max_side: int | None = 320  # flow/masks at this long side (None: full resolution)
+    flow_max_side: int | None = 320  # masks and the backward check flow at this long side (None: full resolution)
+    warp_flow_max_side: int | None = 640  # the flow that warps, at this long side (None: flow_max_side's; never below it)
     fb_check: bool = True  # forward-backward occlusion check (costs a second flow per frame)
     motion_boundaries: bool = False  # also distrust flow motion boundaries
-    photo_lo: float = 0.04  # content warp error (mean |.| over RGB) where trust starts to drop
-    photo_hi: float = 0.12  # ... and where it reaches 0
+    photo_lo: float = 0.08  # content warp error (mean |.| over RGB) where trust starts to drop
+    photo_hi: float = 0.2  # ... and where it reaches 0
     lf_lo: float = 0.06  # low-frequency output disagreement where trust starts to drop
     lf_hi: float = 0.20  # ... and where it reaches 0
     lf_block: int = 4  # block size (flow-resolution pixels) of the low-frequency check
-    erode: int = 1  # shrink the trusted region by this many flow-resolution pixels
+    erode: int = 0  # shrink the trusted region by this many flow-resolution pixels
     warp_mode: str = "bicubic"  # "bilinear" or "bicubic" for the full-resolution warp
     detail: float = 0.9  # restore the finest band to >= this fraction of the fresh local amplitude
     detail_max_gain: float = 1.6  # cap on that high-frequency gain
@@ -97,12 +106,13 @@ class ConsistencyParams:
 
 
 PRESETS: dict[str, ConsistencyParams] = {
-    "light": ConsistencyParams(alpha=0.7, detail=0.95),
+    # cheaper: one flow resolution (320 px) for the warp and the masks, and less carried over
+    "light": ConsistencyParams(alpha=0.7, detail=0.95, warp_flow_max_side=None),
     "default": ConsistencyParams(),
     "strong": ConsistencyParams(alpha=0.9, detail=0.85, lf_hi=0.25),
     # offline quality: flow and masks at full resolution (small or thin moving objects get their
     # own flow instead of the background's), photometric check relaxed accordingly
-    "fine": ConsistencyParams(flow_max_side=None, photo_lo=0.08, photo_hi=0.2),
+    "fine": ConsistencyParams(flow_max_side=None),
 }
 MODES = ("off", *PRESETS)
 
@@ -160,8 +170,18 @@ class TemporalConsistency:
     def strength(self) -> float:
         return self.params.alpha
 
+    def _warp_size(self, h: int, w: int) -> tuple[int, int]:
+        """Size of the flow that warps: long side ``warp_flow_max_side``, never below the masks'."""
+        p = self.params
+        if not p.flow_max_side:  # masks at full resolution, so is the flow
+            return h, w
+        if not p.warp_flow_max_side:  # one flow resolution for everything
+            return self._work_size(h, w)
+        return self._work_size(h, w, max(p.warp_flow_max_side, p.flow_max_side))
+
     def reset(self) -> None:
         """Forget the past: the next frame is passed through and starts a new history."""
+        self._prev_mid: torch.Tensor | None = None  # previous content at the warp flow's resolution
         self._prev_small: torch.Tensor | None = None  # previous content at flow resolution
         self._prev_out: torch.Tensor | None = None  # previous output, full resolution
         self._prev_out_small: torch.Tensor | None = None
@@ -169,8 +189,9 @@ class TemporalConsistency:
         if self.detector is not None:
             self.detector.reset()
 
-    def _work_size(self, h: int, w: int) -> tuple[int, int]:
-        m = self.params.flow_max_side
+    def _work_size(self, h: int, w: int, m: int | None = None) -> tuple[int, int]:
+        """``(h, w)`` shrunk to long side ``m`` (default ``flow_max_side``; None or 0: unchanged)."""
+        m = self.params.flow_max_side if m is None else m
         if not m or max(h, w) <= m:
             return h, w
         s = m / max(h, w)
@@ -181,8 +202,10 @@ class TemporalConsistency:
             return x
         return resize_area(x, size)
 
-    def _start(self, small: torch.Tensor, small_out: torch.Tensor, out: torch.Tensor, size, reason: str | None) -> torch.Tensor:
+    def _start(self, small: torch.Tensor, mid: torch.Tensor, small_out: torch.Tensor, out: torch.Tensor, size,
+               reason: str | None) -> torch.Tensor:
         self._prev_small = small
+        self._prev_mid = mid
         self._prev_out = out
         self._prev_out_small = small_out
         self._size = size
@@ -190,12 +213,15 @@ class TemporalConsistency:
         return out
 
     @torch.inference_mode()
-    def trust_and_flow(self, small: torch.Tensor, small_styled: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, float]:
+    def trust_and_flow(self, small: torch.Tensor, small_styled: torch.Tensor,
+                       f_cp: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, float]:
         """Trust map and flow (current → previous) at flow resolution, plus the fraction of pixels
-        failing the occlusion tests (for scene-cut detection)."""
+        failing the occlusion tests (for scene-cut detection). ``f_cp``: that flow when already
+        known (e.g. resized from the finer flow that warps), else it is estimated here."""
         p = self.params
         prev = self._prev_small
-        f_cp = self.flow(small, prev)
+        if f_cp is None:
+            f_cp = self.flow(small, prev)
         valid = inside_mask(f_cp)
         if p.fb_check:
             valid = valid * fb_consistency_mask(f_cp, self.flow(prev, small))
@@ -229,7 +255,8 @@ class TemporalConsistency:
         s = stylized.float()
         c = content[:, :3].to(s.device, torch.float32)
         size = tuple(s.shape[-2:])
-        work = self._work_size(*size)
+        work, wsize = self._work_size(*size), self._warp_size(*size)
+        mid = c if wsize == size else self._small(c, wsize)  # content for the flow that warps
         if work != size:
             small, small_s = self._small(c, work), self._small(s, work)
         else:
@@ -238,18 +265,20 @@ class TemporalConsistency:
             if self.detector is not None:
                 self.detector.reset()
                 self.detector.push(small)
-            return self._start(small, small_s, s, size, "start" if self._prev_out is None else "size change")
-        trust, f_cp, occluded = self.trust_and_flow(small, small_s)
+            return self._start(small, mid, small_s, s, size, "start" if self._prev_out is None else "size change")
+        f_mid = self.flow(mid, self._prev_mid) if wsize != work else None
+        trust, f_cp, occluded = self.trust_and_flow(small, small_s, None if f_mid is None else resize_flow(f_mid, work))
         if self.detector is not None and self.detector.push(small, occluded_fraction=occluded):
-            return self._start(small, small_s, s, size, "scene cut")
+            return self._start(small, mid, small_s, s, size, "scene cut")
         a = trust * self.params.alpha
         # the previous output at flow resolution, for the next low-frequency check (cheaper than
         # downscaling the full-resolution output)
         next_small_out = torch.lerp(small_s, self._warped_out_small, a)
+        f_warp = f_cp if f_mid is None else f_mid
         if work != size:
             a = resize_bilinear(a, size)
-            f_cp = resize_flow(f_cp, size)
-        warped = backward_warp(self._prev_out, f_cp, mode=self.params.warp_mode, approx=True)
+        f_warp = resize_flow(f_warp, size)
+        warped = backward_warp(self._prev_out, f_warp, mode=self.params.warp_mode, approx=True)
         out = torch.lerp(s, warped, a)
         if self.params.detail > 0:
             out = restore_detail(out, s, self.params.detail, self.params.detail_max_gain)
@@ -257,6 +286,7 @@ class TemporalConsistency:
             lo, hi = torch.aminmax(s)
             out = out.clamp_(min(0.0, float(lo)), max(1.0, float(hi)))
         self._prev_small = small
+        self._prev_mid = mid
         self._prev_out = out
         self._prev_out_small = next_small_out
         self.last = {"reset": None, "trust": float(trust.mean()), "cut": False, "occluded": occluded}

@@ -179,13 +179,18 @@ class _Session:
         return path
 
 
+# Live mode estimates every consistency flow at the masks' resolution (long side 320): the finer
+# flow that offline conversion warps with would add its cost to every frame's latency.
+LIVE_CONSISTENCY = {"warp_flow_max_side": None}
+
+
 def _consistency_factory(cfg: LiveConfig, device, notes: list[str]):
     from ..cli.common import build_consistency  # noqa: PLC0415
 
     mode = cfg.consistency if cfg.consistency not in ("off", "0", "0.0") else "default"
 
     def make():
-        cons, msg = build_consistency(mode, cfg.flow_kind, device, cfg.raft_weights)
+        cons, msg = build_consistency(mode, cfg.flow_kind, device, cfg.raft_weights, **LIVE_CONSISTENCY)
         notes.append(msg)
         return cons
 
@@ -273,7 +278,7 @@ def _run_live(cfg: LiveConfig, echo: Callable[[str], None], *, capture, capture_
     if cfg.consistency not in ("off", "0", "0.0"):
         from ..cli.common import build_consistency  # noqa: PLC0415
 
-        consistency, msg = build_consistency(cfg.consistency, cfg.flow_kind, device, cfg.raft_weights)
+        consistency, msg = build_consistency(cfg.consistency, cfg.flow_kind, device, cfg.raft_weights, **LIVE_CONSISTENCY)
         notes.append(msg)
         state.consistency = consistency is not None
 
