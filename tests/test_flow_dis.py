@@ -42,6 +42,18 @@ def test_dis_recovers_shift(max_side):
     assert err < 0.02
 
 
+def test_dis_flow_does_not_depend_on_earlier_small_images():
+    """OpenCV's DIS lowers its finest scale for an image too small for it and keeps it lowered;
+    the estimator restores it, so a flow is the same before and after a tiny pair."""
+    a, b = shifted_pair(120, 160, 2.6, -1.3, seed=3)
+    est = DISFlow("medium")
+    before = est(a, b)
+    est(a[..., :40, :40].contiguous(), b[..., :40, :40].contiguous())
+    after = est(a, b)
+    assert torch.equal(before, after)
+    assert torch.equal(after, DISFlow("medium")(a, b))
+
+
 def test_dis_work_size_and_name():
     est = DISFlow("fast", max_side=320)
     assert est.work_size(360, 640) == (180, 320)
