@@ -1,11 +1,11 @@
-"""The exact CPU re-formulation of the transform net's last layer (vidstyle.models.fold)."""
+"""The exact CPU re-formulations of the transform net's full-resolution layers (vidstyle.models.fold)."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from vidstyle.models.fold import FoldedConv, fold_for_cpu
+from vidstyle.models.fold import FoldedConv, SubPixelConvNormAct, fold_for_cpu
 from vidstyle.models.transformer import ConvLayer
 
 from nets import random_net
@@ -22,6 +22,7 @@ def test_folded_net_gives_the_same_output(arch, one_thread):
     assert float((y - ref).abs().max()) < 1e-4 * float(ref.abs().max())
     # plain archs get the folded last layer; the fast arch (already folded) is left as it is
     assert isinstance(folded.decoder[-1], FoldedConv) == (arch != "fast")
+    assert isinstance(folded.decoder[-2], SubPixelConvNormAct) == (arch != "fast")
     assert not isinstance(net.decoder[-1], FoldedConv)  # the original is untouched
 
 
@@ -49,3 +50,32 @@ def test_cpu_stylizer_runs_the_folded_net(one_thread):
     x = torch.rand(1, 3, 36, 52, generator=torch.Generator().manual_seed(2))
     with torch.inference_mode():
         assert torch.allclose(st(x), net(x).clamp(0, 1), atol=1e-5)
+
+
+@pytest.mark.parametrize("size", [(9, 13), (20, 34)])
+def test_subpixel_layer_matches_upsample_then_conv(size, one_thread):
+    """Nearest 2x upsampling + reflection pad + 3x3 conv + norm + ReLU, computed at low resolution
+    (odd sizes too: the borders must agree as well as the inside)."""
+    from vidstyle.models.transformer import ConvNormAct
+
+    torch.manual_seed(size[0])
+    layer = ConvNormAct(6, 5, 3, 1, upsample=2).eval()
+    with torch.no_grad():  # a non-trivial affine norm
+        layer.norm.weight.uniform_(0.5, 1.5)
+        layer.norm.bias.uniform_(-0.3, 0.3)
+    x = torch.randn(1, 6, *size)
+    with torch.inference_mode():
+        ref, y = layer(x), SubPixelConvNormAct(layer)(x)
+    assert y.shape == ref.shape == (1, 5, 2 * size[0], 2 * size[1])
+    assert torch.allclose(y, ref, atol=1e-5), float((y - ref).abs().max())
+    # the border rows and columns are where a wrong padding would show
+    assert torch.allclose(y[..., 0, :], ref[..., 0, :], atol=1e-5) and torch.allclose(y[..., -1], ref[..., -1], atol=1e-5)
+
+
+def test_subpixel_layer_rejects_other_layers():
+    from vidstyle.models.transformer import ConvNormAct
+
+    with pytest.raises(ValueError, match="upsampling"):
+        SubPixelConvNormAct(ConvNormAct(4, 4, 3, 1, upsample=1))
+    with pytest.raises(ValueError, match="upsampling"):
+        SubPixelConvNormAct(ConvNormAct(4, 4, 5, 1, upsample=2))

@@ -36,7 +36,7 @@ from .transformer import TransformerNet
 #: ONNX opset the exporter targets (InstanceNormalization, Resize and reflect Pad are all >= 11).
 OPSET = 17
 #: Bumped whenever the exported graph changes, so cached files from older versions are not reused.
-EXPORT_VERSION = "2"  # 2: last layer folded (vidstyle.models.fold)
+EXPORT_VERSION = "3"  # 2: last layer folded, 3: last upsampling layer sub-pixel (vidstyle.models.fold)
 INSTALL_HINT = "pip install onnx onnxruntime"
 META_PREFIX = "vidstyle."
 # torch.onnx.export keeps global state: two exports at once (live mode preloads styles on a thread)
