@@ -22,14 +22,19 @@ def sample(output: str, synthetic: bool, overwrite: bool) -> None:
         raise OutputError(f"{output} exists (use --overwrite)")
     if not out.parent.exists():
         raise OutputError(f"output folder does not exist: {out.parent}")
-    if synthetic:
-        from ..io.synthetic import make_test_clip  # noqa: PLC0415
+    tmp = out.with_name(f".{out.stem}.partial{out.suffix}")  # renamed over OUTPUT only when complete
+    try:
+        if synthetic:
+            from ..io.synthetic import make_test_clip  # noqa: PLC0415
 
-        tmp = out.with_name(f".{out.stem}.partial{out.suffix}")
-        make_test_clip(str(tmp), width=640, height=360, frames=72, fps=24, audio=True)
+            make_test_clip(str(tmp), width=640, height=360, frames=72, fps=24, audio=True)
+        else:
+            from ..samples import sample_clip_path  # noqa: PLC0415
+
+            shutil.copyfile(sample_clip_path(), tmp)
         os.replace(tmp, out)
-    else:
-        from ..samples import sample_clip_path  # noqa: PLC0415
-
-        shutil.copyfile(sample_clip_path(), out)
+    except OSError as e:
+        raise OutputError(f"cannot write {output}: {e.strerror or e}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
     click.echo(f"wrote {output}")
