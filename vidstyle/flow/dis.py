@@ -98,7 +98,7 @@ class DISFlow:
     def calc_gray(self, g1: np.ndarray, g2: np.ndarray) -> np.ndarray:
         """Flow ``g1 → g2`` for two same-size uint8 grayscale images: ``h x w x 2`` float32."""
         # OpenCV lowers the finest scale for an image too small for it and keeps it lowered for
-        # every later call (measured with 4.x: after one 40x40 pair, 640x360 flows changed by up
+        # every later call (measured with OpenCV 5.0: after one 40x40 pair, 640x360 flows changed by up
         # to 9 px); set it back so one estimator gives the same flow whatever it saw before
         self._dis.setFinestScale(self._finest)
         return self._dis.calc(g1, g2, None)
