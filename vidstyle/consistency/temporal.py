@@ -258,11 +258,12 @@ class TemporalConsistency:
         c = content[:, :3].to(s.device, torch.float32)
         size = tuple(s.shape[-2:])
         work, wsize = self._work_size(*size), self._warp_size(*size)
-        mid = c if wsize == size else self._small(c, wsize)  # content for the flow that warps
         if work != size:
             small, small_s = self._small(c, work), self._small(s, work)
         else:
             small, small_s = c, s
+        # content for the flow that warps (the masks' own when both flows share one resolution)
+        mid = small if wsize == work else (c if wsize == size else self._small(c, wsize))
         if self._prev_out is None or self._size != size or self.params.alpha <= 0:
             if self.detector is not None:
                 self.detector.reset()
