@@ -192,7 +192,8 @@ class TemporalConsistency:
             self.detector.reset()
 
     def _work_size(self, h: int, w: int, m: int | None = None) -> tuple[int, int]:
-        """``(h, w)`` shrunk to long side ``m`` (default ``flow_max_side``; None or 0: unchanged)."""
+        """``(h, w)`` shrunk to long side ``m`` (``m`` None: ``flow_max_side``; a long side of None
+        or 0: unchanged)."""
         m = self.params.flow_max_side if m is None else m
         if not m or max(h, w) <= m:
             return h, w

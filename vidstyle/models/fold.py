@@ -29,7 +29,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .transformer import ConvLayer, TransformerNet
+from .transformer import ConvLayer, ConvNormAct, TransformerNet
+
+
+def _phase_conv(weight: torch.Tensor, bias: torch.Tensor | None, stride: int = 1) -> nn.Conv2d:
+    """A conv with ``weight`` ``[4*Cout, Cin, k, k]`` (output channels ordered ``(o, phase)`` for
+    ``pixel_shuffle(., 2)``) and the original ``bias`` ``[Cout]`` (None: zeros) repeated per phase."""
+    cout4, cin, k, _ = weight.shape
+    conv = nn.Conv2d(cin, cout4, k, stride=stride)
+    with torch.no_grad():
+        conv.weight.copy_(weight)
+        conv.bias.copy_((bias.detach() if bias is not None else weight.new_zeros(cout4 // 4)).repeat_interleave(4))
+    return conv
 
 
 class FoldedConv(nn.Module):
@@ -52,11 +63,7 @@ class FoldedConv(nn.Module):
         for a in range(2):
             for b in range(2):
                 wf[:, a, b, :, a : a + k, b : b + k] = w
-        self.conv = nn.Conv2d(cin, 4 * cout, k + 1, stride=2)
-        with torch.no_grad():
-            self.conv.weight.copy_(wf.reshape(4 * cout, cin, k + 1, k + 1))
-            bias = conv.bias.detach() if conv.bias is not None else w.new_zeros(cout)
-            self.conv.bias.copy_(bias.repeat_interleave(4))
+        self.conv = _phase_conv(wf.reshape(4 * cout, cin, k + 1, k + 1), conv.bias, stride=2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.pixel_shuffle(self.conv(self.pad(x)), 2)
@@ -81,7 +88,7 @@ class SubPixelConvNormAct(nn.Module):
     Input ``[B,Cin,h,w]``; output ``[B,Cout,2h,2w]``, equal to ``layer(x)`` up to float rounding.
     """
 
-    def __init__(self, layer: nn.Module) -> None:
+    def __init__(self, layer: ConvNormAct) -> None:
         super().__init__()
         conv = layer.conv.conv
         if (layer.upsample != 2 or conv.kernel_size != (3, 3) or conv.stride != (1, 1)
@@ -90,13 +97,8 @@ class SubPixelConvNormAct(nn.Module):
         w = conv.weight.detach().double()
         cout, cin = w.shape[:2]
         wp = torch.einsum("ard,bse,ocde->oabcrs", _PHASE_TAPS, _PHASE_TAPS, w)  # (o, a, b, c, r, s)
-        self.conv = nn.Conv2d(cin, 4 * cout, 3)
-        with torch.no_grad():
-            self.conv.weight.copy_(wp.reshape(4 * cout, cin, 3, 3).to(conv.weight.dtype))
-            bias = conv.bias.detach() if conv.bias is not None else conv.weight.new_zeros(cout)
-            self.conv.bias.copy_(bias.repeat_interleave(4))
-        self.norm = copy.deepcopy(layer.norm)
-        self.act = copy.deepcopy(layer.act)
+        self.conv = _phase_conv(wp.reshape(4 * cout, cin, 3, 3).to(conv.weight.dtype), conv.bias)
+        self.norm, self.act = layer.norm, layer.act  # shared, as FoldedConv shares the pad
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = F.pixel_shuffle(self.conv(F.pad(x, (1, 1, 1, 1), mode="replicate")), 2)
