@@ -25,16 +25,9 @@ from vidstyle.pipeline.backends import make_stylizer  # noqa: E402
 from vidstyle.pipeline.ort_stylizer import OrtStylizer  # noqa: E402
 from vidstyle.pipeline.stylizer import Stylizer  # noqa: E402
 
-from nets import tiny_net  # noqa: E402
+from nets import tiny_net as net  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def cache(export_cache):
-    """A private export cache per test (never the user's ~/.cache)."""
-    return export_cache
-
-
-net = tiny_net
+pytestmark = pytest.mark.usefixtures("export_cache")  # a private export cache per test, never ~/.cache
 
 
 @pytest.fixture(scope="module")
@@ -55,10 +48,10 @@ def test_light_net_round_trips_at_an_odd_size(one_thread):
     assert 0.0 <= float(got.min()) and float(got.max()) <= 1.0
 
 
-def test_export_metadata_and_cache(cache, monkeypatch, one_thread):
+def test_export_metadata_and_cache(export_cache, monkeypatch, one_thread):
     n = net(3)
     path = cached_onnx(n)
-    assert path.parent == cache and path.suffix == ".onnx"
+    assert path.parent == export_cache and path.suffix == ".onnx"
     meta = read_metadata(path)
     assert meta["arch"] == {"channels": [4, 8, 8], "blocks": 1} and meta["digest"] == onnx_export.net_digest(n)
     # a second stylizer for the same weights reuses the cached file

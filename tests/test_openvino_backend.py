@@ -21,16 +21,9 @@ from vidstyle.pipeline.openvino_stylizer import OpenVinoStylizer  # noqa: E402
 from vidstyle.pipeline.ort_stylizer import OrtStylizer  # noqa: E402
 from vidstyle.pipeline.stylizer import Stylizer  # noqa: E402
 
-from nets import tiny_net  # noqa: E402
+from nets import tiny_net as net  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def cache(export_cache):
-    """A private export cache per test (never the user's ~/.cache)."""
-    return export_cache
-
-
-net = tiny_net
+pytestmark = pytest.mark.usefixtures("export_cache")  # a private export cache per test, never ~/.cache
 
 
 @pytest.mark.parametrize("arch", ["light", "fast"])
