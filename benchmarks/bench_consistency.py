@@ -46,7 +46,7 @@ from vidstyle.metrics.warping_error import warping_error  # noqa: E402
 from vidstyle.models.styles import find_style, load_style  # noqa: E402
 from vidstyle.pipeline.runner import stylize_stream  # noqa: E402
 from vidstyle.pipeline.backends import make_stylizer  # noqa: E402
-from vidstyle.pipeline.exported_stylizer import threads_beside, torch_threads  # noqa: E402
+from vidstyle.pipeline.exported_stylizer import opencv_threads, threads_beside, torch_threads  # noqa: E402
 from vidstyle.training.data import to_tensor  # noqa: E402
 
 SETTINGS = ("off", "light", "default", "strong", "fine")
@@ -72,7 +72,8 @@ def make_cpu_stylizer(net, precision: str = "fp32"):
 def run_setting(clip: Path, out: Path, stylizer, setting: str, flow) -> tuple[float, float]:
     """Stylize ``clip`` into ``out``; (wall seconds, process CPU seconds) per frame."""
     cons = make_consistency(setting, flow) if setting != "off" else None
-    with torch_threads(threads_beside(stylizer, CORES)), open_source(str(clip)) as src, open_sink(str(out), src.info, codec="ffv1", overwrite=True) as sink:
+    side = threads_beside(stylizer, CORES)  # PyTorch and OpenCV beside the net, as `stylize` sets them
+    with torch_threads(side), opencv_threads(side), open_source(str(clip)) as src, open_sink(str(out), src.info, codec="ffv1", overwrite=True) as sink:
         t, c = time.perf_counter(), time.process_time()
         stats = stylize_stream(src, sink, stylizer, consistency=cons, batch_size=1, quiet=True)
     n = max(stats.frames, 1)

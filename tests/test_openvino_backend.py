@@ -137,7 +137,9 @@ def test_torch_threads_are_restored_and_the_large_frame_fallback_gets_the_engine
     assert seen == [2]
 
 
-def test_stylize_keeps_one_torch_thread_beside_the_engine_and_restores_it(tmp_path, monkeypatch):
+def test_stylize_keeps_one_torch_and_opencv_thread_beside_the_engine_and_restores_them(tmp_path, monkeypatch):
+    import cv2
+
     from vidstyle.pipeline import runner
 
     style = str(save_style(net(0), tmp_path / "styles" / "tiny", {"style_image": {"title": "random"}}))
@@ -145,21 +147,24 @@ def test_stylize_keeps_one_torch_thread_beside_the_engine_and_restores_it(tmp_pa
     real, seen = runner.stylize_stream, []
 
     def spy(*a, **k):
-        seen.append(torch.get_num_threads())
+        seen.append((torch.get_num_threads(), cv2.getNumThreads()))
         return real(*a, **k)
 
     monkeypatch.setattr(runner, "stylize_stream", spy)
-    before = torch.get_num_threads()
+    before, cv_before = torch.get_num_threads(), cv2.getNumThreads()
     try:
         torch.set_num_threads(4)
+        cv2.setNumThreads(3)
         for backend in ("openvino", "torch"):
             r = CliRunner().invoke(main, ["stylize", clip.path, "-s", style, "-o", str(tmp_path / f"{backend}.mp4"),
                                           "--backend", backend, "--device", "cpu", "--quiet"], catch_exceptions=False)
             assert r.exit_code == 0, r.output
-            assert torch.get_num_threads() == 4
+            assert torch.get_num_threads() == 4 and cv2.getNumThreads() == 3
     finally:
         torch.set_num_threads(before)
-    assert seen == [1, 4]  # engine: PyTorch keeps one of 4 threads; PyTorch backend: all of them
+        cv2.setNumThreads(cv_before)
+    # engine: PyTorch and OpenCV keep one of 4 threads; PyTorch backend: all of them
+    assert seen == [(1, 1), (4, 4)]
 
 
 def test_live_gives_the_engine_its_threads_and_keeps_one_for_torch(tmp_path, monkeypatch):
@@ -223,5 +228,5 @@ def test_stylize_threads_caps_the_engine_pytorch_and_opencv(tmp_path, monkeypatc
                                catch_exceptions=False)
         assert r.exit_code == 0, r.output
         assert (torch.get_num_threads(), cv2.getNumThreads()) == before  # restored
-    assert seen[0] == (3, 1, 3)  # engine 3 threads, PyTorch one beside it, OpenCV 3
+    assert seen[0] == (3, 1, 1)  # engine 3 threads, PyTorch and OpenCV one beside it
     assert seen[1][1:] == (3, 3)  # PyTorch runs the net itself with all 3

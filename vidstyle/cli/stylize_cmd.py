@@ -27,8 +27,9 @@ from .common import CONSISTENCY_CHOICES, build_consistency, pick_device
                    "(1.4-2.5x faster on CPUs with VNNI; ~33 dB PSNR against fp32, more frame-to-frame shimmer "
                    "without consistency).")
 @click.option("--threads", type=click.IntRange(1, 256), default=None,
-              help="CPU threads for the net and the consistency step (default: all cores; the encoder "
-                   "picks its own).")
+              help="CPU threads for the net (default: all cores); beside an exported net (OpenVINO, "
+                   "ONNX Runtime) the consistency step gets a quarter of them, at least one; the "
+                   "encoder picks its own.")
 @click.option("--batch-size", default=None, type=click.IntRange(1, 256),
               help="Frames per net call (default: 1 on CPU, where larger batches are slower per frame; 4 on CUDA).")
 @click.option("--tile", "tile_spec", default="auto", show_default=True, metavar="auto|off|N",
@@ -84,7 +85,7 @@ def stylize(
     # idle engine threads must not spin: decoding, encoding and consistency run beside the net
     stylizer, engine = make_stylizer(net, dev, backend, tile=tile, precision=precision, spinning=False,
                                      **({"threads": threads} if threads else {}))
-    # an exported-net engine has every core; PyTorch only runs what is beside the net
+    # an exported-net engine has every core; PyTorch and OpenCV only run what is beside the net
     side = threads_beside(stylizer, cores)
     with open_source(input_path, start=start, end=end) as source, ExitStack() as stack:
         matte = None
@@ -102,7 +103,7 @@ def stylize(
             click.echo(f"{input_path} → {output}: style {style_text} on {on}; {message}{extras}", err=True)
             for w in list(getattr(matte, "warnings", [])):
                 click.echo(f"warning: {w}", err=True)
-        with sink, torch_threads(side), opencv_threads(threads):
+        with sink, torch_threads(side), opencv_threads(side):
             stats = stylize_stream(
                 source, sink, stylizer, consistency=cons, batch_size=batch_size,
                 total=source.info.frame_count, quiet=quiet,

@@ -48,12 +48,12 @@ independent E_warp of :mod:`vidstyle.metrics` (``benchmarks/bench_consistency.py
 E_warp 0.17 / 0.29 / 0.11x per-frame stylization's (city / vtest / tree), long-term (k=5) 0.29 /
 0.65 / 0.31x, sharpness 0.98-1.00x. A single 320-pixel flow with the stricter photometric check
 (0.04..0.12) and a one-pixel erosion, the previous default, measured 0.22 / 0.52 / 0.20x and 0.40 /
-0.79 / 0.37x. On CPU the step costs about 65-95 ms per 640x360 frame with both cores
-free (the two DIS flows, at 640 and 320 px, 55-75 ms of it single-threaded; warps, resampling and
-the mask pooling go through OpenCV, see :mod:`vidstyle.flow.resample`), where the single
-320-pixel flow cost 45-70 ms; the streaming runner overlaps it with the net's next frame. End
-to end with the light net in OpenVINO that is +24-35% process CPU time over per-frame stylization
-on the three clips (+15-24% with the single 320-pixel flow; ``light``: +10-22%). Live mode keeps every flow at 320 px
+0.79 / 0.37x. On CPU the step costs about 70-75 ms of CPU time per 640x360 frame with one
+OpenCV thread (the two DIS flows, at 640 and 320 px, about 40 ms of it; warps, resampling and the
+mask pooling go through OpenCV, see :mod:`vidstyle.flow.resample`) and 88-92 ms with two, so
+``stylize`` gives it one thread beside an exported net; the streaming runner overlaps it with
+the net's next frame. End to end with the light net in OpenVINO that is +12-22% process CPU time
+over per-frame stylization on the three clips (``light``: +0-11%). Live mode keeps every flow at 320 px
 (``warp_flow_max_side=None``) for latency, and so does ``light`` (alpha 0.7: cheaper, more of
 the per-frame look; 0.28 / 0.48 / 0.22x short-term); ``strong`` (0.9) trades long-term drift for
 the least short-term flicker.
