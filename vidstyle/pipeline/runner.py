@@ -235,7 +235,8 @@ class _Stages:
 def _stylize(batch: list[Frame], run: _Stages) -> tuple[list[Frame], torch.Tensor, torch.Tensor]:
     """The net on a batch of same-size frames: (frames, content, stylized)."""
     dev = run.stylizer.device
-    content = torch.cat([run.codec.to_tensor(f.image, dev) for f in batch])
+    frames = [run.codec.to_tensor(f.image, dev) for f in batch]
+    content = frames[0] if len(frames) == 1 else torch.cat(frames)
     return batch, content, run.stylizer(content)
 
 
