@@ -52,8 +52,9 @@ E_warp 0.17 / 0.29 / 0.11x per-frame stylization's (city / vtest / tree), long-t
 OpenCV thread (the two DIS flows, at 640 and 320 px, about 40 ms of it; warps, resampling and the
 mask pooling go through OpenCV, see :mod:`vidstyle.flow.resample`) and 88-92 ms with two, so
 ``stylize`` gives it one thread beside an exported net; the streaming runner overlaps it with
-the net's next frame. End to end with the light net in OpenVINO that is +12-22% process CPU time
-over per-frame stylization on the three clips (``light``: +0-11%). Live mode keeps every flow at 320 px
+the net's next frame. End to end with the light net in OpenVINO that is +12-23% process CPU time
+over per-frame stylization on the three clips on an AVX2-only 2-core host (``light``: +0-15%),
++25-35% on the AVX-512 host of earlier sessions (faster net; OpenCV then had two threads). Live mode keeps every flow at 320 px
 (``warp_flow_max_side=None``) for latency, and so does ``light`` (alpha 0.7: cheaper, more of
 the per-frame look; 0.28 / 0.48 / 0.22x short-term); ``strong`` (0.9) trades long-term drift for
 the least short-term flicker.
