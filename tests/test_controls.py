@@ -190,3 +190,17 @@ def test_plain_codec_matches_the_old_frame_conversion():
     assert torch.equal(codec.to_tensor(img), image_to_tensor(img))
     t = torch.rand(1, 3, 4, 5)
     assert np.array_equal(codec.to_image(t, img), tensor_to_image(t, img))
+
+
+def test_to_tensor_gives_contiguous_planar_frames_scaled_by_bit_depth():
+    rng = np.random.default_rng(0)
+    u8 = rng.integers(0, 256, (6, 7, 3), dtype=np.uint8)
+    u16 = rng.integers(0, 65536, (6, 7, 3), dtype=np.uint16)
+    f32 = rng.uniform(-0.5, 1.5, (6, 7, 3)).astype(np.float32)
+    codec = FrameCodec()
+    for img, scale in ((u8, 255.0), (u16, 65535.0)):
+        t = codec.to_tensor(img)
+        assert t.dtype == torch.float32 and t.shape == (1, 3, 6, 7) and t.is_contiguous()
+        assert torch.equal(t, torch.from_numpy(img.astype(np.float32)).permute(2, 0, 1)[None] / scale)
+    t = codec.to_tensor(f32)
+    assert t.is_contiguous() and torch.equal(t, torch.from_numpy(f32).permute(2, 0, 1)[None].clamp(0, 1))
