@@ -53,9 +53,9 @@ OpenCV thread (the two DIS flows, at 640 and 320 px, about 40 ms of it; warps, r
 mask pooling go through OpenCV, see :mod:`vidstyle.flow.resample`) and 88-92 ms with two, so
 ``stylize`` gives it one thread beside an exported net; the streaming runner overlaps it with
 the net's next frame. End to end with the light net in OpenVINO that is +12-23% process CPU time
-over per-frame stylization on the three clips on an AVX2-only 2-core host (``light``: +0-15%),
-+25-35% on the AVX-512 host of earlier sessions (faster net; OpenCV then had two threads). Live mode keeps every flow at 320 px
-(``warp_flow_max_side=None``) for latency, and so does ``light`` (alpha 0.7: cheaper, more of
+over per-frame stylization on the three clips on an AVX2-only 2-core host (``light``: +0-15%);
+on the AVX-512 host of earlier sessions, whose net is faster and where OpenCV had two threads,
++25-35%. Live mode keeps every flow at 320 px (``warp_flow_max_side=None``) for latency, and so does ``light`` (alpha 0.7: cheaper, more of
 the per-frame look; 0.28 / 0.48 / 0.22x short-term); ``strong`` (0.9) trades long-term drift for
 the least short-term flicker.
 

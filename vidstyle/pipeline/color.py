@@ -71,18 +71,15 @@ def image_encoding(path: str | None, dtype, choice: str = "auto", *, is_output: 
 
 def raw_tensor(img: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
     """``H x W x C`` → contiguous ``[1,C,H,W]`` float32 (integers scaled to [0,1], floats as they
-    are). On the CPU, 8-bit frames are converted and laid out planar in one pass (a 640x360 frame:
-    about 1 ms, against 1.5-5 ms for permute + float + divide + a later ``contiguous``)."""
-    scale = _SCALE.get(img.dtype)
-    if img.dtype == np.uint8 and torch.device(device).type == "cpu":
-        hwc = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1).unsqueeze(0)
-        out = torch.empty(hwc.shape, dtype=torch.float32)
-        return out.copy_(hwc).div_(scale)
+    are). Converted and laid out planar in one copy (a 640x360 8-bit frame on the CPU: about 1 ms,
+    against 1.5-5 ms for permute + float + divide + a later ``contiguous``)."""
     t = torch.from_numpy(np.ascontiguousarray(img)).to(device, non_blocking=True)
     if img.dtype == np.uint16:
         t = t.to(torch.int32)
-    t = t.permute(2, 0, 1).unsqueeze(0).float().contiguous()
-    return t / scale if scale else t
+    chw = t.permute(2, 0, 1).unsqueeze(0)
+    out = torch.empty(chw.shape, dtype=torch.float32, device=t.device).copy_(chw)
+    scale = _SCALE.get(img.dtype)
+    return out.div_(scale) if scale else out
 
 
 class FrameCodec:
