@@ -378,6 +378,7 @@ class VideoSink(FrameSink):
         self._src_fmt = "rgb24"
         self._video_tb = None
         self._enc_fmt = None
+        self._remuxing = False
 
     # setup ---------------------------------------------------------------------------
     def _setup(self, frame: Frame) -> None:
@@ -479,8 +480,13 @@ class VideoSink(FrameSink):
         else:
             self._src_fmt = "rgba" if alpha else "rgb24"
         self._fps = fps
+        self._setup_window(frame)
+        self._setup_audio()
 
-        # timestamps shift for trimmed sources: the first frame goes back to the source's start
+    def _setup_window(self, frame: Frame) -> None:
+        """For a trimmed source: the shift that moves ``frame`` (the first) back to the source's
+        start, and the audio window."""
+        info = self.info
         if info.trimmed:
             first_t = Fraction(frame.time).limit_denominator(10**9) if frame.time is not None else None
             if frame.pts is not None and frame.time_base:
@@ -492,7 +498,6 @@ class VideoSink(FrameSink):
             self._trim_start = first_t > source_start
             self._win_start = float(first_t)
             self._win_end = info.end_time
-        self._setup_audio()
 
     def _setup_audio(self) -> None:
         if not self.audio_source:
@@ -675,9 +680,56 @@ class VideoSink(FrameSink):
         if self._audio_tracks and pkt.dts is not None:
             self._pump_audio(float(pkt.dts * self._video_tb) + 0.25)
 
+    def remux(self, files: list[str], first: Frame) -> int:
+        """Fill this output with the video packets of ``files`` instead of encoding frames.
+
+        ``files``: earlier outputs of this sink's codec and muxer, in order, whose frames carry the
+        source's own (unshifted) timestamps: the parts of one run (see
+        :mod:`vidstyle.io.checkpoint`). ``first``: the first frame's timing (pts, time base), for
+        the trimmed-range shift. Audio is added from ``audio_source`` as when encoding. Returns the
+        number of video packets; ``close()`` then finishes the file.
+        """
+        if self._stream is not None or self.frames_written:
+            raise OutputError(f"{self.path}: remux needs a fresh output")
+        self._remuxing = True
+        last_dts = None
+        count = 0
+        try:
+            for n, name in enumerate(files):
+                with av.open(name, mode="r") as part:
+                    src = part.streams.video[0]
+                    if self._stream is None:
+                        self._stream = self._container.add_stream_from_template(src)
+                        self._stream.time_base = src.time_base
+                        if self.info.rotation:
+                            self._stream.set_display_rotation(int(self.info.rotation))
+                        self._video_tb = Fraction(src.time_base)
+                        self._setup_window(first)
+                        self._setup_audio()
+                    shift = int(round(self._shift / self._video_tb)) if self._shift else 0
+                    for pkt in part.demux(src):
+                        if pkt.size == 0:
+                            continue
+                        if Fraction(pkt.time_base) != self._video_tb:
+                            raise OutputError(f"{self.path}: part {n} has another time base")
+                        if shift:
+                            pkt.pts = None if pkt.pts is None else pkt.pts - shift
+                            pkt.dts = None if pkt.dts is None else pkt.dts - shift
+                        if pkt.dts is not None:  # parts meet without a decoding-time overlap
+                            if last_dts is not None and pkt.dts <= last_dts:
+                                pkt.dts = last_dts + 1
+                            last_dts = pkt.dts
+                        pkt.stream = self._stream
+                        self._mux_video(pkt)
+                        count += 1
+        except av.error.FFmpegError as exc:
+            raise OutputError(f"{self.path}: joining the saved parts failed ({one_line(exc)})") from None
+        self.frames_written = count
+        return count
+
     def _finish(self) -> None:
         try:
-            for pkt in self._stream.encode(None):
+            for pkt in ([] if self._remuxing else self._stream.encode(None)):
                 self._mux_video(pkt)
             self._pump_audio(None)
             for t in self._audio_tracks:
