@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 from contextlib import ExitStack
 
 import click
@@ -53,18 +55,24 @@ from .common import CONSISTENCY_CHOICES, build_consistency, pick_device
 @click.option("--colorspace", default="auto", show_default=True, type=click.Choice(["auto", "srgb", "linear"]),
               help="Encoding of the input and of image outputs: auto = EXR scene-linear, others sRGB.")
 @click.option("--exr-half", is_flag=True, help="Write EXR output as half floats (default: 32-bit float).")
-@click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
+@click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists (and drop the saved parts of an interrupted run).")
+@click.option("--resume", is_flag=True,
+              help="Continue an interrupted run of the same command from its saved parts (video file outputs).")
+@click.option("--checkpoint-every", "part_frames", default=250, show_default=True, type=click.IntRange(1, 1_000_000),
+              metavar="FRAMES", help="Video file outputs are saved in parts of this many frames, joined at the end; "
+                                     "an interrupted run keeps them for --resume.")
 @click.option("--quiet", is_flag=True, help="No progress bar or messages (errors still go to stderr).")
 def stylize(
     input_path: str, style: str, output: str, device: str, backend: str, precision: str, threads: int | None, batch_size: int | None, tile_spec: str,
     start: str | None, end: str | None,
     codec: str | None, crf: int | None, consistency: str, flow_kind: str, raft_weights: str | None,
     strength: str, preserve_colors: bool, mask_spec: str | None, mask_feather: str, mix_mode: str, colorspace: str,
-    exr_half: bool, overwrite: bool, quiet: bool,
+    exr_half: bool, overwrite: bool, resume: bool, part_frames: int, quiet: bool,
 ) -> None:
     """Stylize INPUT (video file, image sequence or image) into OUTPUT with a trained style."""
     from ..io.reader import open_source  # noqa: PLC0415 - keep `vidstyle --help` light
-    from ..io.writer import open_sink  # noqa: PLC0415
+    from ..io.checkpoint import WARMUP_FRAMES, ResumableSink, plan_resume, work_dir  # noqa: PLC0415
+    from ..io.writer import VideoSink, open_sink  # noqa: PLC0415
     from ..models.mixing import load_styles_mix  # noqa: PLC0415
     from ..pipeline.color import FrameCodec  # noqa: PLC0415
     from ..pipeline.runner import stylize_stream  # noqa: PLC0415
@@ -81,13 +89,24 @@ def stylize(
     batch_size = batch_size or (4 if dev.type == "cuda" else 1)
     net, style_text = load_styles_mix(style, dev, mode=mix_mode)
     cons, message = build_consistency(consistency, flow_kind, dev, raft_weights)
+    settings = {"style": style, "mix": mix_mode, "start": start, "end": end, "codec": codec, "crf": crf,
+                "consistency": consistency, "flow": flow_kind, "strength": strength, "preserve_colors": preserve_colors,
+                "mask": [mask_spec, file_identity(mask_spec)] if mask_spec else None, "mask_feather": mask_feather,
+                "colorspace": colorspace, "exr_half": exr_half, "precision": precision, "tile": tile_spec,
+                "checkpoint_every": part_frames}
+    fingerprint = run_fingerprint(input_path, net, settings)
+    point = plan_resume(output, fingerprint, resume=resume, overwrite=overwrite,
+                        warmup=WARMUP_FRAMES if cons is not None else 1)
     cores = threads or torch.get_num_threads()
     # idle engine threads must not spin: decoding, encoding and consistency run beside the net
     stylizer, engine = make_stylizer(net, dev, backend, tile=tile, precision=precision, spinning=False,
                                      **({"threads": threads} if threads else {}))
     # an exported-net engine has every core; PyTorch and OpenCV only run what is beside the net
     side = threads_beside(stylizer, cores)
-    with open_source(input_path, start=start, end=end) as source, ExitStack() as stack:
+    if resume and point is None and not quiet:
+        click.echo(f"nothing saved to resume for {output}: starting from the beginning", err=True)
+    with open_source(input_path, start=point.start if point and point.start else start, end=end) as source, \
+            ExitStack() as stack:
         matte = None
         if mask_spec is not None:
             from ..pipeline.mattes import open_matte  # noqa: PLC0415
@@ -95,24 +114,62 @@ def stylize(
             matte = stack.enter_context(open_matte(mask_spec, source.info, feather=feather))
         frame_codec = FrameCodec.for_paths(input_path, source.info.dtype, output, colorspace, codec)
         audio = input_path if source.info.kind == "video" else None  # sequences have no audio file
-        sink = open_sink(output, source.info, codec=codec, crf=crf, audio_source=audio, overwrite=overwrite,
+        info = point.info if point else source.info  # a resumed run keeps the first run's range and timing
+        sink = open_sink(output, info, codec=codec, crf=crf, audio_source=audio, overwrite=overwrite,
                          encoder_options={"exr_half": True} if exr_half else None)
+        if isinstance(sink, VideoSink):
+            sink = ResumableSink(sink, fingerprint, part_frames=part_frames, point=point)
+        elif resume and not quiet:
+            click.echo("note: --resume applies to video file outputs; this output is written in one go", err=True)
         if not quiet:
             extras = controls_text(controls, matte, frame_codec)
             on = f"{dev} ({engine})" if engine else str(dev)
             click.echo(f"{input_path} → {output}: style {style_text} on {on}; {message}{extras}", err=True)
+            if point is not None:
+                click.echo(f"resuming: {point.frames} frames saved; the next {point.warmup} are stylized again "
+                           "to restore the temporal state" if cons is not None else
+                           f"resuming: {point.frames} frames saved", err=True)
             for w in list(getattr(matte, "warnings", [])):
                 click.echo(f"warning: {w}", err=True)
-        with sink, torch_threads(side), opencv_threads(side):
-            stats = stylize_stream(
-                source, sink, stylizer, consistency=cons, batch_size=batch_size,
-                total=source.info.frame_count, quiet=quiet,
-                controls=None if controls.is_identity else controls, masks=matte, codec=frame_codec,
-            )
+        try:
+            with sink, torch_threads(side), opencv_threads(side):
+                stats = stylize_stream(
+                    source, sink, stylizer, consistency=cons, batch_size=batch_size,
+                    total=source.info.frame_count, quiet=quiet,
+                    controls=None if controls.is_identity else controls, masks=matte, codec=frame_codec,
+                )
+        except BaseException:
+            saved = getattr(sink, "saved_frames", 0)
+            if saved:
+                click.echo(f"note: {saved} frames are saved in {work_dir(output)}; run the same command "
+                           "with --resume to continue", err=True)
+            raise
         for w in list(getattr(source, "warnings", [])):
             click.echo(f"warning: {w}", err=True)
     if not quiet:
-        click.echo(f"wrote {output}: {stats.frames} frames in {stats.seconds:.1f} s ({stats.fps:.1f} fps)", err=True)
+        kept = f" ({point.frames} of them from the saved parts)" if point else ""
+        total = stats.frames + (point.frames - point.warmup if point else 0)
+        click.echo(f"wrote {output}: {total} frames{kept} in {stats.seconds:.1f} s ({stats.fps:.1f} fps)", err=True)
+
+
+def file_identity(path: str) -> list | None:
+    """``[absolute path, size, mtime_ns]`` of a file (None for patterns, folders, cameras)."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return [os.path.abspath(path), st.st_size, st.st_mtime_ns] if os.path.isfile(path) else None
+
+
+def run_fingerprint(input_path: str, net, settings: dict) -> dict:
+    """What makes a stylization's frames: the input file, the net's weights (a digest) and the
+    options that change the output; saved with the parts of a resumable run and compared on
+    ``--resume``."""
+    digest = hashlib.sha256()
+    for name, value in net.state_dict().items():
+        digest.update(name.encode())
+        digest.update(value.detach().cpu().float().contiguous().numpy().tobytes())
+    return {"input": [input_path, file_identity(input_path)], "net": digest.hexdigest()[:20], **settings}
 
 
 def parse_controls(strength: str, preserve_colors: bool):
