@@ -24,6 +24,17 @@ def _private_onnx_cache(tmp_path_factory):
     mp.undo()
 
 
+@pytest.fixture(scope="session")
+def style(tmp_path_factory) -> str:
+    """A tiny random style (seed 0) saved as ``tiny.safetensors`` + sidecar, for CLI tests."""
+    from vidstyle.models.styles import save_style
+    from vidstyle.models.transformer import TransformerNet
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("styles") / "tiny"
+    return str(save_style(TransformerNet({"channels": [4, 8, 8], "blocks": 1}), path, {"style_image": {"title": "random"}}))
+
+
 @pytest.fixture
 def export_cache(tmp_path, monkeypatch):
     """A private export cache for one test (``$VIDSTYLE_CACHE``); returns its ``onnx`` folder."""

@@ -7,28 +7,16 @@ from pathlib import Path
 
 import av
 import numpy as np
-import pytest
-import torch
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from vidstyle.cli import main
 from vidstyle.io import checkpoint
 from vidstyle.io.synthetic import make_test_clip, make_test_sequence
-from vidstyle.models.styles import save_style
-from vidstyle.models.transformer import TransformerNet
 from vidstyle.pipeline import stylizer as stylizer_mod
 
-TINY = {"channels": [4, 8, 8], "blocks": 1}
 
-
-@pytest.fixture(scope="module")
-def style(tmp_path_factory) -> str:
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("styles") / "tiny"
-    return str(save_style(TransformerNet(TINY), path, {"style_image": {"title": "random"}}))
-
-
-def stylize(*args) -> "CliRunner":
+def stylize(*args) -> Result:
+    """`vidstyle stylize ARGS --backend torch` in-process."""
     return CliRunner().invoke(main, ["stylize", *[str(a) for a in args], "--backend", "torch"])
 
 
