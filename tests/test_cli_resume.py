@@ -157,3 +157,33 @@ def test_a_sequence_source_resumes_by_frame_number(tmp_path, style, monkeypatch)
     r = stylize(*common, "-o", out, "--resume")
     assert r.exit_code == 0, r.output
     assert video_packets(out) == video_packets(whole)
+
+
+def test_sigterm_stops_like_ctrl_c_and_keeps_the_parts(tmp_path, style):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    clip = make_test_clip(str(tmp_path / "in.mp4"), width=256, height=144, frames=150)
+    out = tmp_path / "out.mp4"
+    manifest = Path(checkpoint.work_dir(str(out))) / "manifest.json"
+    cmd = [sys.executable, "-c", "from vidstyle.cli import run; run()", "stylize", clip.path, "-s", style, "-o", str(out),
+           "--backend", "torch", "--checkpoint-every", "10", "--quiet"]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    deadline = time.monotonic() + 120
+    while not manifest.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    err = proc.communicate(timeout=120)[1]
+    assert proc.returncode == 143, err
+    lines = err.strip().splitlines()
+    assert lines[-1] == "error: terminated" and "--resume" in lines[-2]
+    assert "Traceback" not in err
+    assert [p.name for p in tmp_path.iterdir() if "partial" in p.name] == []  # no temporary output left
+    saved = json.loads(manifest.read_text())["frames"]
+    assert saved >= 10 and saved % 10 == 0
+    r = stylize(clip.path, "-s", style, "-o", out, "--checkpoint-every", "10", "--quiet", "--resume")
+    assert r.exit_code == 0, r.output
+    assert len(decoded(out)) == 150 and not manifest.parent.exists()

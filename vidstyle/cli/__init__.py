@@ -7,25 +7,45 @@ user-facing errors (``VidstyleError``) and Ctrl-C into one line on stderr and a 
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 
 import click
 
 from ..errors import VidstyleError
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, ``timeout``, a job scheduler): unwinds like Ctrl-C, so outputs are cleaned
+    up (and a resumable run keeps its saved parts)."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise Terminated()
+
+
 class VidstyleGroup(click.Group):
-    """A click group that reports ``VidstyleError`` and Ctrl-C without a traceback."""
+    """A click group that reports ``VidstyleError``, Ctrl-C and SIGTERM without a traceback."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
+        previous = None
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.signal(signal.SIGTERM, _on_sigterm)
         try:
             return super().invoke(ctx)
         except VidstyleError as e:
             click.echo(f"error: {e}", err=True)
             sys.exit(e.exit_code)
+        except Terminated:
+            click.echo("error: terminated", err=True)
+            sys.exit(143)
         except KeyboardInterrupt:
             click.echo("error: interrupted", err=True)
             sys.exit(130)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
 
 @click.group(cls=VidstyleGroup, context_settings={"help_option_names": ["-h", "--help"]})
