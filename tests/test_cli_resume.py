@@ -7,6 +7,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+import pytest
 from click.testing import CliRunner, Result
 
 from vidstyle.cli import main
@@ -187,3 +188,25 @@ def test_sigterm_stops_like_ctrl_c_and_keeps_the_parts(tmp_path, style):
     r = stylize(clip.path, "-s", style, "-o", out, "--checkpoint-every", "10", "--quiet", "--resume")
     assert r.exit_code == 0, r.output
     assert len(decoded(out)) == 150 and not manifest.parent.exists()
+
+
+@pytest.mark.parametrize("target", ["shots/out_%04d.png", "frames/"])
+def test_an_image_sequence_output_resumes_to_the_same_files(tmp_path, style, monkeypatch, target):
+    clip = make_test_clip(str(tmp_path / "in.mp4"), width=64, height=48, frames=20, audio=False)
+    common = [clip.path, "-s", style, "--consistency", "off", "--checkpoint-every", "6", "--batch-size", "1", "--quiet"]
+    assert stylize(*common, "-o", tmp_path / "whole" / "out_%04d.png").exit_code == 0
+    out = f"{tmp_path}/{target}"
+    folder = Path(out).parent if "%" in target else Path(out)
+    with monkeypatch.context() as m:
+        interrupt_at(m, 16)
+        r = stylize(*common, "-o", out)
+    assert r.exit_code == 130 and "12 frames are saved" in r.output
+    assert not list(folder.glob("*.png"))  # nothing in place before the run completes
+    r = stylize(*common, "-o", out, "--resume")
+    assert r.exit_code == 0, r.output
+    got = sorted(folder.glob("*.png"))
+    want = sorted((tmp_path / "whole").glob("*.png"))
+    assert len(got) == len(want) == 20
+    assert [p.read_bytes() for p in got] == [p.read_bytes() for p in want]
+    assert not Path(checkpoint.work_dir(out)).exists()
+    assert sorted(p.name for p in folder.iterdir()) == [p.name for p in got]  # and nothing else

@@ -57,10 +57,10 @@ from .common import CONSISTENCY_CHOICES, build_consistency, pick_device
 @click.option("--exr-half", is_flag=True, help="Write EXR output as half floats (default: 32-bit float).")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists (and drop the saved parts of an interrupted run).")
 @click.option("--resume", is_flag=True,
-              help="Continue an interrupted run of the same command from its saved parts (video file outputs).")
+              help="Continue an interrupted run of the same command from its saved parts (video and image-sequence outputs).")
 @click.option("--checkpoint-every", "part_frames", default=250, show_default=True, type=click.IntRange(1, 1_000_000),
-              metavar="FRAMES", help="Video file outputs are saved in parts of this many frames, joined at the end; "
-                                     "an interrupted run keeps them for --resume.")
+              metavar="FRAMES", help="Video and image-sequence outputs are saved in parts of this many frames, joined "
+                                     "at the end; an interrupted run keeps them for --resume.")
 @click.option("--quiet", is_flag=True, help="No progress bar or messages (errors still go to stderr).")
 def stylize(
     input_path: str, style: str, output: str, device: str, backend: str, precision: str, threads: int | None, batch_size: int | None, tile_spec: str,
@@ -72,7 +72,7 @@ def stylize(
     """Stylize INPUT (video file, image sequence or image) into OUTPUT with a trained style."""
     from ..io.reader import open_source  # noqa: PLC0415 - keep `vidstyle --help` light
     from ..io.checkpoint import WARMUP_FRAMES, ResumableSink, plan_resume, work_dir  # noqa: PLC0415
-    from ..io.writer import VideoSink, open_sink  # noqa: PLC0415
+    from ..io.writer import SequenceSink, VideoSink, open_sink  # noqa: PLC0415
     from ..models.mixing import load_styles_mix  # noqa: PLC0415
     from ..pipeline.color import FrameCodec  # noqa: PLC0415
     from ..pipeline.runner import stylize_stream  # noqa: PLC0415
@@ -117,10 +117,10 @@ def stylize(
         info = point.info if point else source.info  # a resumed run keeps the first run's range and timing
         sink = open_sink(output, info, codec=codec, crf=crf, audio_source=audio, overwrite=overwrite,
                          encoder_options={"exr_half": True} if exr_half else None)
-        if isinstance(sink, VideoSink):
-            sink = ResumableSink(sink, fingerprint, part_frames=part_frames, point=point)
+        if isinstance(sink, (VideoSink, SequenceSink)):
+            sink = ResumableSink(sink, fingerprint, part_frames=part_frames, point=point, work=work_dir(output))
         elif resume and not quiet:
-            click.echo("note: --resume applies to video file outputs; this output is written in one go", err=True)
+            click.echo("note: --resume applies to videos and image sequences; a single image is written in one go", err=True)
         if not quiet:
             extras = controls_text(controls, matte, frame_codec)
             on = f"{dev} ({engine})" if engine else str(dev)

@@ -1,13 +1,15 @@
-"""Resumable video output: a long stylization is saved in parts, so an interrupted run continues.
+"""Resumable output: a long stylization is saved in parts, so an interrupted run continues.
 
 ``ResumableSink(final, fingerprint, part_frames=N, point=None)`` wraps the
-:class:`~vidstyle.io.writer.VideoSink` of a video file output. Frames are encoded into parts of
-``N`` frames (complete files of the output's own codec and container, each moved into place when
-full) in a hidden work folder beside the output, ``.NAME.vidstyle-resume/``, and a
-``manifest.json`` there records after every part what is saved, the settings that made it
-(``fingerprint``) and the timing of the last frames. ``close()`` joins the parts' packets into
-the output (no re-encoding; audio copied from the source as usual), renames it into place and
-removes the folder. A run that stops (Ctrl-C, a crash, a killed process) keeps the saved parts.
+:class:`~vidstyle.io.writer.VideoSink` of a video file or the
+:class:`~vidstyle.io.writer.SequenceSink` of an image sequence. Frames are written in parts of
+``N`` frames into a hidden work folder beside the output, ``.NAME.vidstyle-resume/``: complete
+files of the output's own codec and container, or folders of the sequence's numbered images, each
+moved into place when full. A ``manifest.json`` there records after every part what is saved, the
+settings that made it (``fingerprint``) and the timing of the last frames. ``close()`` joins the
+parts into the output (video: their packets, no re-encoding, audio copied from the source as
+usual; sequences: the files), moves it into place and removes the folder. A run that stops
+(Ctrl-C, SIGTERM, a crash, a killed process) keeps the saved parts.
 
 :func:`plan_resume` reads that folder for a new run of the same command: with ``resume`` it
 returns a :class:`ResumePoint` (frames saved, where to start decoding again), refusing parts made
@@ -31,6 +33,7 @@ import dataclasses
 import glob
 import json
 import os
+import re
 import shutil
 from collections import deque
 from dataclasses import dataclass
@@ -40,7 +43,7 @@ import numpy as np
 
 from ..errors import OutputError
 from .frame import Frame, VideoInfo
-from .writer import FrameSink, VideoSink
+from .writer import FrameSink, SequenceSink, VideoSink
 
 __all__ = ["ResumableSink", "ResumePoint", "plan_resume", "work_dir", "PART_FRAMES", "WARMUP_FRAMES"]
 
@@ -51,9 +54,10 @@ WARMUP_FRAMES = 60  # frames stylized again before a resumed temporal-consistenc
 
 
 def work_dir(output: str) -> str:
-    """The hidden folder beside ``output`` that holds its saved parts."""
-    folder, name = os.path.split(os.path.abspath(output))
-    return os.path.join(folder, f".{name}.vidstyle-resume")
+    """The hidden folder beside ``output`` (a video file, an image pattern or a folder of
+    images) that holds its saved parts."""
+    folder, name = os.path.split(os.path.abspath(output.rstrip("/" + os.sep) or output))
+    return os.path.join(folder, "." + re.sub(r"[%#]", "_", name) + ".vidstyle-resume")
 
 
 def _info_to_json(info: VideoInfo) -> dict:
@@ -138,15 +142,18 @@ def plan_resume(output: str, fingerprint: dict, *, resume: bool, overwrite: bool
 
 
 class ResumableSink(FrameSink):
-    """A video output written in saved parts and joined at ``close()`` (module docstring)."""
+    """A video or image-sequence output written in saved parts, joined at ``close()`` (module
+    docstring). ``work``: the parts' folder (default :func:`work_dir` of ``final.path``; give the
+    output as the user named it when that was a folder)."""
 
-    def __init__(self, final: VideoSink, fingerprint: dict, *, part_frames: int = PART_FRAMES,
-                 point: ResumePoint | None = None, tail: int = WARMUP_FRAMES + 1) -> None:
+    def __init__(self, final: VideoSink | SequenceSink, fingerprint: dict, *, part_frames: int = PART_FRAMES,
+                 point: ResumePoint | None = None, work: str | None = None, tail: int = WARMUP_FRAMES + 1) -> None:
         super().__init__(final.path, final.info, final.overwrite)
         if part_frames < 1:
             raise OutputError(f"part size must be at least 1 frame, not {part_frames}")
         self.final = final
-        self.folder = work_dir(final.path)
+        self.folder = work or work_dir(final.path)  # give the output as the user named it (a folder)
+        self.video = isinstance(final, VideoSink)
         self.fingerprint = fingerprint
         self.part_frames = int(part_frames)
         self.ext = os.path.splitext(final.path)[1]
@@ -160,7 +167,8 @@ class ResumableSink(FrameSink):
         self._in_part = 0
         if point is not None:
             self._drop_strays()
-            self._drop_stale_outputs()
+            if self.video:
+                self._drop_stale_outputs()
 
     @property
     def saved_frames(self) -> int:
@@ -189,11 +197,17 @@ class ResumableSink(FrameSink):
     def _open_part(self) -> None:
         os.makedirs(self.folder, exist_ok=True)
         f = self.final
-        name = os.path.join(self.folder, f"part_{len(self.parts):05d}{self.ext}")
-        info = dataclasses.replace(self.info, trimmed=False)  # parts keep the source's timestamps
-        self._part = VideoSink(name, info, muxer=f.muxer, codec=f.codec, crf=f.crf, audio_source=None,
-                               overwrite=True, prores_profile=f.prores_profile,
-                               encoder_options=f.encoder_options)
+        name = f"part_{len(self.parts):05d}"
+        if self.video:  # one file; parts keep the source's timestamps (shifted when joined)
+            info = dataclasses.replace(self.info, trimmed=False)
+            self._part = VideoSink(os.path.join(self.folder, name + self.ext), info, muxer=f.muxer, codec=f.codec,
+                                   crf=f.crf, audio_source=None, overwrite=True, prores_profile=f.prores_profile,
+                                   encoder_options=f.encoder_options)
+        else:  # a folder of frames numbered as in the output
+            os.makedirs(os.path.join(self.folder, name), exist_ok=True)
+            self._part = SequenceSink(os.path.join(self.folder, name, f.template), self.info, codec=f.codec,
+                                      overwrite=True, audio_source=None, encoder_options=f.options,
+                                      created_dirs=[], first_number=self.saved)
         self._in_part = 0
 
     def _close_part(self) -> None:
@@ -201,7 +215,7 @@ class ResumableSink(FrameSink):
         part.close()
         for w in part.warnings:
             self._warn(w)
-        self.parts.append({"file": os.path.basename(part.path), "frames": self._in_part})
+        self.parts.append({"file": os.path.relpath(part.path, self.folder).split(os.sep)[0], "frames": self._in_part})
         self.saved += self._in_part
         manifest = {
             "version": VERSION, "output": os.path.basename(self.path), "fingerprint": self.fingerprint,
@@ -234,11 +248,16 @@ class ResumableSink(FrameSink):
             self._close_part()
         if not self.parts:
             raise OutputError(f"{self.path}: no frames were written")
-        first = self.first or {}
-        tb = first.get("time_base")
-        timing = Frame(np.zeros((1, 1, 3), np.uint8), 0, first.get("pts"), None if tb is None else Fraction(tb),
-                       first.get("time"))
-        self.final.remux([os.path.join(self.folder, p["file"]) for p in self.parts], timing)
+        if self.video:
+            first = self.first or {}
+            tb = first.get("time_base")
+            timing = Frame(np.zeros((1, 1, 3), np.uint8), 0, first.get("pts"), None if tb is None else Fraction(tb),
+                           first.get("time"))
+            self.final.remux([os.path.join(self.folder, p["file"]) for p in self.parts], timing)
+        else:
+            for p in self.parts:
+                d = os.path.join(self.folder, p["file"])
+                self.final.adopt([os.path.join(d, n) for n in sorted(os.listdir(d)) if self.final.regex.match(n)])
         self.final.close()
         for w in self.final.warnings:
             self._warn(w)

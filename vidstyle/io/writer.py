@@ -818,9 +818,11 @@ class SequenceSink(FrameSink):
     """
 
     def __init__(self, pattern: str, info: VideoInfo, *, codec: str, overwrite: bool,
-                 audio_source: str | None, encoder_options, created_dirs: list[str]) -> None:
+                 audio_source: str | None, encoder_options, created_dirs: list[str],
+                 first_number: int = 0) -> None:
         super().__init__(pattern, info, overwrite)
         self.tmp_dir = None
+        self.first_number = int(first_number)  # the number of the first frame written
         self._created_dirs = created_dirs
         self.codec = codec
         self.options = dict(encoder_options or {})
@@ -861,10 +863,31 @@ class SequenceSink(FrameSink):
         elif image.shape[:2] != self._shape[:2]:
             raise OutputError(f"{self.path}: frame {frame.index} is {image.shape[1]}x{image.shape[0]}, "
                               f"the sequence is {self._shape[1]}x{self._shape[0]}")
-        name = self.template % self.frames_written
+        name = self.template % (self.first_number + self.frames_written)
         with open(os.path.join(self.tmp_dir, name), "wb") as fh:
             fh.write(self._encode(image))
         self.written.append(name)
+
+    def adopt(self, files: list[str]) -> int:
+        """Take finished frame files (named by this sink's pattern, e.g. the saved parts of one
+        run, see :mod:`vidstyle.io.checkpoint`) instead of encoding frames: they are linked (or
+        copied) into this output's temporary folder, and ``close()`` moves them into place; the
+        originals stay until the caller removes them. Returns how many."""
+        for path in files:
+            name = os.path.basename(path)
+            if not self.regex.match(name):
+                raise OutputError(f"{self.path}: {name} does not match the output pattern")
+            dest = os.path.join(self.tmp_dir, name)
+            try:
+                try:
+                    os.link(path, dest)
+                except OSError:  # another file system, or no hard links there
+                    shutil.copyfile(path, dest)
+            except OSError as exc:
+                raise OutputError(f"{self.path}: cannot move {name} ({_oserror_message(exc)})") from None
+            self.written.append(name)
+        self.frames_written += len(files)
+        return len(files)
 
     def _finish(self) -> None:
         existing = set(self._existing())
