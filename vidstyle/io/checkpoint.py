@@ -141,6 +141,16 @@ def plan_resume(output: str, fingerprint: dict, *, resume: bool, overwrite: bool
     return ResumePoint(frames, w, start, data)
 
 
+def _exact_edits(muxer: str, info: VideoInfo) -> dict:
+    """MP4/MOV muxer options for a part: the movie time scale of the stream's, so the edit list
+    that places a part's first frame (far from 0) keeps its exact time (by default the movie time
+    scale is 1000: a part's frames came back up to 0.7 ms early)."""
+    tb = info.time_base
+    if muxer not in ("mp4", "mov") or not tb or Fraction(tb).numerator != 1:
+        return {}
+    return {"movie_timescale": str(Fraction(tb).denominator)}
+
+
 class ResumableSink(FrameSink):
     """A video or image-sequence output written in saved parts, joined at ``close()`` (module
     docstring). ``work``: the parts' folder (default :func:`work_dir` of ``final.path``; give the
@@ -202,7 +212,7 @@ class ResumableSink(FrameSink):
             info = dataclasses.replace(self.info, trimmed=False)
             self._part = VideoSink(os.path.join(self.folder, name + self.ext), info, muxer=f.muxer, codec=f.codec,
                                    crf=f.crf, audio_source=None, overwrite=True, prores_profile=f.prores_profile,
-                                   encoder_options=f.encoder_options)
+                                   encoder_options=f.encoder_options, container_options=_exact_edits(f.muxer, info))
         else:  # a folder of frames numbered as in the output
             os.makedirs(os.path.join(self.folder, name), exist_ok=True)
             self._part = SequenceSink(os.path.join(self.folder, name, f.template), self.info, codec=f.codec,

@@ -338,7 +338,8 @@ class VideoSink(FrameSink):
     """Encode to a video file with PyAV (see the module docstring for codecs and timing)."""
 
     def __init__(self, path: str, info: VideoInfo, *, muxer: str, codec: str, crf: int | None,
-                 audio_source: str | None, overwrite: bool, prores_profile, encoder_options) -> None:
+                 audio_source: str | None, overwrite: bool, prores_profile, encoder_options,
+                 container_options: dict | None = None) -> None:
         super().__init__(path, info, overwrite)
         self._container = None
         self._audio_container = None
@@ -359,7 +360,7 @@ class VideoSink(FrameSink):
             self.abort()
             raise OutputError(f"cannot write into {folder}: {_oserror_message(exc)}") from None
         try:
-            self._container = av.open(self.tmp_path, mode="w", format=muxer)
+            self._container = av.open(self.tmp_path, mode="w", format=muxer, options=dict(container_options or {}))
         except (av.error.FFmpegError, OSError) as exc:
             self.abort()
             raise OutputError(f"{path}: cannot create output ({one_line(exc)})") from None
@@ -715,10 +716,13 @@ class VideoSink(FrameSink):
                         if shift:
                             pkt.pts = None if pkt.pts is None else pkt.pts - shift
                             pkt.dts = None if pkt.dts is None else pkt.dts - shift
-                        if pkt.dts is not None:  # parts meet without a decoding-time overlap
-                            if last_dts is not None and pkt.dts <= last_dts:
-                                pkt.dts = last_dts + 1
-                            last_dts = pkt.dts
+                        # decoding times increase across the joins; Matroska stores none, so a
+                        # part's first packets come back without one and get the next free tick
+                        if pkt.dts is None:
+                            pkt.dts = pkt.pts if last_dts is None else last_dts + 1
+                        elif last_dts is not None and pkt.dts <= last_dts:
+                            pkt.dts = last_dts + 1
+                        last_dts = pkt.dts
                         pkt.stream = self._stream
                         self._mux_video(pkt)
                         count += 1
