@@ -213,3 +213,17 @@ def test_an_image_sequence_output_resumes_to_the_same_files(tmp_path, style, mon
     assert [p.read_bytes() for p in got] == [p.read_bytes() for p in want]
     assert not Path(checkpoint.work_dir(out)).exists()
     assert sorted(p.name for p in folder.iterdir()) == [p.name for p in got]  # and nothing else
+
+
+def test_avi_is_written_in_one_go(tmp_path, style, monkeypatch):
+    clip = make_test_clip(str(tmp_path / "in.mp4"), width=64, height=48, frames=12)
+    out = tmp_path / "out.avi"
+    common = [clip.path, "-s", style, "-o", out, "--consistency", "off", "--checkpoint-every", "3"]
+    with monkeypatch.context() as m:
+        interrupt_at(m, 10)
+        r = stylize(*common, "--quiet")
+    assert r.exit_code == 130 and "saved" not in r.output
+    assert not Path(checkpoint.work_dir(str(out))).exists() and not out.exists()
+    r = stylize(*common, "--resume")
+    assert r.exit_code == 0, r.output
+    assert "written in one go" in r.output and len(decoded(out)) == 12

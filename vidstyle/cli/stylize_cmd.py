@@ -117,10 +117,12 @@ def stylize(
         info = point.info if point else source.info  # a resumed run keeps the first run's range and timing
         sink = open_sink(output, info, codec=codec, crf=crf, audio_source=audio, overwrite=overwrite,
                          encoder_options={"exr_half": True} if exr_half else None)
-        if isinstance(sink, (VideoSink, SequenceSink)):
+        # AVI stores no timestamps, only frame order: its parts could not keep their place
+        if isinstance(sink, SequenceSink) or (isinstance(sink, VideoSink) and sink.muxer != "avi"):
             sink = ResumableSink(sink, fingerprint, part_frames=part_frames, point=point, work=work_dir(output))
         elif resume and not quiet:
-            click.echo("note: --resume applies to videos and image sequences; a single image is written in one go", err=True)
+            click.echo("note: --resume applies to videos (not AVI) and image sequences; this output is written "
+                       "in one go", err=True)
         if not quiet:
             extras = controls_text(controls, matte, frame_codec)
             on = f"{dev} ({engine})" if engine else str(dev)
