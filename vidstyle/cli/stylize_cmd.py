@@ -128,9 +128,8 @@ def stylize(
             on = f"{dev} ({engine})" if engine else str(dev)
             click.echo(f"{input_path} → {output}: style {style_text} on {on}; {message}{extras}", err=True)
             if point is not None:
-                click.echo(f"resuming: {point.frames} frames saved; the next {point.warmup} are stylized again "
-                           "to restore the temporal state" if cons is not None else
-                           f"resuming: {point.frames} frames saved", err=True)
+                again = f"; the next {point.warmup} are stylized again to restore the temporal state" if cons is not None else ""
+                click.echo(f"resuming: {point.frames} frames saved{again}", err=True)
             for w in list(getattr(matte, "warnings", [])):
                 click.echo(f"warning: {w}", err=True)
         try:
@@ -171,7 +170,7 @@ def run_fingerprint(input_path: str, net, settings: dict) -> dict:
     for name, value in net.state_dict().items():
         digest.update(name.encode())
         digest.update(value.detach().cpu().float().contiguous().numpy().tobytes())
-    return {"input": [input_path, file_identity(input_path)], "net": digest.hexdigest()[:20], **settings}
+    return {"input": file_identity(input_path) or os.path.abspath(input_path), "net": digest.hexdigest()[:20], **settings}
 
 
 def parse_controls(strength: str, preserve_colors: bool):
