@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -227,3 +228,18 @@ def test_avi_is_written_in_one_go(tmp_path, style, monkeypatch):
     r = stylize(*common, "--resume")
     assert r.exit_code == 0, r.output
     assert "written in one go" in r.output and len(decoded(out)) == 12
+
+
+def test_a_slow_part_is_saved_after_its_time_limit(tmp_path):
+    from vidstyle.io.frame import Frame, VideoInfo
+    from vidstyle.io.writer import open_sink
+
+    info = VideoInfo(path="x", kind="video", width=32, height=16, fps=Fraction(25), time_base=Fraction(1, 25))
+    out = tmp_path / "slow.mp4"
+    sink = checkpoint.ResumableSink(open_sink(str(out), info), {"k": 1}, part_frames=100, part_seconds=0.0)
+    for i in range(3):
+        sink.write(Frame(np.full((16, 32, 3), 40 * i, np.uint8), i, i, Fraction(1, 25), i / 25))
+        manifest = json.loads((Path(checkpoint.work_dir(str(out))) / "manifest.json").read_text())
+        assert manifest["frames"] == i + 1  # every frame took "too long": a part each
+    sink.close()
+    assert len(decoded(out)) == 3 and not Path(checkpoint.work_dir(str(out))).exists()

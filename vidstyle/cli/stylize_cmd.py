@@ -59,8 +59,9 @@ from .common import CONSISTENCY_CHOICES, build_consistency, pick_device
 @click.option("--resume", is_flag=True,
               help="Continue an interrupted run of the same command from its saved parts (video and image-sequence outputs).")
 @click.option("--checkpoint-every", "part_frames", default=250, show_default=True, type=click.IntRange(1, 1_000_000),
-              metavar="FRAMES", help="Video and image-sequence outputs are saved in parts of this many frames, joined "
-                                     "at the end; an interrupted run keeps them for --resume.")
+              metavar="FRAMES", help="Video and image-sequence outputs are saved in parts of this many frames (or of 10 "
+                                     "minutes of work, if less), joined at the end; an interrupted run keeps them "
+                                     "for --resume.")
 @click.option("--quiet", is_flag=True, help="No progress bar or messages (errors still go to stderr).")
 def stylize(
     input_path: str, style: str, output: str, device: str, backend: str, precision: str, threads: int | None, batch_size: int | None, tile_spec: str,

@@ -16,9 +16,11 @@ returns a :class:`ResumePoint` (frames saved, where to start decoding again), re
 with other settings; without it an existing folder is an error, or with ``overwrite`` it is
 deleted and the run starts over.
 
-Parts start at fixed frame numbers (multiples of ``N`` from the output's first frame) and are
-encoded independently, so a resumed output is packet for packet the uninterrupted one when every
-frame is stylized independently. Temporal consistency carries state from frame to frame: the
+A part is also closed after ``part_seconds`` of wall-clock time (10 minutes), so a slow run (a
+4K shot with the full net on a CPU) never risks more than that. Otherwise parts start at fixed
+frame numbers (multiples of ``N`` from the output's first frame) and are encoded independently,
+so a resumed output is packet for packet the uninterrupted one when every frame is stylized
+independently. Temporal consistency carries state from frame to frame: the
 resumed run decodes and stylizes ``warmup`` frames before the first unsaved one and drops them,
 which brings the carried state close to the uninterrupted run's. Measured with lossless output
 and the light ``starry_night`` net, 60 frames of warm-up: on a 150-frame synthetic clip 0.015/255
@@ -35,6 +37,7 @@ import json
 import os
 import re
 import shutil
+import time
 from collections import deque
 from dataclasses import dataclass
 from fractions import Fraction
@@ -50,6 +53,7 @@ __all__ = ["ResumableSink", "ResumePoint", "plan_resume", "work_dir", "PART_FRAM
 MANIFEST = "manifest.json"
 VERSION = 1
 PART_FRAMES = 250  # frames per saved part (x264's default keyframe interval)
+PART_SECONDS = 600.0  # ... or fewer: a part is also closed after this much wall-clock time (slow runs)
 WARMUP_FRAMES = 60  # frames stylized again before a resumed temporal-consistency run
 
 
@@ -157,7 +161,8 @@ class ResumableSink(FrameSink):
     output as the user named it when that was a folder)."""
 
     def __init__(self, final: VideoSink | SequenceSink, fingerprint: dict, *, part_frames: int = PART_FRAMES,
-                 point: ResumePoint | None = None, work: str | None = None, tail: int = WARMUP_FRAMES + 1) -> None:
+                 part_seconds: float = PART_SECONDS, point: ResumePoint | None = None, work: str | None = None,
+                 tail: int = WARMUP_FRAMES + 1) -> None:
         super().__init__(final.path, final.info, final.overwrite)
         if part_frames < 1:
             raise OutputError(f"part size must be at least 1 frame, not {part_frames}")
@@ -166,6 +171,7 @@ class ResumableSink(FrameSink):
         self.video = isinstance(final, VideoSink)
         self.fingerprint = fingerprint
         self.part_frames = int(part_frames)
+        self.part_seconds = float(part_seconds)
         self.ext = os.path.splitext(final.path)[1]
         m = point.manifest if point else {}
         self.parts: list[dict] = list(m.get("parts", []))
@@ -219,6 +225,7 @@ class ResumableSink(FrameSink):
                                       overwrite=True, audio_source=None, encoder_options=f.options,
                                       created_dirs=[], first_number=self.saved)
         self._in_part = 0
+        self._part_started = time.monotonic()
 
     def _close_part(self) -> None:
         part, self._part = self._part, None
@@ -250,7 +257,7 @@ class ResumableSink(FrameSink):
         self._in_part += 1
         t = frame.time if frame.time is not None else frame.index / float(self.info.fps or 24)
         self.tail.append([t - self.info.source_start, frame.index])
-        if self._in_part >= self.part_frames:
+        if self._in_part >= self.part_frames or time.monotonic() - self._part_started >= self.part_seconds:
             self._close_part()
 
     def _finish(self) -> None:
