@@ -179,7 +179,7 @@ class ResumableSink(FrameSink):
         self.first = m.get("first")  # timing of the output's first frame
         self.tail: deque = deque(m.get("tail", []), maxlen=max(2, tail))
         self._skip = point.warmup if point else 0
-        self._part: VideoSink | None = None
+        self._part: FrameSink | None = None  # the part being written (a VideoSink or a SequenceSink)
         self._in_part = 0
         if point is not None:
             self._drop_strays()
