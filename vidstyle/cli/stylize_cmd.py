@@ -72,8 +72,8 @@ def stylize(
 ) -> None:
     """Stylize INPUT (video file, image sequence or image) into OUTPUT with a trained style."""
     from ..io.reader import open_source  # noqa: PLC0415 - keep `vidstyle --help` light
-    from ..io.checkpoint import WARMUP_FRAMES, ResumableSink, plan_resume, work_dir  # noqa: PLC0415
-    from ..io.writer import SequenceSink, VideoSink, open_sink  # noqa: PLC0415
+    from ..io.checkpoint import WARMUP_FRAMES, ResumableSink, can_resume, plan_resume, work_dir  # noqa: PLC0415
+    from ..io.writer import open_sink  # noqa: PLC0415
     from ..models.mixing import load_styles_mix  # noqa: PLC0415
     from ..pipeline.color import FrameCodec  # noqa: PLC0415
     from ..pipeline.runner import stylize_stream  # noqa: PLC0415
@@ -118,8 +118,7 @@ def stylize(
         info = point.info if point else source.info  # a resumed run keeps the first run's range and timing
         sink = open_sink(output, info, codec=codec, crf=crf, audio_source=audio, overwrite=overwrite,
                          encoder_options={"exr_half": True} if exr_half else None)
-        # AVI stores no timestamps, only frame order: its parts could not keep their place
-        if isinstance(sink, SequenceSink) or (isinstance(sink, VideoSink) and sink.muxer != "avi"):
+        if can_resume(sink):
             sink = ResumableSink(sink, fingerprint, part_frames=part_frames, point=point, work=work_dir(output))
         elif resume and not quiet:
             click.echo("note: --resume applies to videos (not AVI) and image sequences; this output is written "

@@ -32,7 +32,6 @@ of history alive), with no seam (frame-to-frame change at the join 6.57/255 agai
 from __future__ import annotations
 
 import dataclasses
-import glob
 import json
 import os
 import re
@@ -46,9 +45,9 @@ import numpy as np
 
 from ..errors import OutputError
 from .frame import Frame, VideoInfo
-from .writer import FrameSink, SequenceSink, VideoSink
+from .writer import FrameSink, SequenceSink, VideoSink, stale_partials
 
-__all__ = ["ResumableSink", "ResumePoint", "plan_resume", "work_dir", "PART_FRAMES", "WARMUP_FRAMES"]
+__all__ = ["ResumableSink", "ResumePoint", "can_resume", "plan_resume", "work_dir", "PART_FRAMES", "WARMUP_FRAMES"]
 
 MANIFEST = "manifest.json"
 VERSION = 1
@@ -145,6 +144,12 @@ def plan_resume(output: str, fingerprint: dict, *, resume: bool, overwrite: bool
     return ResumePoint(frames, w, start, data)
 
 
+def can_resume(sink: FrameSink) -> bool:
+    """Whether ``sink`` can be written in parts: image sequences and video files, except AVI
+    (which stores no timestamps, only frame order, so its parts could not keep their place)."""
+    return isinstance(sink, SequenceSink) or (isinstance(sink, VideoSink) and sink.muxer != "avi")
+
+
 def _exact_edits(muxer: str, info: VideoInfo) -> dict:
     """MP4/MOV muxer options for a part: the movie time scale of the stream's, so the edit list
     that places a part's first frame (far from 0) keeps its exact time (by default the movie time
@@ -196,19 +201,18 @@ class ResumableSink(FrameSink):
         for name in os.listdir(self.folder):
             if name not in keep:
                 path = os.path.join(self.folder, name)
-                shutil.rmtree(path, ignore_errors=True) if os.path.isdir(path) else os.remove(path)
+                if os.path.isdir(path):
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    os.remove(path)
 
     def _drop_stale_outputs(self) -> None:
-        """The temporary files (``.NAME.*.partial.EXT``) of runs of this output that were killed."""
-        folder, name = os.path.split(os.path.abspath(self.path))
-        base, ext = os.path.splitext(name)
-        mine = os.path.abspath(self.final.tmp_path or "")
-        for p in glob.glob(os.path.join(glob.escape(folder), f".{glob.escape(base)}.*.partial{glob.escape(ext)}")):
-            if os.path.abspath(p) != mine:
-                try:
-                    os.remove(p)
-                except OSError:
-                    pass
+        """The temporary files of runs of this output that were killed."""
+        for p in stale_partials(self.path, keep=self.final.tmp_path):
+            try:
+                os.remove(p)
+            except OSError:
+                pass
 
     def _open_part(self) -> None:
         os.makedirs(self.folder, exist_ok=True)

@@ -52,6 +52,7 @@ packet. Image sequences carry no audio.
 from __future__ import annotations
 
 import errno
+import glob
 import math
 import os
 import shutil
@@ -68,7 +69,7 @@ import av  # noqa: E402
 import cv2  # noqa: E402  (after _util set OPENCV_IO_ENABLE_OPENEXR)
 import numpy as np  # noqa: E402
 
-__all__ = ["FrameSink", "VideoSink", "SequenceSink", "open_sink", "PRORES_PROFILES"]
+__all__ = ["FrameSink", "VideoSink", "SequenceSink", "open_sink", "stale_partials", "PRORES_PROFILES"]
 
 assert _util
 
@@ -334,6 +335,20 @@ class _AudioTrack:
         self.done = False
 
 
+def _partial_affixes(path: str) -> tuple[str, str]:
+    """Prefix and suffix of a video output's temporary file: ``.NAME.<random>.partial.EXT``."""
+    base, ext = os.path.splitext(os.path.basename(path))
+    return f".{base}.", f".partial{ext}"
+
+
+def stale_partials(path: str, keep: str | None = None) -> list[str]:
+    """Temporary files of earlier video outputs to ``path`` (runs that were killed), except ``keep``."""
+    prefix, suffix = _partial_affixes(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    found = glob.glob(os.path.join(glob.escape(folder), glob.escape(prefix) + "*" + glob.escape(suffix)))
+    return [f for f in found if keep is None or os.path.abspath(f) != os.path.abspath(keep)]
+
+
 class VideoSink(FrameSink):
     """Encode to a video file with PyAV (see the module docstring for codecs and timing)."""
 
@@ -352,9 +367,9 @@ class VideoSink(FrameSink):
         self.encoder_options = dict(encoder_options or {})
         folder = os.path.dirname(os.path.abspath(path))
         self._created_dirs = _prepare_folder(folder)
-        base, ext = os.path.splitext(os.path.basename(path))
+        prefix, suffix = _partial_affixes(path)
         try:
-            fd, self.tmp_path = tempfile.mkstemp(prefix=f".{base}.", suffix=f".partial{ext}", dir=folder)
+            fd, self.tmp_path = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=folder)
             os.close(fd)
         except OSError as exc:
             self.abort()
@@ -888,7 +903,7 @@ class SequenceSink(FrameSink):
                 except OSError:  # another file system, or no hard links there
                     shutil.copyfile(path, dest)
             except OSError as exc:
-                raise OutputError(f"{self.path}: cannot move {name} ({_oserror_message(exc)})") from None
+                raise OutputError(f"{self.path}: cannot link or copy {name} ({_oserror_message(exc)})") from None
             self.written.append(name)
         self.frames_written += len(files)
         return len(files)
