@@ -27,12 +27,14 @@ def _private_onnx_cache(tmp_path_factory):
 @pytest.fixture(scope="session")
 def style(tmp_path_factory) -> str:
     """A tiny random style (seed 0) saved as ``tiny.safetensors`` + sidecar, for CLI tests."""
+    from nets import TINY
+
     from vidstyle.models.styles import save_style
     from vidstyle.models.transformer import TransformerNet
 
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("styles") / "tiny"
-    return str(save_style(TransformerNet({"channels": [4, 8, 8], "blocks": 1}), path, {"style_image": {"title": "random"}}))
+    return str(save_style(TransformerNet(TINY), path, {"style_image": {"title": "random"}}))
 
 
 @pytest.fixture
