@@ -27,9 +27,11 @@ Two things keep the result sharp. The previous output is warped with bicubic int
 (bilinear resampling blurs a little every frame and the blur accumulates; on a stable
 stylization of a panning clip bilinear lost 24% of the mean gradient, bicubic 7%). And averaging
 a texture that changes from frame to frame lowers its contrast, so the finest band of the blend
-(``x - up(down2(x))``, :mod:`vidstyle.consistency.detail`) is re-amplified where its local RMS fell below ``detail`` (0.9) times the
+(``x - up(down2(x))``, :mod:`vidstyle.consistency.detail`) is re-amplified where its local RMS fell below ``detail`` (1.0) times the
 fresh stylization's, with a gain capped at ``detail_max_gain``: flicker stays slow, strokes keep
-their contrast.
+their contrast. (A target of 0.9, the earlier default, left the blend's finest band at 0.88x the
+fresh one on a pan; at 1.0 the short-term error rises a little, 0.17 -> 0.20x on the city pan and
+0.11 -> 0.12x on the tree clip, and the style loss falls, 1.32 -> 1.30x and 1.11 -> 1.04x.)
 
 Two flow resolutions. The flow that warps the previous output is estimated on frames shrunk to a
 640-pixel long side (``warp_flow_max_side``; the frames themselves when smaller) and upsampled;
@@ -55,12 +57,13 @@ to black (flow ~0, so a still shot) the low-frequency lag behind the fresh styli
 against 0.092 without (bounded by the low-frequency check). A strength given as a number
 (``--consistency 0.7``) is a plain blend at that strength, without the still-shot carry.
 
-Defaults (``default`` mode: alpha 0.85, detail 0.9, photometric check 0.08..0.2, no erosion of the
+Defaults (``default`` mode: alpha 0.85, detail 1.0, photometric check 0.08..0.2, no erosion of the
 trusted region, DIS medium) were chosen on three clips (city pan with a hard cut, static-camera
 pedestrians, hand-held tree) with the light starry_night net at 640x360, scored with the
 independent E_warp of :mod:`vidstyle.metrics` (``benchmarks/bench_consistency.py``): short-term
-E_warp 0.17 / 0.23 / 0.11x per-frame stylization's (city / vtest / tree), long-term (k=5) 0.29 /
-0.46 / 0.31x, sharpness 0.95-1.00x (before the still-shot carry: vtest 0.29x and 0.65x). A single 320-pixel flow with the stricter photometric check
+E_warp 0.20 / 0.23 / 0.12x per-frame stylization's (city / vtest / tree), long-term (k=5) 0.34 /
+0.46 / 0.34x, sharpness 1.09 / 0.95 / 1.02x (before the still-shot carry: vtest 0.29x and 0.65x;
+with detail 0.9: 0.17 / 0.23 / 0.11x and 0.29 / 0.46 / 0.31x). A single 320-pixel flow with the stricter photometric check
 (0.04..0.12) and a one-pixel erosion, the previous default, measured 0.22 / 0.52 / 0.20x and 0.40 /
 0.79 / 0.37x. On CPU the step costs about 70-75 ms of CPU time per 640x360 frame with one
 OpenCV thread (the two DIS flows, at 640 and 320 px, about 40 ms of it; warps, resampling and the
@@ -70,15 +73,22 @@ the net's next frame. End to end with the light net in OpenVINO that is +12-23% 
 (+20% on each in a later run with the still-shot carry)
 over per-frame stylization on the three clips on an AVX2-only 2-core host (``light``: +0-15%);
 on the AVX-512 host of earlier sessions, whose net is faster and where OpenCV had two threads,
-+25-35%. Live mode keeps every flow at 320 px (``warp_flow_max_side=None``) for latency, and so does ``light`` (alpha 0.7: cheaper, more of
++25-35%, and on such a host with one OpenCV thread +30 / +32 / +32% (net 80 ms per frame, the
+step about 45 ms of CPU, 25 ms of it the two DIS flows). Live mode keeps every flow at 320 px (``warp_flow_max_side=None``) for latency, and so does ``light`` (alpha 0.7: cheaper, more of
 the per-frame look; 0.28 / 0.48 / 0.22x short-term); ``strong`` (0.9) trades long-term drift for
 the least short-term flicker.
 
 What consistency costs in style: averaging the net's texture over frames changes its structure
 (strokes that shift from frame to frame blend into softer blobs of the same contrast), so the
-Gram-matrix style loss of the output rises: 1.32 / 1.06 / 1.11x per-frame on the three clips (city
-pan worst; per VGG layer on the city pan, per-frame -> default: relu1_2 0.029 -> 0.022, relu2_2
-0.096 -> 0.172, relu3_3 0.169 -> 0.325, relu4_3 0.50 -> 0.55: the mid-level stroke statistics). Blending the finest bands less (keeping them fresh) brings it down only by bringing the
+Gram-matrix style loss of the output rises: 1.30 / 1.06 / 1.04x per-frame on the three clips (city
+pan worst, and over its first 16 frames it climbs to about 1.39x, where it stays; per VGG layer on
+the city pan, per-frame -> default with detail 0.9: relu1_2 0.029 -> 0.022, relu2_2 0.096 -> 0.172,
+relu3_3 0.169 -> 0.325, relu4_3 0.50 -> 0.55: the mid-level stroke statistics). Much of it is
+resampling: the net is not shift-equivariant (its stride-4 grid; content shifted by 1 px changes the
+output by 12/255 on average, by 4 px 0.7/255), so its strokes change with sub-pixel motion, and
+warping a single stylized frame along the pan with bicubic interpolation, with no blending at all,
+already takes its style loss from 0.79 to 0.99 in 4 frames and 1.17 in 16 (moving it by whole pixels
+keeps 0.79). Blending the finest bands less (keeping them fresh) brings it down only by bringing the
 flicker back: with the band above 1/4 resolution blended at half strength, style loss 1.08x and
 short-term E_warp 0.48x on the city pan (exploratory, not an option).
 
@@ -123,7 +133,7 @@ class ConsistencyParams:
     lf_block: int = 4  # block size (flow-resolution pixels) of the low-frequency check
     erode: int = 0  # shrink the trusted region by this many flow-resolution pixels
     warp_mode: str = "bicubic"  # "bilinear" or "bicubic" for the full-resolution warp
-    detail: float = 0.9  # restore the finest band to >= this fraction of the fresh local amplitude
+    detail: float = 1.0  # restore the finest band to >= this fraction of the fresh local amplitude
     detail_max_gain: float = 1.6  # cap on that high-frequency gain
     scene_cuts: bool = True  # reset at detected scene cuts
 
