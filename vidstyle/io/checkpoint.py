@@ -19,8 +19,8 @@ deleted and the run starts over.
 A part is also closed after ``part_seconds`` of wall-clock time (10 minutes), so a slow run (a
 4K shot with the full net on a CPU) never risks more than that. Otherwise parts start at fixed
 frame numbers (multiples of ``N`` from the output's first frame) and are encoded independently,
-so a resumed output is packet for packet the uninterrupted one when every frame is stylized
-independently. Temporal consistency carries state from frame to frame: the
+so a resumed output gets the same frames and timestamps as the uninterrupted one when every
+frame is stylized independently (packet for packet with a deterministic encoder such as FFV1). Temporal consistency carries state from frame to frame: the
 resumed run decodes and stylizes ``warmup`` frames before the first unsaved one and drops them,
 which brings the carried state close to the uninterrupted run's. Measured with lossless output
 and the light ``starry_night`` net, 60 frames of warm-up: on a 150-frame synthetic clip 0.015/255
