@@ -31,7 +31,7 @@ a texture that changes from frame to frame lowers its contrast, so the finest ba
 fresh stylization's, with a gain capped at ``detail_max_gain``: flicker stays slow, strokes keep
 their contrast. (A target of 0.9, the earlier default, left the blend's finest band at 0.88x the
 fresh one on a pan; at 1.0 the short-term error rises a little, 0.17 -> 0.20x on the city pan and
-0.11 -> 0.12x on the tree clip, and the style loss falls, 1.32 -> 1.30x and 1.11 -> 1.04x.)
+0.11 -> 0.12x on the tree clip, and the style loss falls, 1.32 -> 1.30x and 1.11 -> 1.04x with frame 0 counted.)
 
 Two flow resolutions. The flow that warps the previous output is estimated on frames shrunk to a
 640-pixel long side (``warp_flow_max_side``; the frames themselves when smaller) and upsampled;
@@ -73,14 +73,15 @@ the net's next frame. End to end with the light net in OpenVINO that is +12-23% 
 (+20% on each in a later run with the still-shot carry)
 over per-frame stylization on the three clips on an AVX2-only 2-core host (``light``: +0-15%);
 on the AVX-512 host of earlier sessions, whose net is faster and where OpenCV had two threads,
-+25-35%, and on such a host with one OpenCV thread +30 / +32 / +32% (net 80 ms per frame, the
++25-35%, and on such a host with one OpenCV thread +28-32% (net 80 ms per frame, the
 step about 45 ms of CPU, 25 ms of it the two DIS flows). Live mode keeps every flow at 320 px (``warp_flow_max_side=None``) for latency, and so does ``light`` (alpha 0.7: cheaper, more of
 the per-frame look; 0.28 / 0.48 / 0.22x short-term); ``strong`` (0.9) trades long-term drift for
 the least short-term flicker.
 
 What consistency costs in style: averaging the net's texture over frames changes its structure
 (strokes that shift from frame to frame blend into softer blobs of the same contrast), so the
-Gram-matrix style loss of the output rises: 1.30 / 1.06 / 1.04x per-frame on the three clips (city
+Gram-matrix style loss of the output rises: 1.36 / 1.07 / 1.04x per-frame on the three clips (frames
+10, 20, ..., 50; city
 pan worst, and over its first 16 frames it climbs to about 1.39x, where it stays; per VGG layer on
 the city pan, per-frame -> default with detail 0.9: relu1_2 0.029 -> 0.022, relu2_2 0.096 -> 0.172,
 relu3_3 0.169 -> 0.325, relu4_3 0.50 -> 0.55: the mid-level stroke statistics). Much of it is
