@@ -77,11 +77,10 @@ def test_interrupted_run_resumes_to_the_uninterrupted_output(tmp_path, style, mo
         interrupt_at(m, 20)  # frames 0-15 are two complete parts, 16-18 an unfinished one
         r = stylize(*common, "-o", out, "--quiet")
     assert r.exit_code == 130
-    saved = json.loads((work / "manifest.json").read_text())["frames"]
-    assert saved == 16
     lines = r.output.strip().splitlines()
-    assert lines[-1] == "error: interrupted" and f"{saved} frames are saved" in lines[-2] and "--resume" in lines[-2]
+    assert lines[-1] == "error: interrupted" and "16 frames are saved" in lines[-2] and "--resume" in lines[-2]
     assert not out.exists()
+    assert json.loads((work / "manifest.json").read_text())["frames"] == 16
 
     r = stylize(*common, "-o", out, "--quiet")  # the saved parts are not thrown away by accident
     assert r.exit_code != 0 and r.output.strip().splitlines() == [r.output.strip()]
@@ -92,8 +91,8 @@ def test_interrupted_run_resumes_to_the_uninterrupted_output(tmp_path, style, mo
     r = stylize(*common, "-o", out, "--resume")
     assert r.exit_code == 0, r.output
     assert not stale.exists()
-    assert f"resuming: {saved} frames saved" in r.output
-    assert "wrote" in r.output and f"30 frames ({saved} of them from the saved parts)" in r.output
+    assert "resuming: 16 frames saved" in r.output
+    assert "wrote" in r.output and "30 frames (16 of them from the saved parts)" in r.output
     assert not work.exists()
     # every frame stylized independently: the joined file is the uninterrupted one, packet for
     # packet with a deterministic encoder. libx264 is not one here: two runs given the same frames,

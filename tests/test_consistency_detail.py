@@ -13,9 +13,11 @@ def texture(h: int = 48, w: int = 64, seed: int = 0) -> torch.Tensor:
     return torch.rand(1, 3, h, w, generator=torch.Generator().manual_seed(seed))
 
 
-def band_rms(x: torch.Tensor) -> float:
+def band_rms(x: torch.Tensor, border: int = 0) -> float:
+    """RMS of the finest band ``x - up(down2(x))``, ``border`` pixels from the edges left out."""
     lo = F.interpolate(F.avg_pool2d(x, 2), size=x.shape[-2:], mode="bilinear", align_corners=False)
-    return float((x - lo).pow(2).mean().sqrt())
+    h, w = x.shape[-2:]
+    return float((x - lo)[..., border : h - border, border : w - border].pow(2).mean().sqrt())
 
 
 def test_opencv_and_torch_paths_agree():

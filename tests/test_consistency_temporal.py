@@ -6,6 +6,8 @@ from vidstyle.consistency.temporal import PRESETS, TemporalConsistency, make_con
 from vidstyle.errors import InputError
 from vidstyle.flow import DISFlow
 
+from test_consistency_detail import band_rms
+
 
 @pytest.fixture(autouse=True)
 def _single_thread(one_thread):
@@ -24,6 +26,15 @@ def noisy(c, g, sigma=0.05):
 
 def msd(a, b):
     return float((a - b).pow(2).mean())
+
+
+def pan_clip(n, v=3):
+    """``n`` frames ``(content, noisy stylization)`` of a scene moving right by ``v`` px per frame."""
+    g = torch.Generator().manual_seed(2)
+    big = scene(72, 160, 3)
+    for t in range(n):
+        c = big[..., :, 50 - v * t : 146 - v * t]
+        yield c, noisy(c, g)
 
 
 def run_static(tc, n=14, sigma=0.05):
@@ -55,13 +66,9 @@ def test_static_noisy_stylization_is_stabilised():
 
 
 def test_pan_is_stabilised_along_the_motion():
-    g = torch.Generator().manual_seed(2)
-    big = scene(72, 160, 3)
     tc = TemporalConsistency(DISFlow())
     outs, styl, v = [], [], 3
-    for t in range(12):
-        c = big[..., :, 50 - v * t : 146 - v * t]  # content moves right by v px per frame
-        s = noisy(c, g)
+    for c, s in pan_clip(12, v):
         outs.append(tc.step(c, s))
         styl.append(s)
     # compare frame t's interior with frame t-1 shifted by the known motion
@@ -173,12 +180,8 @@ def test_still_shot_carries_more_and_a_moving_shot_does_not():
     ratio_plain, _, _ = run_static(tc_plain, n=20)
     assert ratio < 0.6 * ratio_plain, (ratio, ratio_plain)
     # a pan (3 px per frame): not a still shot, the result is exactly the plain blend's
-    g = torch.Generator().manual_seed(2)
-    big = scene(72, 160, 3)
     tcs = [TemporalConsistency(DISFlow()), TemporalConsistency(DISFlow(), still_alpha=None)]
-    for t in range(8):
-        c = big[..., :, 50 - 3 * t : 146 - 3 * t]
-        s = noisy(c, g)
+    for c, s in pan_clip(8):
         a, b = (tc.step(c, s) for tc in tcs)
         assert torch.equal(a, b)
         assert tcs[0].last.get("still", 0.0) == 0.0
@@ -188,25 +191,15 @@ def test_still_shot_carries_more_and_a_moving_shot_does_not():
     assert PRESETS["default"].still_alpha == 0.98 and PRESETS["light"].still_alpha is None
 
 
-def fine_band_rms(x):
-    """RMS of the finest band ``x - up(down2(x))`` away from the borders."""
-    lo = F.interpolate(F.avg_pool2d(x, 2), size=x.shape[-2:], mode="bilinear", align_corners=False)
-    return float((x - lo)[..., 8:-8, 8:-8].pow(2).mean().sqrt())
-
-
 def test_moving_shot_keeps_the_fresh_fine_detail():
     # averaging a texture that changes every frame lowers its finest band; in a moving shot the
     # default restores it to the fresh stylization's level (measured 0.98; 0.88 with detail 0.9)
-    g = torch.Generator().manual_seed(2)
-    big = scene(72, 160, 3)
     tc = TemporalConsistency(DISFlow())
     ratios = []
-    for t in range(12):
-        c = big[..., :, 50 - 3 * t : 146 - 3 * t]
-        s = noisy(c, g)
+    for t, (c, s) in enumerate(pan_clip(12)):
         out = tc.step(c, s)
         if t >= 6:
-            ratios.append(fine_band_rms(out) / fine_band_rms(s))
+            ratios.append(band_rms(out, 8) / band_rms(s, 8))
     assert tc.last["still"] == 0.0
     assert min(ratios) > 0.95, ratios
     assert max(ratios) < 1.1, ratios  # and does not sharpen beyond it

@@ -80,9 +80,9 @@ the least short-term flicker.
 
 What consistency costs in style: averaging the net's texture over frames changes its structure
 (strokes that shift from frame to frame blend into softer blobs of the same contrast), so the
-Gram-matrix style loss of the output rises: 1.36 / 1.07 / 1.04x per-frame on the three clips (frames
-10, 20, ..., 50; city
-pan worst, and over its first 16 frames it climbs to about 1.39x, where it stays; per VGG layer on
+Gram-matrix style loss of the output rises: 1.36 / 1.07 / 1.04x per-frame on the three clips
+(frames 10, 20, ..., 50; city pan worst, and over its first 16 frames it climbs to about 1.39x,
+where it stays; per VGG layer on
 the city pan, per-frame -> default with detail 0.9: relu1_2 0.029 -> 0.022, relu2_2 0.096 -> 0.172,
 relu3_3 0.169 -> 0.325, relu4_3 0.50 -> 0.55: the mid-level stroke statistics). Much of it is
 resampling: the net is not shift-equivariant (its stride-4 grid; content shifted by 1 px changes the
