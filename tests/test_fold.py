@@ -11,7 +11,7 @@ from vidstyle.models.transformer import ConvLayer
 from nets import random_net
 
 
-@pytest.mark.parametrize("arch", ["light", "full", "tiny", "fast"])
+@pytest.mark.parametrize("arch", ["light", "full", "tiny", "fast", "light-bilinear", "full-bilinear"])
 def test_folded_net_gives_the_same_output(arch, one_thread):
     net = random_net(arch, seed=7)
     folded = fold_for_cpu(net)
@@ -52,14 +52,15 @@ def test_cpu_stylizer_runs_the_folded_net(one_thread):
         assert torch.allclose(st(x), net(x).clamp(0, 1), atol=1e-5)
 
 
+@pytest.mark.parametrize("mode", ["nearest", "bilinear"])
 @pytest.mark.parametrize("size", [(9, 13), (20, 34)])
-def test_subpixel_layer_matches_upsample_then_conv(size, one_thread):
-    """Nearest 2x upsampling + reflection pad + 3x3 conv + norm + ReLU, computed at low resolution
-    (odd sizes too: the borders must agree as well as the inside)."""
+def test_subpixel_layer_matches_upsample_then_conv(size, mode, one_thread):
+    """2x upsampling (nearest + reflection pad, or bilinear + replication pad) + 3x3 conv + norm +
+    ReLU, computed at low resolution (odd sizes too: the borders must agree as well as the inside)."""
     from vidstyle.models.transformer import ConvNormAct
 
     torch.manual_seed(size[0])
-    layer = ConvNormAct(6, 5, 3, 1, upsample=2).eval()
+    layer = ConvNormAct(6, 5, 3, 1, upsample=2, mode=mode).eval()
     with torch.no_grad():  # a non-trivial affine norm
         layer.norm.weight.uniform_(0.5, 1.5)
         layer.norm.bias.uniform_(-0.3, 0.3)
@@ -79,3 +80,7 @@ def test_subpixel_layer_rejects_other_layers():
         SubPixelConvNormAct(ConvNormAct(4, 4, 3, 1, upsample=1))
     with pytest.raises(ValueError, match="upsampling"):
         SubPixelConvNormAct(ConvNormAct(4, 4, 5, 1, upsample=2))
+    bilinear_reflect = ConvNormAct(4, 4, 3, 1, upsample=2, mode="bilinear")
+    bilinear_reflect.conv.pad = torch.nn.ReflectionPad2d(1)  # the fold is exact with replication only
+    with pytest.raises(ValueError, match="upsampling"):
+        SubPixelConvNormAct(bilinear_reflect)

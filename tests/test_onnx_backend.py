@@ -155,8 +155,9 @@ def test_stylize_exported_backends_match_torch(tmp_path, style, one_thread, back
     assert max(np.abs(a - b).max() for a, b in zip(outs[backend], outs["torch"])) <= 1
 
 
-def test_fast_arch_round_trips(one_thread):
-    fast = net(1, "fast")
+@pytest.mark.parametrize("arch", ["fast", {"channels": [4, 8, 8], "blocks": 1, "upsample": "bilinear"}])
+def test_fast_and_bilinear_archs_round_trip(arch, one_thread):
+    fast = net(1, arch)
     x = torch.rand(1, 3, 50, 70, generator=torch.Generator().manual_seed(2))
     got, want = OrtStylizer(fast, threads=1)(x), Stylizer(fast, "cpu")(x)
     assert got.shape == x.shape and float((got - want).abs().max()) < 1e-4

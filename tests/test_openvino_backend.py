@@ -26,7 +26,7 @@ from nets import tiny_net as net  # noqa: E402
 pytestmark = pytest.mark.usefixtures("export_cache")  # a private export cache per test, never ~/.cache
 
 
-@pytest.mark.parametrize("arch", ["light", "fast"])
+@pytest.mark.parametrize("arch", ["light", "fast", {"channels": [4, 8, 8], "blocks": 1, "upsample": "bilinear"}])
 def test_matches_torch_at_odd_sizes_and_batches(arch, one_thread):
     n = net(0, arch)
     st = OpenVinoStylizer(n, threads=1)

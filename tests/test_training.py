@@ -11,7 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from vidstyle.errors import VidstyleError
+from vidstyle.errors import InputError, VidstyleError
 from vidstyle.flow.warp import backward_warp
 from vidstyle.models import vgg as V
 from vidstyle.models.styles import load_style
@@ -188,3 +188,31 @@ def test_resume_matches_uninterrupted_run(tmp_path, random_vgg, photo_dir):
     train(_cfg(tmp_path, content, style, short, steps=2), quiet=True, vgg=random_vgg)
     c = torch.load(checkpoint_path(short), weights_only=True)
     assert any(not torch.equal(a["model"][k], c["model"][k]) for k in a["model"])
+
+
+def test_init_starts_from_another_styles_weights(tmp_path, random_vgg, photo_dir):
+    """``init`` loads a light style's weights into a light-bilinear net (same layers); with a zero
+    learning rate they come out unchanged, and the sidecar records where they came from."""
+    from vidstyle.models.styles import save_style
+    from vidstyle.training.trainer import LossWeights
+
+    from nets import random_net
+
+    content, style = photo_dir, _style_image(tmp_path)
+    src = save_style(random_net("light", seed=4), tmp_path / "src", {})
+    out = tmp_path / "bl"
+    cfg = _cfg(tmp_path, content, style, out, steps=1, lr=0.0, init=str(src), weights=LossWeights(shift=5.0))
+    cfg.arch = "light-bilinear"
+    weights = train(cfg, quiet=True, vgg=random_vgg)
+    net, info = load_style(str(weights))
+    ref, _ = load_style(str(src))
+    assert info.arch_name == "light-bilinear"
+    for k, v in ref.state_dict().items():
+        assert torch.equal(net.state_dict()[k], v), k
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["training"]["init"] == str(src) and meta["training"]["final_losses"]["shift"] > 0
+    # a net with other layers does not fit
+    full = save_style(random_net("full", seed=4), tmp_path / "full", {})
+    bad = _cfg(tmp_path, content, style, tmp_path / "bad", steps=1, init=str(full))
+    with pytest.raises(InputError, match="does not fit"):
+        train(bad, quiet=True, vgg=random_vgg)

@@ -69,6 +69,7 @@ def test_fast_style_saves_and_loads_with_and_without_sidecar(tmp_path, one_threa
     ("fast", 1, 320, 256, 4),
     (Arch((16, 32, 64), 2, 2), 3, 288, 224, 5),  # three levels folded: stride 8
     (Arch((8, 16), 2, 1), 3, 288, 224, 5),  # two levels unfolded: stride 2
+    ("light-bilinear", 3, 288, 224, 5),  # bilinear upsampling reads one more coarse pixel
 ])
 def test_archs_tile_exactly_with_their_receptive_margin(arch, seed, height, tile, data_seed, one_thread):
     net = random_net(arch, seed=seed)

@@ -28,9 +28,9 @@ CONSISTENCY_CHOICES = MODES  # off and the presets
 
 def check_crop_size(size: int, arch: str) -> None:
     """``--size`` of train/distill: a multiple of ``arch``'s stride and at least 32."""
-    from ..models.transformer import ARCHS  # noqa: PLC0415
+    from ..models.transformer import resolve_arch  # noqa: PLC0415
 
-    stride = ARCHS[arch].stride
+    stride = resolve_arch(arch).stride
     if size % stride or size < 32:
         raise InputError(f"--size must be a multiple of {stride} (the {arch} arch's stride) and at least 32")
 

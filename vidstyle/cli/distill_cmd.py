@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import InputError
-from ..models.transformer import ARCHS
+from ..models.transformer import ARCH_CHOICES
 from .common import check_crop_size, pick_device
 
 
@@ -15,7 +15,7 @@ from .common import check_crop_size, pick_device
 @click.argument("teacher")
 @click.option("--content-dir", required=True, type=click.Path(file_okay=False), help="Folder of photos to learn on.")
 @click.option("--out", required=True, help="Output path without extension, e.g. weights/starry_night_tiny.")
-@click.option("--arch", type=click.Choice(list(ARCHS)), default="tiny", show_default=True, help="The student's arch.")
+@click.option("--arch", type=click.Choice(ARCH_CHOICES), default="tiny", show_default=True, help="The student's arch.")
 @click.option("--size", default=192, show_default=True, help="Crop size (pixels, multiple of 4).")
 @click.option("--steps", default=3000, show_default=True)
 @click.option("--batch-size", default=4, show_default=True)

@@ -69,21 +69,31 @@ class FoldedConv(nn.Module):
         return F.pixel_shuffle(self.conv(self.pad(x)), 2)
 
 
-# Low-resolution taps of a 3x3 kernel applied after nearest 2x upsampling, per output phase:
-# _PHASE_TAPS[a][r, d] = 1 when kernel row d (offset d - 1) reads low-resolution row offset r - 1.
-_PHASE_TAPS = torch.tensor([
-    [[1, 0, 0], [0, 1, 1], [0, 0, 0]],  # even output rows: offsets -1 <- d0; 0 <- d1, d2
-    [[0, 0, 0], [1, 1, 0], [0, 0, 1]],  # odd output rows: 0 <- d0, d1; +1 <- d2
-], dtype=torch.float64)
+# Low-resolution taps of a 3x3 kernel applied after 2x upsampling, per upsampling mode and output
+# phase: _PHASE_TAPS[mode][a][r, d] is the weight with which kernel row d (offset d - 1) reads
+# low-resolution row offset r - 1 in output rows of parity a.
+_PHASE_TAPS = {
+    "nearest": torch.tensor([
+        [[1, 0, 0], [0, 1, 1], [0, 0, 0]],  # even output rows: offsets -1 <- d0; 0 <- d1, d2
+        [[0, 0, 0], [1, 1, 0], [0, 0, 1]],  # odd output rows: 0 <- d0, d1; +1 <- d2
+    ], dtype=torch.float64),
+    # bilinear, half-pixel centres: fine row 2i = .25 x[i-1] + .75 x[i], 2i+1 = .75 x[i] + .25 x[i+1]
+    "bilinear": torch.tensor([
+        [[.75, .25, 0], [.25, .75, .75], [0, 0, .25]],  # even output rows read fine rows 2i-1, 2i, 2i+1
+        [[.25, 0, 0], [.75, .75, .25], [0, .25, .75]],  # odd output rows read fine rows 2i, 2i+1, 2i+2
+    ], dtype=torch.float64),
+}
 
 
 class SubPixelConvNormAct(nn.Module):
-    """``ConvNormAct`` with ``upsample=2`` (nearest 2x, reflection pad 1, 3x3 conv, norm, ReLU)
-    computed without the upsampled tensor: a 3x3 convolution on the low-resolution input with
-    ``4 * Cout`` outputs (one per output channel and 2x2 pixel phase, each phase's kernel the sum
-    of the original taps that read the same low-resolution pixel), ``pixel_shuffle``, then the same
-    norm and ReLU. Reflection padding of a nearest-upsampled image equals edge padding of the
-    low-resolution one, so borders agree too.
+    """``ConvNormAct`` with ``upsample=2`` (nearest 2x, reflection pad 1, 3x3 conv, norm, ReLU; or
+    bilinear 2x, replication pad 1, ...) computed without the upsampled tensor: a 3x3 convolution
+    on the low-resolution input with ``4 * Cout`` outputs (one per output channel and 2x2 pixel
+    phase, each phase's kernel the original taps weighted by how much each reads of every
+    low-resolution pixel), ``pixel_shuffle``, then the same norm and ReLU. Reflection padding of a
+    nearest-upsampled image, and edge padding of a bilinear-upsampled one (whose edges are clamped),
+    equal edge padding of the low-resolution image, so borders agree too. Either mode costs the
+    same.
 
     Input ``[B,Cin,h,w]``; output ``[B,Cout,2h,2w]``, equal to ``layer(x)`` up to float rounding.
     """
@@ -91,12 +101,15 @@ class SubPixelConvNormAct(nn.Module):
     def __init__(self, layer: ConvNormAct) -> None:
         super().__init__()
         conv = layer.conv.conv
+        mode = getattr(layer, "mode", "nearest")
+        pad_ok = isinstance(layer.conv.pad, nn.ReplicationPad2d if mode == "bilinear" else nn.ReflectionPad2d)
         if (layer.upsample != 2 or conv.kernel_size != (3, 3) or conv.stride != (1, 1)
-                or conv.dilation != (1, 1) or conv.groups != 1):
+                or conv.dilation != (1, 1) or conv.groups != 1 or mode not in _PHASE_TAPS or not pad_ok):
             raise ValueError("SubPixelConvNormAct takes a 2x-upsampling 3x3 stride-1 ConvNormAct")
         w = conv.weight.detach().double()
         cout, cin = w.shape[:2]
-        wp = torch.einsum("ard,bse,ocde->oabcrs", _PHASE_TAPS, _PHASE_TAPS, w)  # (o, a, b, c, r, s)
+        taps = _PHASE_TAPS[mode]
+        wp = torch.einsum("ard,bse,ocde->oabcrs", taps, taps, w)  # (o, a, b, c, r, s)
         self.conv = _phase_conv(wp.reshape(4 * cout, cin, 3, 3).to(conv.weight.dtype), conv.bias)
         self.norm, self.act = layer.norm, layer.act  # shared, as FoldedConv shares the pad
 

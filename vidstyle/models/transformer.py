@@ -13,7 +13,7 @@ the shipped archs); the pipeline's stylizers pad other sizes.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import torch
 from torch import nn
@@ -33,15 +33,25 @@ class Arch:
     (``pixel_shuffle``, as in ESPCN): every layer then runs at ``1/u`` of the resolution of the
     plain net, and the first/last convolutions shrink from 9x9 to 5x5 (a similar footprint in
     input pixels).
+
+    ``upsample`` is how the decoder doubles the resolution before each of its 3x3 convolutions:
+    ``"nearest"`` (Johnson et al.; each coarse pixel becomes a 2x2 block, so the output depends on
+    where the content sits on the net's stride-4 grid: a 1-pixel shift of the input changes the
+    light net's output by ~12/255) or ``"bilinear"`` (half-pixel centres, edges clamped, and the
+    following convolution pads by replication; the same shift changes an untrained copy of the
+    light net by ~3/255). Both cost the same on the CPU (``fold.SubPixelConvNormAct``).
     """
 
     channels: tuple[int, ...] = (32, 64, 128)
     blocks: int = 5
     unshuffle: int = 1
+    upsample: str = "nearest"
 
     def __post_init__(self) -> None:
         if len(self.channels) not in (2, 3):
             raise ValueError(f"an arch has 2 or 3 channel levels, not {len(self.channels)}")
+        if self.upsample not in UPSAMPLE_MODES:
+            raise ValueError(f"unknown upsample mode {self.upsample!r}; choose one of {', '.join(UPSAMPLE_MODES)}")
 
     @property
     def stride(self) -> int:
@@ -58,7 +68,10 @@ class Arch:
         for key, value in ARCHS.items():
             if value == self:
                 return key
+            if replace(value, upsample=self.upsample) == self:
+                return f"{key}-{self.upsample}"  # e.g. "light-bilinear"
         suffix = f"/u{self.unshuffle}" if self.unshuffle != 1 else ""
+        suffix += f"/{self.upsample}" if self.upsample != "nearest" else ""
         return f"custom-{'/'.join(map(str, self.channels))}x{self.blocks}{suffix}"
 
     def to_dict(self) -> dict:
@@ -66,13 +79,17 @@ class Arch:
         d["channels"] = list(self.channels)
         if self.unshuffle == 1:  # sidecars of plain nets stay as they were
             del d["unshuffle"]
+        if self.upsample == "nearest":
+            del d["upsample"]
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "Arch":
         return cls(channels=tuple(int(c) for c in d["channels"]), blocks=int(d["blocks"]),
-                   unshuffle=int(d.get("unshuffle", 1)))
+                   unshuffle=int(d.get("unshuffle", 1)), upsample=str(d.get("upsample", "nearest")))
 
+
+UPSAMPLE_MODES = ("nearest", "bilinear")
 
 ARCHS: dict[str, Arch] = {
     "full": Arch((32, 64, 128), 5),
@@ -90,23 +107,31 @@ ARCHS: dict[str, Arch] = {
 }
 
 
+ARCH_CHOICES = [*ARCHS, *(f"{a}-{m}" for a in ARCHS for m in UPSAMPLE_MODES if m != "nearest")]
+"""Arch names the command line takes: every named arch, and each with bilinear upsampling."""
+
+
 def resolve_arch(arch: str | Arch | dict) -> Arch:
-    """Turn ``"full"``/``"light"``, a dict or an ``Arch`` into an ``Arch``."""
+    """Turn ``"full"``/``"light"`` (or ``"light-bilinear"``: a named arch with another upsampling
+    mode), a dict or an ``Arch`` into an ``Arch``."""
     if isinstance(arch, Arch):
         return arch
     if isinstance(arch, dict):
         return Arch.from_dict(arch)
-    if arch not in ARCHS:
-        raise ValueError(f"unknown arch {arch!r}; choose one of {', '.join(ARCHS)}")
-    return ARCHS[arch]
+    base, _, mode = arch.partition("-")
+    if base not in ARCHS or (mode and mode not in UPSAMPLE_MODES):
+        raise ValueError(f"unknown arch {arch!r}; choose one of {', '.join(ARCHS)} "
+                         f"(optionally with -{'/-'.join(UPSAMPLE_MODES)})")
+    return replace(ARCHS[base], upsample=mode) if mode else ARCHS[base]
 
 
 class ConvLayer(nn.Module):
-    """Reflection padding followed by a convolution (keeps borders artefact-free)."""
+    """Reflection (or, with ``replicate``, edge) padding followed by a convolution (keeps borders
+    artefact-free)."""
 
-    def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1) -> None:
+    def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1, replicate: bool = False) -> None:
         super().__init__()
-        self.pad = nn.ReflectionPad2d(kernel // 2)
+        self.pad = nn.ReplicationPad2d(kernel // 2) if replicate else nn.ReflectionPad2d(kernel // 2)
         self.conv = nn.Conv2d(cin, cout, kernel, stride)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -114,17 +139,21 @@ class ConvLayer(nn.Module):
 
 
 class ConvNormAct(nn.Module):
-    """ConvLayer + instance norm (affine) + ReLU."""
+    """ConvLayer + instance norm (affine) + ReLU, optionally after an ``upsample``-times upsampling
+    (``mode`` ``"nearest"``, or ``"bilinear"``: then the conv pads by replication)."""
 
-    def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1, upsample: int = 1) -> None:
+    def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1, upsample: int = 1,
+                 mode: str = "nearest") -> None:
         super().__init__()
-        self.upsample = upsample
-        self.conv = ConvLayer(cin, cout, kernel, stride)
+        self.upsample, self.mode = upsample, mode
+        self.conv = ConvLayer(cin, cout, kernel, stride, replicate=upsample > 1 and mode == "bilinear")
         self.norm = nn.InstanceNorm2d(cout, affine=True)
         self.act = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.upsample > 1:
+        if self.upsample > 1 and self.mode == "bilinear":
+            x = nn.functional.interpolate(x, scale_factor=self.upsample, mode="bilinear", align_corners=False)
+        elif self.upsample > 1:
             x = nn.functional.interpolate(x, scale_factor=self.upsample, mode="nearest")
         return self.act(self.norm(self.conv(x)))
 
@@ -163,7 +192,7 @@ class TransformerNet(nn.Module):
         )
         self.residuals = nn.Sequential(*[ResidualBlock(c[-1]) for _ in range(self.arch.blocks)])
         self.decoder = nn.Sequential(
-            *[ConvNormAct(c[i], c[i - 1], 3, 1, upsample=2) for i in range(len(c) - 1, 0, -1)],
+            *[ConvNormAct(c[i], c[i - 1], 3, 1, upsample=2, mode=self.arch.upsample) for i in range(len(c) - 1, 0, -1)],
             ConvLayer(c[0], 3 * u * u, k, 1),
         )
 

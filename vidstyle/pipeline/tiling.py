@@ -103,7 +103,8 @@ def receptive_radius(net: nn.Module) -> int:
     decoder conv per scale below ``f`` (radius 1 each, at that scale), two 3x3 convs per residual
     block at scale ``f``, plus ``f`` for the nearest upsamplings' offsets. For the light arch
     that is ``18 + 8 * blocks`` (measured: tiled equals untiled to ~4e-6 from a margin of
-    ``16 + 8 * blocks`` for 1 to 3 blocks, not below). Unknown nets: every conv counted at 1/4
+    ``16 + 8 * blocks`` for 1 to 3 blocks, not below). Bilinear upsampling reads one more coarse
+    pixel on each side: ``2 * scale`` more per upsampling. Unknown nets: every conv counted at 1/4
     scale (conservative).
     """
     archs = net_archs(net)
@@ -115,7 +116,8 @@ def receptive_radius(net: nn.Module) -> int:
 def _arch_radius(a) -> int:
     u, f = a.unshuffle, a.stride
     scales = [u * 2**i for i in range(len(a.channels) - 1)]
-    return 2 * (a.edge_kernel // 2) * u + 2 * sum(scales) + 2 * a.blocks * f + f
+    smooth = 2 * sum(scales) if a.upsample == "bilinear" else 0  # upsamplings from scales 2s to s
+    return 2 * (a.edge_kernel // 2) * u + 2 * sum(scales) + 2 * a.blocks * f + f + smooth
 
 
 def elements_per_pixel(net: nn.Module) -> int:

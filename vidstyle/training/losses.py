@@ -92,3 +92,26 @@ def feature_temporal_loss(
 def noise_stability_loss(out: torch.Tensor, out_noisy: torch.Tensor) -> torch.Tensor:
     """MSE between the stylization of a frame and of the same frame with small added noise."""
     return F.mse_loss(out_noisy, out)
+
+
+def shift_equivariance_loss(net: torch.nn.Module, img: torch.Tensor, g: torch.Generator,
+                            max_shift: int = 3, margin: int = 8) -> torch.Tensor:
+    """How much ``net``'s output depends on where the content sits on its pixel grid.
+
+    ``img`` ``[B,3,S,S]`` (S a multiple of the net's stride, at least 2*(4 + margin) + 4): the net
+    stylizes two ``S-8`` crops of it, one offset by a random ``(dy, dx)`` of 1..``max_shift``
+    pixels each way (drawn from ``g``); returns the mean absolute difference of the two outputs
+    where they show the same pixels, ``margin`` pixels in from the crops' borders. A net that moves
+    its strokes with the content scores 0.
+    """
+    s = img.shape[-1]
+    mag = torch.randint(1, max_shift + 1, (2,), generator=g)
+    sign = torch.randint(0, 2, (2,), generator=g) * 2 - 1
+    dy, dx = (int(v) for v in mag * sign)
+    a = img[:, :, 4:s - 4, 4:s - 4]
+    b = img[:, :, 4 + dy:s - 4 + dy, 4 + dx:s - 4 + dx]
+    ya, yb = net(torch.cat([a, b])).chunk(2)
+    n = s - 8
+    pa = ya[:, :, margin + max(dy, 0):n - margin + min(dy, 0), margin + max(dx, 0):n - margin + min(dx, 0)]
+    pb = yb[:, :, margin + max(-dy, 0):n - margin + min(-dy, 0), margin + max(-dx, 0):n - margin + min(-dx, 0)]
+    return (pa - pb).abs().mean()

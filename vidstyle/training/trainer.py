@@ -42,6 +42,7 @@ class LossWeights:
     temporal: float = 20.0
     feature_temporal: float = 0.5
     noise: float = 50.0
+    shift: float = 0.0  # shift equivariance (``losses.shift_equivariance_loss``); 0: off
 
 
 @dataclass
@@ -64,6 +65,7 @@ class TrainConfig:
     weights: LossWeights = field(default_factory=LossWeights)
     preview_image: str | None = None
     device: str = "cpu"
+    init: str | None = None  # a style (name or .safetensors) whose weights the net starts from
     # Metadata copied into the sidecar.
     style_title: str | None = None
     style_license: str | None = None
@@ -104,6 +106,7 @@ class StepLosses:
     feature_temporal: float
     noise: float
     total: float
+    shift: float = 0.0
 
 
 def training_step(
@@ -135,10 +138,27 @@ def training_step(
     lf = L.feature_temporal_loss(h_prev, h_cur, flow, mask)
     ln = L.noise_stability_loss(out_prev, out_noisy)
     total = w.content * lc + w.style * ls + w.tv * ltv + w.temporal * lt + w.feature_temporal * lf + w.noise * ln
+    lsh = L.shift_equivariance_loss(net, cur, g) if w.shift > 0 else total.new_zeros(())
+    total = total + w.shift * lsh
     parts = StepLosses(
-        *(float(v.detach()) for v in (w.content * lc, w.style * ls, w.tv * ltv, w.temporal * lt, w.feature_temporal * lf, w.noise * ln, total))
+        *(float(v.detach()) for v in (w.content * lc, w.style * ls, w.tv * ltv, w.temporal * lt, w.feature_temporal * lf, w.noise * ln, total,
+                                      w.shift * lsh))
     )
     return total, parts
+
+
+def init_weights(net: TransformerNet, spec: str) -> None:
+    """Start ``net`` from the weights of the style ``spec`` (name or .safetensors), which must have
+    the same layers (channels, blocks, folding); its upsampling mode may differ, e.g. to retrain a
+    shipped ``light`` style as ``light-bilinear``."""
+    from ..models.styles import load_style  # noqa: PLC0415
+
+    src, info = load_style(spec)
+    a, b = src.arch, net.arch
+    if (a.channels, a.blocks, a.unshuffle) != (b.channels, b.blocks, b.unshuffle):
+        raise InputError(f"--init {spec!r} is a {info.arch_name} net, which does not fit the {b.name} arch")
+    with torch.no_grad():
+        net.load_state_dict({k: v.to(next(net.parameters()).device) for k, v in src.state_dict().items()})
 
 
 def _load_style_image(cfg: TrainConfig) -> torch.Tensor:
@@ -282,6 +302,8 @@ def train(
         if (saved.arch, saved.size, saved.batch_size, saved.seed) != (cfg.arch, cfg.size, cfg.batch_size, cfg.seed):
             raise InputError("--resume needs the same --arch, --size, --batch-size and --seed as the checkpoint")
         start, history = restore_checkpoint(state, net, opt)
+    elif cfg.init:
+        init_weights(net, cfg.init)
 
     vgg = (vgg or load_vgg16_features()).to(dev)
     grams = style_grams(vgg, style_img.to(dev))
@@ -298,7 +320,8 @@ def train(
     done, recent = run_steps(
         net, opt, step_fn, steps=cfg.steps, start=start, history=history, ckpt=ckpt, config=cfg.to_dict(),
         checkpoint_every=cfg.checkpoint_every, preview_src=preview_src, out=out, what="training", total_key="total",
-        postfix=lambda p: {"c": f"{p['content']:.3g}", "s": f"{p['style']:.3g}", "t": f"{p['temporal']:.3g}", "tot": f"{p['total']:.3g}"},
+        postfix=lambda p: {"c": f"{p['content']:.3g}", "s": f"{p['style']:.3g}", "t": f"{p['temporal']:.3g}",
+                           **({"sh": f"{p['shift']:.3g}"} if cfg.weights.shift > 0 else {}), "tot": f"{p['total']:.3g}"},
         quiet=quiet, time_limit=time_limit)
 
     # finalised from a checkpoint without new steps: average the last logged steps
@@ -317,6 +340,7 @@ def train(
             "content_layer": cfg.content_layer,
             "content_dir": Path(cfg.content_dir).name,
             "loss_weights": asdict(cfg.weights),
+            **({"init": cfg.init} if cfg.init else {}),
             "temporal_loss": cfg.weights.temporal > 0,
             "vgg": vgg.source,
             "final_losses": final,
