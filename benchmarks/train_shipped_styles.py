@@ -13,6 +13,14 @@ came from two such runs on an H100: all seven at style weight 3 for 6.8 minutes 
 each); The Scream, The Shipwreck and the Renoir washed out the content at 3, so they were rerun
 with ``--variant`` at 1.5 / 2 for 4.8 minutes (~2,200 steps) and the weights below picked from
 the previews.
+
+``starry_night`` has a second stage (``light-bilinear``, started from ``starry_night_nearest``,
+the first stage's result; it runs after it when both are chosen). The shipped weights are its
+step 500, trained on the 2-core CPU with the first stage's weights copied from
+``benchmarks/weights``:
+
+    cp benchmarks/weights/starry_night_nearest.* runs/
+    python benchmarks/train_shipped_styles.py --out runs/ --device cpu --steps 500 --only starry_night
 """
 
 from __future__ import annotations

@@ -59,7 +59,8 @@ against 0.092 without (bounded by the low-frequency check). A strength given as 
 
 Defaults (``default`` mode: alpha 0.85, detail 1.0, photometric check 0.08..0.2, no erosion of the
 trusted region, DIS medium) were chosen on three clips (city pan with a hard cut, static-camera
-pedestrians, hand-held tree) with the light starry_night net at 640x360, scored with the
+pedestrians, hand-held tree) with the light starry_night net at 640x360 (the nearest-upsampling
+one shipped until 2026-12, now ``benchmarks/weights/starry_night_nearest``), scored with the
 independent E_warp of :mod:`vidstyle.metrics` (``benchmarks/bench_consistency.py``): short-term
 E_warp 0.20 / 0.23 / 0.12x per-frame stylization's (city / vtest / tree), long-term (k=5) 0.34 /
 0.46 / 0.34x, sharpness 1.09 / 0.95 / 1.02x (before the still-shot carry: vtest 0.29x and 0.65x;
@@ -80,7 +81,7 @@ the least short-term flicker.
 
 What consistency costs in style: averaging the net's texture over frames changes its structure
 (strokes that shift from frame to frame blend into softer blobs of the same contrast), so the
-Gram-matrix style loss of the output rises: 1.36 / 1.07 / 1.04x per-frame on the three clips
+Gram-matrix style loss of the output rises; with the nearest-upsampling starry_night: 1.36 / 1.07 / 1.04x per-frame on the three clips
 (frames 10, 20, ..., 50; city pan worst, and over its first 16 frames it climbs to about 1.39x,
 where it stays; per VGG layer on
 the city pan, per-frame -> default with detail 0.9: relu1_2 0.029 -> 0.022, relu2_2 0.096 -> 0.172,
@@ -91,7 +92,11 @@ warping a single stylized frame along the pan with bicubic interpolation, with n
 already takes its style loss from 0.79 to 0.99 in 4 frames and 1.17 in 16 (moving it by whole pixels
 keeps 0.79). Blending the finest bands less (keeping them fresh) brings it down only by bringing the
 flicker back: with the band above 1/4 resolution blended at half strength, style loss 1.08x and
-short-term E_warp 0.48x on the city pan (exploratory, not an option).
+short-term E_warp 0.48x on the city pan (exploratory, not an option). What fixed it is the net:
+the shipped starry_night upsamples bilinearly and was retrained with a shift-equivariance loss
+(1 px changes its output by 7.9/255), so its strokes move with the content, and with ``default``
+its style loss is 1.04 / 1.07 / 1.02x per-frame, short-term E_warp 0.29 / 0.26 / 0.11x, long-term
+0.41 / 0.43 / 0.30x, sharpness 1.04 / 0.95 / 1.02x.
 
 ``fine`` computes the flows and masks at full resolution: within a few per cent of ``default``'s
 error here (short-term 0.17 / 0.30 / 0.13x) at 40-60 ms more per 640x360 frame; it helps where the
