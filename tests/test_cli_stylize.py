@@ -171,6 +171,15 @@ def test_styles_lists_installed_style(tmp_path, style, monkeypatch):
     assert "tiny" in r.output and "random" in r.output
 
 
+def test_styles_shows_the_shipped_archs_in_aligned_columns():
+    r = run("styles")
+    assert r.exit_code == 0
+    lines = r.output.splitlines()
+    starry = next(ln for ln in lines if ln.startswith("starry_night "))
+    assert starry.split()[1] == "light-bilinear"
+    assert len({ln.index(" MB") for ln in lines}) == 1, r.output  # a long arch name keeps the columns
+
+
 def test_output_gets_normal_file_permissions(tmp_path, style):
     import os
     import stat

@@ -17,9 +17,10 @@ def styles(paths: bool) -> None:
         click.echo(f"no styles found (searched: {dirs})")
         return
     width = max(len(s.name) for s in found)
+    arch_width = max(6, *(len(s.arch_name) for s in found))
     for s in found:
         size_mb = s.weights.stat().st_size / 1e6
-        line = f"{s.name:<{width}}  {s.arch_name:<6} {size_mb:5.1f} MB  {s.painting}"
+        line = f"{s.name:<{width}}  {s.arch_name:<{arch_width}} {size_mb:5.1f} MB  {s.painting}"
         if paths:
             line += f"  [{s.weights}]"
         click.echo(line)
