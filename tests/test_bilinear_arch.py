@@ -35,6 +35,10 @@ def test_bilinear_arch_names_and_sidecars(tmp_path):
     x = torch.rand(1, 3, 32, 40, generator=torch.Generator().manual_seed(0))
     with torch.inference_mode():
         assert torch.equal(loaded(x), net(x))
+    # without its sidecar the weights file still says it is bilinear (the shapes cannot tell)
+    path.with_suffix(".json").unlink()
+    bare, info = load_style(find_style(str(path)))
+    assert info.arch_name == "light-bilinear" and bare.decoder[0].mode == "bilinear"
 
 
 def _shift_change(net: nn.Module, x: torch.Tensor, s: int) -> float:

@@ -3,7 +3,8 @@
 Search order for a style given by name: folders in ``$VIDSTYLE_WEIGHTS`` (``os.pathsep``
 separated), then the weights shipped with the package (``vidstyle.weights``, the repo's
 ``weights/`` folder). A style may also be given as a path to a ``.safetensors`` file; its
-sidecar is the ``.json`` beside it (optional for a path: the arch is then inferred).
+sidecar is the ``.json`` beside it (optional for a path: the arch is then read from the
+weights file's own metadata, which :func:`save_style` writes, or else inferred from the shapes).
 Weights are read with safetensors only: nothing is ever unpickled.
 """
 
@@ -16,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from ..errors import InputError
@@ -36,7 +38,7 @@ class StyleInfo:
     def arch(self) -> Arch:
         if "arch" in self.meta:
             return resolve_arch(self.meta["arch"])
-        return infer_arch(load_file(str(self.weights)))
+        return stored_arch(self.weights) or infer_arch(load_file(str(self.weights)))
 
     @property
     def arch_name(self) -> str:
@@ -128,6 +130,17 @@ def infer_arch(state: dict[str, torch.Tensor]) -> Arch:
         raise InputError(f"not a vidstyle transform net: {e}") from None
 
 
+def stored_arch(weights: Path) -> Arch | None:
+    """The arch recorded in a weights file's safetensors metadata (None when absent or unreadable):
+    without a sidecar it is the only way to tell bilinear upsampling from nearest."""
+    try:
+        with safe_open(str(weights), framework="pt") as f:
+            raw = (f.metadata() or {}).get("arch")
+        return Arch.from_dict(json.loads(raw)) if raw else None
+    except Exception:  # noqa: BLE001 - unreadable here; load_style reports a broken file itself
+        return None
+
+
 def load_style(spec: str | StyleInfo, device: str | torch.device = "cpu") -> tuple[TransformerNet, StyleInfo]:
     """Load a style net (eval mode) on ``device``; returns the net and its info."""
     info = spec if isinstance(spec, StyleInfo) else find_style(spec)
@@ -135,7 +148,7 @@ def load_style(spec: str | StyleInfo, device: str | torch.device = "cpu") -> tup
         state = load_file(str(info.weights))
     except Exception as e:  # noqa: BLE001 - safetensors raises several kinds
         raise InputError(f"cannot read style weights {info.weights}: {e}") from None
-    arch = resolve_arch(info.meta["arch"]) if "arch" in info.meta else infer_arch(state)
+    arch = resolve_arch(info.meta["arch"]) if "arch" in info.meta else (stored_arch(info.weights) or infer_arch(state))
     net = TransformerNet(arch)
     try:
         net.load_state_dict(state)
@@ -153,7 +166,8 @@ def save_style(net: TransformerNet, path: str | Path, meta: dict) -> Path:
     weights = path.with_name(path.name + SUFFIX)
     meta = {"name": path.name, **meta, "arch": net.arch.to_dict()}
     tmp = weights.with_name(weights.name + ".tmp")
-    save_file({k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}, str(tmp))
+    save_file({k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}, str(tmp),
+              metadata={"arch": json.dumps(net.arch.to_dict())})
     os.replace(tmp, weights)
     sidecar = path.with_name(path.name + ".json")
     tmp_json = sidecar.with_name(sidecar.name + ".tmp")

@@ -39,7 +39,9 @@ class Arch:
     where the content sits on the net's stride-4 grid: a 1-pixel shift of the input changes the
     light net's output by ~12/255) or ``"bilinear"`` (half-pixel centres, edges clamped, and the
     following convolution pads by replication; the same shift changes an untrained copy of the
-    light net by ~3/255). Both cost the same on the CPU (``fold.SubPixelConvNormAct``).
+    light net by ~3/255, and the shipped starry_night, retrained with a shift-equivariance loss, by
+    ~8/255). Both cost the same on the CPU (``fold.SubPixelConvNormAct``). A weights file records its
+    arch in its own metadata too, since the shapes do not tell the two apart.
     """
 
     channels: tuple[int, ...] = (32, 64, 128)
