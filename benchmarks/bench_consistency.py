@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _clips import real_clip  # noqa: E402
 from _style_loss import make_style_loss  # noqa: E402
 
-from vidstyle.consistency.temporal import make_consistency  # noqa: E402
+from vidstyle.consistency.temporal import DIS_GD_ITERATIONS, make_consistency  # noqa: E402
 from vidstyle.flow import get_flow  # noqa: E402
 from vidstyle.io.reader import open_source  # noqa: E402
 from vidstyle.io.writer import open_sink  # noqa: E402
@@ -123,7 +123,9 @@ def main() -> None:
         settings = settings + extra
     loss = make_style_loss(info)
     flow, msg = get_flow("auto")
-    cons_flow, cons_msg = (flow, "") if args.dis_preset is None else get_flow("dis", dis_preset=args.dis_preset)
+    # the consistency step's flow as `stylize` builds it (fewer DIS iterations than E_warp's flow)
+    cons_flow, cons_msg = get_flow("auto" if args.dis_preset is None else "dis", dis_preset=args.dis_preset,
+                                   dis_gd_iterations=DIS_GD_ITERATIONS)
     if cons_msg:
         msg = f"E_warp {msg}; consistency {cons_msg}"
     print(f"style {info.name} ({info.arch_name}); {msg}; torch threads {torch.get_num_threads()}")

@@ -30,12 +30,14 @@ def get_flow(
     raft_weights: str | Path | None = None,
     dis_preset: str | None = None,
     dis_max_side: int | None | str = "default",
+    dis_gd_iterations: int | None = None,
 ):
     """Return ``(estimator, message)``; ``message`` is one line saying which flow and why.
 
     ``auto``: RAFT when ``device`` is CUDA and its weights load (``raft_weights`` file, else
     torchvision's cache/download), otherwise DIS. ``raft``: RAFT or a ``VidstyleError``.
-    ``dis``: OpenCV DIS on the CPU (``dis_preset``/``dis_max_side`` override the defaults).
+    ``dis``: OpenCV DIS on the CPU (``dis_preset``/``dis_max_side``/``dis_gd_iterations``
+    override the defaults).
     """
     kind = (kind or "auto").lower()
     if kind not in FLOW_KINDS:
@@ -47,8 +49,11 @@ def get_flow(
             kw["preset"] = dis_preset
         if dis_max_side != "default":
             kw["max_side"] = dis_max_side
+        if dis_gd_iterations is not None:
+            kw["gd_iterations"] = dis_gd_iterations
         est = DISFlow(**kw)
         res = f", long side <= {est.max_side}" if est.max_side else ""
+        res += f", {est.gd_iterations} iterations" if dis_gd_iterations is not None else ""
         return est, f"flow: DIS ({est.preset}{res}, CPU){reason}"
 
     if kind == "dis":
