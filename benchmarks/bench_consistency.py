@@ -126,8 +126,7 @@ def main() -> None:
     # the consistency step's flow as `stylize` builds it (fewer DIS iterations than E_warp's flow)
     cons_flow, cons_msg = get_flow("auto" if args.dis_preset is None else "dis", dis_preset=args.dis_preset,
                                    dis_gd_iterations=DIS_GD_ITERATIONS)
-    if cons_msg:
-        msg = f"E_warp {msg}; consistency {cons_msg}"
+    msg = f"E_warp {msg}; consistency {cons_msg}"
     print(f"style {info.name} ({info.arch_name}); {msg}; torch threads {torch.get_num_threads()}")
     OUT.mkdir(exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="vidstyle-cons-"))

@@ -36,9 +36,7 @@ class StyleInfo:
 
     @property
     def arch(self) -> Arch:
-        if "arch" in self.meta:
-            return resolve_arch(self.meta["arch"])
-        return stored_arch(self.weights) or infer_arch(load_file(str(self.weights)))
+        return arch_of(self)
 
     @property
     def arch_name(self) -> str:
@@ -130,6 +128,14 @@ def infer_arch(state: dict[str, torch.Tensor]) -> Arch:
         raise InputError(f"not a vidstyle transform net: {e}") from None
 
 
+def arch_of(info: StyleInfo, state: dict[str, torch.Tensor] | None = None) -> Arch:
+    """A style's arch: from its sidecar, else from its weights file's metadata, else inferred from
+    the tensor shapes (``state``, when already loaded)."""
+    if "arch" in info.meta:
+        return resolve_arch(info.meta["arch"])
+    return stored_arch(info.weights) or infer_arch(state if state is not None else load_file(str(info.weights)))
+
+
 def stored_arch(weights: Path) -> Arch | None:
     """The arch recorded in a weights file's safetensors metadata (None when absent or unreadable):
     without a sidecar it is the only way to tell bilinear upsampling from nearest."""
@@ -148,7 +154,7 @@ def load_style(spec: str | StyleInfo, device: str | torch.device = "cpu") -> tup
         state = load_file(str(info.weights))
     except Exception as e:  # noqa: BLE001 - safetensors raises several kinds
         raise InputError(f"cannot read style weights {info.weights}: {e}") from None
-    arch = resolve_arch(info.meta["arch"]) if "arch" in info.meta else (stored_arch(info.weights) or infer_arch(state))
+    arch = arch_of(info, state)
     net = TransformerNet(arch)
     try:
         net.load_state_dict(state)

@@ -11,7 +11,7 @@ import json
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -154,11 +154,9 @@ def init_weights(net: TransformerNet, spec: str) -> None:
     from ..models.styles import load_style  # noqa: PLC0415
 
     src, info = load_style(spec)
-    a, b = src.arch, net.arch
-    if (a.channels, a.blocks, a.unshuffle) != (b.channels, b.blocks, b.unshuffle):
-        raise InputError(f"--init {spec!r} is a {info.arch_name} net, which does not fit the {b.name} arch")
-    with torch.no_grad():
-        net.load_state_dict({k: v.to(next(net.parameters()).device) for k, v in src.state_dict().items()})
+    if replace(src.arch, upsample=net.arch.upsample) != net.arch:
+        raise InputError(f"--init {spec!r} is a {info.arch_name} net, which does not fit the {net.arch.name} arch")
+    net.load_state_dict(src.state_dict())  # copies into net's tensors, on net's device
 
 
 def _load_style_image(cfg: TrainConfig) -> torch.Tensor:
