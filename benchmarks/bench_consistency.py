@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _clips import real_clip  # noqa: E402
 from _style_loss import make_style_loss  # noqa: E402
 
-from vidstyle.consistency.temporal import DIS_GD_ITERATIONS, make_consistency  # noqa: E402
+from vidstyle.consistency.temporal import DIS_GD_ITERATIONS, DIS_PATCH_STRIDE, make_consistency  # noqa: E402
 from vidstyle.flow import get_flow  # noqa: E402
 from vidstyle.io.reader import open_source  # noqa: E402
 from vidstyle.io.writer import open_sink  # noqa: E402
@@ -105,6 +105,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=1, help="timed runs per setting (interleaved; medians shown)")
     ap.add_argument("--dis-preset", default=None, choices=["ultrafast", "fast", "medium"],
                     help="DIS preset of the consistency flow (E_warp keeps the default; live uses fast)")
+    ap.add_argument("--dis-stride", type=int, default=DIS_PATCH_STRIDE,
+                    help=f"DIS patch stride of the consistency flow (default {DIS_PATCH_STRIDE}, as stylize; E_warp keeps 3)")
     args = ap.parse_args()
     settings = args.settings.split(",")
     info = find_style(args.style)
@@ -125,7 +127,7 @@ def main() -> None:
     flow, msg = get_flow("auto")
     # the consistency step's flow as `stylize` builds it (fewer DIS iterations than E_warp's flow)
     cons_flow, cons_msg = get_flow("auto" if args.dis_preset is None else "dis", dis_preset=args.dis_preset,
-                                   dis_gd_iterations=DIS_GD_ITERATIONS)
+                                   dis_gd_iterations=DIS_GD_ITERATIONS, dis_patch_stride=args.dis_stride)
     msg = f"E_warp {msg}; consistency {cons_msg}"
     print(f"style {info.name} ({info.arch_name}); {msg}; torch threads {torch.get_num_threads()}")
     OUT.mkdir(exist_ok=True)

@@ -23,14 +23,15 @@ def shifted_pair(h, w, dx, dy, seed=0):
     return t(big), t(big2)
 
 
-@pytest.mark.parametrize("max_side, gd_iterations", [(None, None), (96, None), (None, 8)])
-def test_dis_recovers_shift(max_side, gd_iterations):
+@pytest.mark.parametrize("max_side, gd_iterations, patch_stride", [(None, None, None), (96, None, None), (None, 8, None),
+                                                                   (None, 8, 4)])
+def test_dis_recovers_shift(max_side, gd_iterations, patch_stride):
     h, w = 120, 160
     pairs = [shifted_pair(h, w, 2.6, -1.3, seed=1), shifted_pair(h, w, -4.0, 3.5, seed=2)]
     img1 = torch.cat([p[0] for p in pairs])
     img2 = torch.cat([p[1] for p in pairs])
-    est = DISFlow("medium", max_side=max_side, gd_iterations=gd_iterations)
-    assert est.gd_iterations == (gd_iterations or 25)
+    est = DISFlow("medium", max_side=max_side, gd_iterations=gd_iterations, patch_stride=patch_stride)
+    assert est.gd_iterations == (gd_iterations or 25) and est.patch_stride == (patch_stride or 3)
     flow = est(img1, img2)
     assert flow.shape == (2, 2, h, w) and flow.dtype == torch.float32
     m = 16
@@ -62,6 +63,8 @@ def test_dis_work_size_and_name():
     assert est.name.startswith("dis")
     with pytest.raises(ValueError):
         DISFlow("slowest")
+    with pytest.raises(ValueError, match="stride"):
+        DISFlow("medium", patch_stride=9)  # wider than medium's 8-pixel patch: gaps between patches
 
 
 def test_get_flow_auto_on_cpu_is_dis():
@@ -70,15 +73,17 @@ def test_get_flow_auto_on_cpu_is_dis():
     assert "DIS" in msg and "CUDA" in msg and "\n" not in msg
 
 
-def test_consistency_flow_uses_fewer_iterations_than_eval():
-    """``stylize``/``live`` give the consistency step DIS with DIS_GD_ITERATIONS (cheaper, same
-    E_warp in the benchmark); ``vidstyle eval`` keeps the preset's 25."""
+def test_consistency_flow_is_cheaper_than_evals():
+    """``stylize``/``live`` give the consistency step DIS with DIS_GD_ITERATIONS and
+    DIS_PATCH_STRIDE (cheaper, nearly the same E_warp in the benchmark); ``vidstyle eval`` keeps
+    the preset's 25 iterations and stride 3."""
     from vidstyle.cli.common import build_consistency
-    from vidstyle.consistency.temporal import DIS_GD_ITERATIONS
+    from vidstyle.consistency.temporal import DIS_GD_ITERATIONS, DIS_PATCH_STRIDE
 
     cons, msg = build_consistency("default", "dis", torch.device("cpu"), None)
     assert cons.flow.gd_iterations == DIS_GD_ITERATIONS == 8 and "8 iterations" in msg
-    assert get_flow("dis")[0].gd_iterations == 25
+    assert cons.flow.patch_stride == DIS_PATCH_STRIDE == 4 and "patch stride 4" in msg
+    assert (get_flow("dis")[0].gd_iterations, get_flow("dis")[0].patch_stride) == (25, 3)
     a, b = shifted_pair(120, 160, 2.6, -1.3, seed=4)
     diff = (cons.flow(a, b) - get_flow("dis")[0](a, b))[..., 16:-16, 16:-16].norm(dim=1).mean()
     assert float(diff) < 0.1  # the two agree to a tenth of a pixel on a plain shift

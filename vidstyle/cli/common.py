@@ -49,8 +49,9 @@ def build_consistency(mode: str, flow_kind: str, device: torch.device, raft_weig
             raise InputError("--consistency strength must be within 0..1")
         if strength == 0.0:
             return None, "consistency off"
-    from ..consistency.temporal import DIS_GD_ITERATIONS, make_consistency  # noqa: PLC0415
+    from ..consistency.temporal import DIS_GD_ITERATIONS, DIS_PATCH_STRIDE, make_consistency  # noqa: PLC0415
     from ..flow import get_flow  # noqa: PLC0415
 
-    flow, flow_msg = get_flow(flow_kind, device=str(device), raft_weights=raft_weights, dis_gd_iterations=DIS_GD_ITERATIONS)
+    flow, flow_msg = get_flow(flow_kind, device=str(device), raft_weights=raft_weights,
+                              dis_gd_iterations=DIS_GD_ITERATIONS, dis_patch_stride=DIS_PATCH_STRIDE)
     return make_consistency(mode, flow, **overrides), f"consistency {mode}, {flow_msg}"

@@ -367,6 +367,11 @@ the 640-pixel flow takes 17.2 instead of 19.5 ms, the 320-pixel one 3.9 instead 
 CPU over per-frame went from +28 / +31 / +31% to +28 / +29 / +29% and, in a second run,
 +31 / +29 / +27%: within the run-to-run noise of about 2 points."""
 
+DIS_PATCH_STRIDE = 4
+"""Pixels between the patches of the DIS flows that ``stylize`` and ``live`` give the consistency
+step (DIS medium's own 3 stay for ``vidstyle eval``): a third fewer patches to search for nearly
+the same warping error."""
+
 
 def make_consistency(mode_or_strength, flow_estimator, **overrides) -> TemporalConsistency | None:
     """The CLI's ``--consistency``: ``off``/``light``/``default``/``strong`` or a strength in

@@ -74,13 +74,15 @@ class DISFlow:
     resolution whose long side is at most this many pixels (``None``/0: full resolution).
     ``gd_iterations``: gradient-descent iterations of the patch search per scale instead of the
     preset's (medium: 25; temporal consistency uses 8, see
-    :data:`vidstyle.consistency.temporal.DIS_GD_ITERATIONS`).
+    :data:`vidstyle.consistency.temporal.DIS_GD_ITERATIONS`). ``patch_stride``: pixels between
+    the patches searched instead of the preset's (medium: 3; temporal consistency uses 4, see
+    :data:`vidstyle.consistency.temporal.DIS_PATCH_STRIDE`).
     """
 
     name = "dis"
 
     def __init__(self, preset: str = DEFAULT_PRESET, max_side: int | None = DEFAULT_MAX_SIDE,
-                 gd_iterations: int | None = None) -> None:
+                 gd_iterations: int | None = None, patch_stride: int | None = None) -> None:
         if preset not in _PRESETS:
             raise ValueError(f"unknown DIS preset {preset!r}; choose one of {', '.join(_PRESETS)}")
         self.preset = preset
@@ -89,11 +91,17 @@ class DISFlow:
         if gd_iterations is not None:
             self._dis.setGradientDescentIterations(int(gd_iterations))
         self.gd_iterations = self._dis.getGradientDescentIterations()
+        if patch_stride is not None:
+            if not 1 <= int(patch_stride) <= self._dis.getPatchSize():
+                raise ValueError(f"DIS patch stride must be within 1..{self._dis.getPatchSize()} (the patch size)")
+            self._dis.setPatchStride(int(patch_stride))
+        self.patch_stride = self._dis.getPatchStride()
         self._finest = self._dis.getFinestScale()
         self.name = f"dis-{preset}"
 
     def __repr__(self) -> str:
-        return f"DISFlow(preset={self.preset!r}, max_side={self.max_side}, gd_iterations={self.gd_iterations})"
+        return (f"DISFlow(preset={self.preset!r}, max_side={self.max_side}, "
+                f"gd_iterations={self.gd_iterations}, patch_stride={self.patch_stride})")
 
     def work_size(self, height: int, width: int) -> tuple[int, int]:
         """The ``(h, w)`` at which flow is estimated for ``H x W`` frames."""

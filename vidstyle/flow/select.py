@@ -31,13 +31,14 @@ def get_flow(
     dis_preset: str | None = None,
     dis_max_side: int | None | str = "default",
     dis_gd_iterations: int | None = None,
+    dis_patch_stride: int | None = None,
 ):
     """Return ``(estimator, message)``; ``message`` is one line saying which flow and why.
 
     ``auto``: RAFT when ``device`` is CUDA and its weights load (``raft_weights`` file, else
     torchvision's cache/download), otherwise DIS. ``raft``: RAFT or a ``VidstyleError``.
-    ``dis``: OpenCV DIS on the CPU (``dis_preset``/``dis_max_side``/``dis_gd_iterations``
-    override the defaults).
+    ``dis``: OpenCV DIS on the CPU (``dis_preset``/``dis_max_side``/``dis_gd_iterations``/
+    ``dis_patch_stride`` override the defaults).
     """
     kind = (kind or "auto").lower()
     if kind not in FLOW_KINDS:
@@ -51,9 +52,12 @@ def get_flow(
             kw["max_side"] = dis_max_side
         if dis_gd_iterations is not None:
             kw["gd_iterations"] = dis_gd_iterations
+        if dis_patch_stride is not None:
+            kw["patch_stride"] = dis_patch_stride
         est = DISFlow(**kw)
         res = f", long side <= {est.max_side}" if est.max_side else ""
         res += f", {est.gd_iterations} iterations" if dis_gd_iterations is not None else ""
+        res += f", patch stride {est.patch_stride}" if dis_patch_stride is not None else ""
         return est, f"flow: DIS ({est.preset}{res}, CPU){reason}"
 
     if kind == "dis":
