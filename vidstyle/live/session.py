@@ -185,7 +185,7 @@ LIVE_CONSISTENCY = {"warp_flow_max_side": None}
 
 
 def _consistency_factory(cfg: LiveConfig, device, notes: list[str]):
-    from ..cli.common import build_consistency  # noqa: PLC0415
+    from ..consistency.build import build_consistency  # noqa: PLC0415
 
     mode = cfg.consistency if cfg.consistency not in ("off", "0", "0.0") else "default"
 
@@ -234,7 +234,7 @@ def _run_live(cfg: LiveConfig, echo: Callable[[str], None], *, capture, capture_
               capture_fps: float | None, bank: StyleBank | None, lost_after: float) -> LiveResult:
     import torch  # noqa: PLC0415
 
-    from ..cli.common import pick_device  # noqa: PLC0415
+    from ..pipeline.device import pick_device  # noqa: PLC0415
     from ..pipeline.exported_stylizer import threads_beside  # noqa: PLC0415
 
     if cfg.camera is not None and cfg.source is not None:
@@ -276,7 +276,7 @@ def _run_live(cfg: LiveConfig, echo: Callable[[str], None], *, capture, capture_
     make_cons = _consistency_factory(cfg, device, notes)
     consistency = None
     if cfg.consistency not in ("off", "0", "0.0"):
-        from ..cli.common import build_consistency  # noqa: PLC0415
+        from ..consistency.build import build_consistency  # noqa: PLC0415
 
         consistency, msg = build_consistency(cfg.consistency, cfg.flow_kind, device, cfg.raft_weights, **LIVE_CONSISTENCY)
         notes.append(msg)
