@@ -15,16 +15,16 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Union
+from typing import Any
 
 from ..errors import InputError
 
 __all__ = ["Controls", "RenderConfig", "Runtime", "StyleSpec", "style_text"]
 
-StyleSpec = Union[str, "os.PathLike[str]", Mapping[str, float]]
+StyleSpec = str | os.PathLike | Mapping[str, float]
 """A style name, a ``.safetensors`` path, or a mix ``{"starry_night": 0.7, "great_wave": 0.3}``."""
 
-Position = Union[int, float, str, None]
+Position = int | float | str | None
 """A range end: a frame number (int), seconds (float) or text as ``--start``/``--end`` take it."""
 
 

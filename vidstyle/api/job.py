@@ -147,6 +147,7 @@ class RenderJob:
                         controls=None if controls.is_identity else controls, masks=matte, codec=frame_codec,
                         on_frame=written, cancel=self._cancel,
                     )
+                    self._check()  # asked for before the output was complete: not put in place
             except BaseException as e:
                 self.saved_frames = getattr(sink, "saved_frames", 0)
                 if isinstance(e, Cancelled):

@@ -174,14 +174,14 @@ def stylize_stream(
                     break
                 assert isinstance(item, Frame)
                 if batch and item.image.shape[:2] != batch[0].image.shape[:2]:
-                    _put(post_q, _stylize(batch, run), errors)
+                    _put(post_q, _stylize(batch, run), errors, cancel)
                     batch = []
                 batch.append(item)
             if batch:
-                _put(post_q, _stylize(batch, run), errors)
-        _put(post_q, _END, errors)
-        finisher.join()
-        writer.join()
+                _put(post_q, _stylize(batch, run), errors, cancel)
+        _put(post_q, _END, errors, cancel)
+        _join(finisher, cancel)
+        _join(writer, cancel)
         if errors:
             raise errors[0]
         ok = True
@@ -204,6 +204,14 @@ def stylize_stream(
     return stats
 
 
+def _join(thread: threading.Thread, cancel: threading.Event | None) -> None:
+    """Wait for ``thread`` to end; :class:`Cancelled` as soon as ``cancel`` is set."""
+    while thread.is_alive():
+        thread.join(0.1)
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()
+
+
 def _put_end(q: "queue.Queue", thread: threading.Thread) -> None:
     """Queue the end marker for ``thread``, waiting while it drains a full queue."""
     while thread.is_alive():
@@ -214,10 +222,12 @@ def _put_end(q: "queue.Queue", thread: threading.Thread) -> None:
             continue
 
 
-def _put(q: "queue.Queue", item: object, consumer_errors: list) -> None:
+def _put(q: "queue.Queue", item: object, consumer_errors: list, cancel: threading.Event | None = None) -> None:
     while True:
         if consumer_errors:
             raise consumer_errors[0]
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()
         try:
             q.put(item, timeout=0.1)
             return
