@@ -93,7 +93,7 @@ class Runtime:
         _choice(self.precision, "precision", ("fp32", "int8"))
         for name in ("threads", "batch_size"):
             v = getattr(self, name)
-            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 256):
+            if v is not None and not _whole(v, 1, 256):
                 raise _error(f"{name} must be a whole number in 1..256, not {v!r}")
 
 
@@ -143,14 +143,14 @@ class RenderConfig:
             object.__setattr__(self, "style", os.fspath(self.style))
         _choice(self.mix, "mix", ("auto", "weights", "outputs"))
         _choice(self.flow, "flow", ("auto", "raft", "dis"))
-        if self.crf is not None and (isinstance(self.crf, bool) or not isinstance(self.crf, int) or not 0 <= self.crf <= 51):
+        if self.crf is not None and not _whole(self.crf, 0, 51):
             raise _error(f"crf must be a whole number in 0..51, not {self.crf!r}")
-        c = self.checkpoint_every
-        if isinstance(c, bool) or not isinstance(c, int) or not 1 <= c <= 1_000_000:
-            raise _error(f"checkpoint_every must be a whole number of frames in 1..1000000, not {c!r}")
+        if not _whole(self.checkpoint_every, 1, 1_000_000):
+            raise _error(f"checkpoint_every must be a whole number in 1..1000000, not {self.checkpoint_every!r}")
         if isinstance(self.consistency, (int, float)) and not isinstance(self.consistency, bool):
             _number(self.consistency, "consistency", 0.0, 1.0)
-        if self.exr_half and not (self.output.lower().rstrip("/").endswith(".exr") or (self.codec or "").lower() == "exr"):
+        exr = self.output.lower().rstrip("/").endswith(".exr") or (self.codec or "").lower() == "exr"
+        if self.exr_half and not exr:
             raise _error("exr_half needs an EXR output (out_%04d.exr or codec exr)")
 
 
@@ -185,6 +185,10 @@ def _number(value: Any, name: str, lo: float, hi: float) -> float:
     if isinstance(value, bool) or not lo <= x <= hi:  # also rejects NaN
         raise _error(f"{name} must be within {lo:g}..{hi:g}, not {value!r}")
     return x
+
+
+def _whole(value: Any, lo: int, hi: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi
 
 
 def _choice(value: Any, name: str, choices: tuple[str, ...]) -> None:

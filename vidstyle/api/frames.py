@@ -31,9 +31,10 @@ class Stylizer:
     """``Stylizer(style)(image) -> image``: one picture at a time (no temporal state).
 
     ``style``: a name, a ``.safetensors`` path or a mix ``{"a": 0.7, "b": 0.3}`` (``mix``: auto,
-    weights, outputs). ``device``/``backend``/``precision``/``threads``/``tile``: as
-    ``vidstyle stylize`` takes them. ``strength`` (0..1) and ``preserve_colors`` are attributes
-    that may change between calls. ``description`` says which style runs where.
+    weights, outputs). ``device``/``backend``/``precision``/``tile``: as ``vidstyle stylize`` takes
+    them; ``threads``: the exported engines' CPU threads (PyTorch keeps its own setting).
+    ``strength`` (0..1) and ``preserve_colors`` are attributes that may change between calls.
+    ``description`` says which style runs where.
     """
 
     def __init__(self, style: StyleSpec, *, device: str = "auto", backend: str = "auto", precision: str = "fp32",

@@ -6,9 +6,9 @@ place only when complete; video and image-sequence outputs in saved parts, see
 :mod:`vidstyle.io.checkpoint`), then stream the frames through
 :func:`vidstyle.pipeline.runner.stylize_stream`.
 
-Cancelling: :meth:`RenderJob.cancel` may be called from any thread; the run stops within a
-frame or two and ``run`` raises :class:`~vidstyle.errors.Cancelled` (a ``VidstyleError``) after
-removing the temporary output. A resumable output keeps its complete saved parts
+Cancelling: :meth:`RenderJob.cancel` may be called from any thread; the run stops once the net
+call in progress returns, and ``run`` raises :class:`~vidstyle.errors.Cancelled` (a
+``VidstyleError``) after removing the temporary output. A resumable output keeps its complete saved parts
 (``Cancelled.saved_frames``), which a run with ``resume=True`` continues. Ctrl-C and other
 exceptions unwind the same way.
 """
