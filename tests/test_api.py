@@ -87,6 +87,15 @@ def test_the_fingerprint_is_made_of_the_frame_fields(tmp_path):
     assert fingerprint(base, net)["input"] != fp["input"]
 
 
+def test_configs_and_results_travel_by_pickle():
+    import pickle
+
+    config = RenderConfig("in.mp4", "out.mp4", {"a": 0.7, "b": 0.3}, controls=Controls(strength=0.5), start=2.5)
+    assert pickle.loads(pickle.dumps(config)) == config
+    e = pickle.loads(pickle.dumps(vidstyle.Cancelled(saved_frames=20)))
+    assert isinstance(e, vidstyle.Cancelled) and e.saved_frames == 20
+
+
 @pytest.mark.parametrize("bad", [dict(crf=99), dict(checkpoint_every=0), dict(mix="blend"), dict(consistency=1.5),
                                  dict(controls=dict(strength=2)), dict(controls=dict(mask_feather=-1)),
                                  dict(runtime=dict(backend="cuda")), dict(runtime=dict(threads=0)),

@@ -7,21 +7,16 @@ first use, so ``import vidstyle`` stays light (no torch until a job or a stylize
 
 from __future__ import annotations
 
+from . import api as _api
+
 __version__ = "0.1.0"
 
-__all__ = ["Cancelled", "Controls", "Progress", "RenderConfig", "RenderJob", "RenderStats", "Runtime",
-           "Stylizer", "VideoStylizer", "VidstyleError"]
+__all__ = list(_api.__all__)
 
 
 def __getattr__(name: str):
-    if name == "VidstyleError":
-        from .errors import VidstyleError  # noqa: PLC0415
-
-        return VidstyleError
     if name in __all__:
-        from . import api  # noqa: PLC0415
-
-        return getattr(api, name)
+        return getattr(_api, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -43,3 +43,6 @@ class Cancelled(VidstyleError):
     def __init__(self, message: str = "cancelled", saved_frames: int = 0) -> None:
         super().__init__(message)
         self.saved_frames = saved_frames
+
+    def __reduce__(self):  # keep saved_frames across processes (a render farm's workers)
+        return type(self), (str(self), self.saved_frames)

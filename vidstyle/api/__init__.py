@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 
 __all__ = ["Cancelled", "Controls", "Progress", "RenderConfig", "RenderJob", "RenderStats", "Runtime",
-           "Stylizer", "VideoStylizer"]
+           "Stylizer", "VideoStylizer", "VidstyleError"]
 
 _WHERE = {
     "Cancelled": "vidstyle.errors",
@@ -22,6 +22,7 @@ _WHERE = {
     "RenderJob": "vidstyle.api.job",
     "Stylizer": "vidstyle.api.frames",
     "VideoStylizer": "vidstyle.api.video",
+    "VidstyleError": "vidstyle.errors",
 }
 
 

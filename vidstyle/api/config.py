@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 from ..errors import InputError
@@ -137,8 +136,8 @@ class RenderConfig:
             raise _error("no input given")
         if not self.output:
             raise _error("no output given")
-        if isinstance(self.style, Mapping):
-            object.__setattr__(self, "style", MappingProxyType(dict(self.style)))
+        if isinstance(self.style, Mapping):  # a private copy (a plain dict: configs travel by pickle)
+            object.__setattr__(self, "style", dict(self.style))
         elif isinstance(self.style, os.PathLike):
             object.__setattr__(self, "style", os.fspath(self.style))
         _choice(self.mix, "mix", ("auto", "weights", "outputs"))
