@@ -149,6 +149,20 @@ def test_strength_zero_gives_the_input_back(style, one_thread):
         st(np.zeros((24, 32), np.uint8))  # not RGB
 
 
+def test_a_mask_keeps_the_input_where_it_is_black(stylizer, one_thread):
+    img = make_test_frame(40, 24, dtype=np.uint16)
+    mask = np.zeros((24, 40), np.uint8)
+    mask[:, 20:] = 255
+    out = stylizer(img, mask=mask)
+    assert np.array_equal(out[:, :20], img[:, :20])
+    assert np.abs(out[:, 20:].astype(np.int64) - stylizer(img)[:, 20:]).max() <= 1  # float compositing rounds
+    t = torch.from_numpy(img.astype(np.float32) / 65535).permute(2, 0, 1)
+    half = stylizer(t, mask=torch.from_numpy(mask.astype(np.float32) / 255))
+    assert torch.equal(half[:, :, :20], t[:, :, :20])
+    with pytest.raises(InputError, match="mask"):
+        stylizer(img, mask=mask[:, :30])
+
+
 def pan(frames: int, width: int = 64, height: int = 48, step: int = 2) -> list[np.ndarray]:
     """A camera pan over a fixed textured picture: frame t is the picture shifted ``step*t`` px."""
     big = make_test_frame(width + step * frames, height, seed=3)

@@ -19,8 +19,9 @@ from ..errors import InputError
 from ..models.mixing import load_styles_mix
 from ..pipeline.backends import make_stylizer
 from ..pipeline.color import FrameCodec
-from ..pipeline.controls import StyleControls, check_strength
+from ..pipeline.controls import StyleControls, apply_mask, check_strength
 from ..pipeline.device import pick_device
+from ..pipeline.mattes import matte_plane
 from ..pipeline.tiling import parse_tile
 from .config import StyleSpec, style_text
 
@@ -84,16 +85,25 @@ class Stylizer:
     def _run(self, x: torch.Tensor) -> torch.Tensor:
         return self.stylize_tensor(x)
 
-    def process(self, image):
-        """Stylize one image (numpy HWC) or a tensor (CHW/NCHW); see the module docstring."""
+    def process(self, image, mask=None):
+        """Stylize one image (numpy HWC) or a tensor (CHW/NCHW); see the module docstring.
+
+        ``mask`` (optional) restricts the style, white = styled: a numpy ``H x W`` (or
+        ``x 1|3|4``, as :func:`~vidstyle.pipeline.mattes.matte_plane` reads it) image or a float
+        tensor ``[H,W]``/``[1,H,W]``/``[N,1,H,W]`` in 0..1, of the image's size; the result is
+        composited over the input last (after temporal consistency in :class:`VideoStylizer`).
+        """
         if isinstance(image, torch.Tensor):
             x, back = tensor_in(image)
-            return back(self._run(x))
+            y = self._run(x)
+            if mask is not None:
+                y = apply_mask(x.to(y.device), y, matte_tensor(mask, y))
+            return back(y)
         img = check_array(image)
         y = self._run(self._codec.to_tensor(img, self.device))
         if self.controls.strength <= 0.0:  # the input, bit for bit
             return img.copy()
-        return self._codec.to_image(y, img)
+        return self._codec.to_image(y, img, None if mask is None else matte_tensor(mask, y))
 
     __call__ = process
 
@@ -107,6 +117,20 @@ def check_array(image) -> np.ndarray:
     if image.dtype not in (np.uint8, np.uint16) and image.dtype.kind != "f":
         raise InputError(f"expected a uint8, uint16 or float image, not {image.dtype}")
     return image
+
+
+def matte_tensor(mask, like: torch.Tensor) -> torch.Tensor:
+    """A frame API ``mask`` → ``[N|1,1,H,W]`` float32 in 0..1 on ``like``'s device."""
+    if isinstance(mask, torch.Tensor):
+        m = mask.detach().float()
+        m = m.reshape(1, 1, *m.shape[-2:]) if m.dim() in (2, 3) else m
+    elif isinstance(mask, np.ndarray):
+        m = torch.from_numpy(matte_plane(mask))[None, None]
+    else:
+        raise InputError(f"expected a numpy or torch mask, not {type(mask).__name__}")
+    if m.dim() != 4 or m.shape[1] != 1 or m.shape[-2:] != like.shape[-2:]:
+        raise InputError(f"the mask ({tuple(mask.shape)}) does not match the image ({tuple(like.shape[-2:])})")
+    return m.clamp(0.0, 1.0).to(like.device)
 
 
 def tensor_in(t: torch.Tensor):
