@@ -19,9 +19,9 @@ __all__ = ["VideoStylizer"]
 
 
 class VideoStylizer(Stylizer):
-    """``VideoStylizer(style, consistency="default")``; ``process(frame)`` (or calling it) stylizes
-    the next frame of the sequence and returns
-    the styled frame, same kind, dtype and layout as given (see :class:`Stylizer`).
+    """``VideoStylizer(style, consistency="default")``; ``process(frame, mask=None)`` (or calling
+    it) stylizes the next frame of the sequence and returns it in the kind, dtype and layout given
+    (see :class:`Stylizer`).
 
     ``consistency``: ``off``, ``light``, ``default``, ``strong``, ``fine`` or a strength 0..1;
     ``flow``: auto, raft or dis (``raft_weights``: a local RAFT state dict). A tensor batch
