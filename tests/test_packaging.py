@@ -49,3 +49,11 @@ def test_console_entry_point_keeps_output_and_exit_codes(tmp_path):
 def test_console_script_is_the_fast_exit_entry_point():
     text = (REPO / "pyproject.toml").read_text()
     assert 'vidstyle = "vidstyle.cli:run"' in text
+
+
+def test_every_subpackage_is_listed_for_the_wheel():
+    import tomllib
+
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(REPO).parts) for p in (REPO / "vidstyle").rglob("__init__.py")}
+    assert found - listed == set()

@@ -32,3 +32,17 @@ class OutputError(VidstyleError):
     """The output cannot be written (exists, unwritable folder, bad codec)."""
 
     exit_code = 3
+
+
+class Cancelled(VidstyleError):
+    """A run stopped by ``cancel()`` from another thread: its temporary output is removed and a
+    resumable run keeps its saved parts (``saved_frames`` of them)."""
+
+    exit_code = 130
+
+    def __init__(self, message: str = "cancelled", saved_frames: int = 0) -> None:
+        super().__init__(message)
+        self.saved_frames = saved_frames
+
+    def __reduce__(self):  # keep saved_frames across processes (a render farm's workers)
+        return type(self), (str(self), self.saved_frames)

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
-from contextlib import ExitStack
-
 import click
 
 from ..errors import InputError
 from ..pipeline.backends import BACKENDS
 from ..pipeline.exported_stylizer import PRECISIONS
-from .common import CONSISTENCY_CHOICES, build_consistency, pick_device
+from .common import CONSISTENCY_CHOICES
 
 
 @click.command()
@@ -71,106 +67,68 @@ def stylize(
     exr_half: bool, overwrite: bool, resume: bool, part_frames: int, quiet: bool,
 ) -> None:
     """Stylize INPUT (video file, image sequence or image) into OUTPUT with a trained style."""
-    from ..io.reader import open_source  # noqa: PLC0415 - keep `vidstyle --help` light
-    from ..io.checkpoint import WARMUP_FRAMES, ResumableSink, can_resume, plan_resume, work_dir  # noqa: PLC0415
-    from ..io.writer import open_sink  # noqa: PLC0415
-    from ..models.mixing import load_styles_mix  # noqa: PLC0415
-    from ..pipeline.color import FrameCodec  # noqa: PLC0415
-    from ..pipeline.runner import stylize_stream  # noqa: PLC0415
-    from ..pipeline.backends import make_stylizer  # noqa: PLC0415
-    from ..pipeline.exported_stylizer import opencv_threads, threads_beside, torch_threads  # noqa: PLC0415
-    import torch  # noqa: PLC0415
+    from ..api.config import Controls, RenderConfig, Runtime  # noqa: PLC0415 - keep `vidstyle --help` light
+    from ..api.job import RenderJob  # noqa: PLC0415
 
     controls = parse_controls(strength, preserve_colors)
     if exr_half and not (str(output).lower().rstrip("/").endswith(".exr") or (codec or "").lower() == "exr"):
         raise InputError("--exr-half needs an EXR output (out_%04d.exr or --codec exr)")
     feather = parse_feather(mask_feather)
-    tile = parse_tile_option(tile_spec)
-    dev = pick_device(device)
-    batch_size = batch_size or (4 if dev.type == "cuda" else 1)
-    net, style_text = load_styles_mix(style, dev, mode=mix_mode)
-    cons, message = build_consistency(consistency, flow_kind, dev, raft_weights)
-    settings = {"style": style, "mix": mix_mode, "start": start, "end": end, "codec": codec, "crf": crf,
-                "consistency": consistency, "flow": flow_kind, "strength": strength, "preserve_colors": preserve_colors,
-                "mask": [mask_spec, file_identity(mask_spec)] if mask_spec else None, "mask_feather": mask_feather,
-                "colorspace": colorspace, "exr_half": exr_half, "precision": precision, "tile": tile_spec,
-                "checkpoint_every": part_frames}
-    fingerprint = run_fingerprint(input_path, net, settings)
-    point = plan_resume(output, fingerprint, resume=resume, overwrite=overwrite,
-                        warmup=WARMUP_FRAMES if cons is not None else 1)
-    cores = threads or torch.get_num_threads()
-    # idle engine threads must not spin: decoding, encoding and consistency run beside the net
-    stylizer, engine = make_stylizer(net, dev, backend, tile=tile, precision=precision, spinning=False,
-                                     **({"threads": threads} if threads else {}))
-    # an exported-net engine has every core; PyTorch and OpenCV only run what is beside the net
-    side = threads_beside(stylizer, cores)
-    if resume and point is None and not quiet:
-        click.echo(f"nothing saved to resume for {output}: starting from the beginning", err=True)
-    with open_source(input_path, start=point.start if point and point.start else start, end=end) as source, \
-            ExitStack() as stack:
-        matte = None
-        if mask_spec is not None:
-            from ..pipeline.mattes import open_matte  # noqa: PLC0415
-
-            matte = stack.enter_context(open_matte(mask_spec, source.info, feather=feather))
-        frame_codec = FrameCodec.for_paths(input_path, source.info.dtype, output, colorspace, codec)
-        audio = input_path if source.info.kind == "video" else None  # sequences have no audio file
-        info = point.info if point else source.info  # a resumed run keeps the first run's range and timing
-        sink = open_sink(output, info, codec=codec, crf=crf, audio_source=audio, overwrite=overwrite,
-                         encoder_options={"exr_half": True} if exr_half else None)
-        if can_resume(sink):
-            sink = ResumableSink(sink, fingerprint, part_frames=part_frames, point=point, work=work_dir(output))
-        elif resume and not quiet:
-            click.echo("note: --resume applies to videos (not AVI) and image sequences; this output is written "
-                       "in one go", err=True)
-        if not quiet:
-            extras = controls_text(controls, matte, frame_codec)
-            on = f"{dev} ({engine})" if engine else str(dev)
-            click.echo(f"{input_path} → {output}: style {style_text} on {on}; {message}{extras}", err=True)
-            if point is not None:
-                again = f"; the next {point.warmup} are stylized again to restore the temporal state" if cons is not None else ""
-                click.echo(f"resuming: {point.frames} frames saved{again}", err=True)
-            for w in list(getattr(matte, "warnings", [])):
-                click.echo(f"warning: {w}", err=True)
-        try:
-            with sink, torch_threads(side), opencv_threads(side):
-                stats = stylize_stream(
-                    source, sink, stylizer, consistency=cons, batch_size=batch_size,
-                    total=source.info.frame_count, quiet=quiet,
-                    controls=None if controls.is_identity else controls, masks=matte, codec=frame_codec,
-                )
-        except BaseException:
-            saved = getattr(sink, "saved_frames", 0)
-            if saved:
-                click.echo(f"note: {saved} frames are saved in {work_dir(output)}; run the same command "
-                           "with --resume to continue", err=True)
-            raise
-        for w in list(getattr(source, "warnings", [])):
-            click.echo(f"warning: {w}", err=True)
-    if not quiet:
-        kept = f" ({point.frames} of them from the saved parts)" if point else ""
-        total = stats.frames + (point.frames - point.warmup if point else 0)
-        click.echo(f"wrote {output}: {total} frames{kept} in {stats.seconds:.1f} s ({stats.fps:.1f} fps)", err=True)
-
-
-def file_identity(path: str) -> list | None:
-    """``[absolute path, size, mtime_ns]`` of a file (None for patterns, folders, cameras)."""
+    parse_tile_option(tile_spec)
+    job = RenderJob(RenderConfig(
+        input_path, output, style, mix=mix_mode, start=start, end=end, codec=codec, crf=crf,
+        consistency=consistency, flow=flow_kind, raft_weights=raft_weights,
+        controls=Controls(strength=controls.strength, preserve_colors=preserve_colors, mask=mask_spec,
+                          mask_feather=feather, colorspace=colorspace),
+        runtime=Runtime(device=device, backend=backend, precision=precision, threads=threads,
+                        batch_size=batch_size, tile=tile_spec),
+        exr_half=exr_half, overwrite=overwrite, resume=resume, checkpoint_every=part_frames,
+    ))
+    bar = ProgressBar(quiet)
     try:
-        st = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    return [os.path.abspath(path), st.st_size, st.st_mtime_ns] if os.path.isfile(path) else None
+        stats = job.run(progress=bar.update, log=lambda level, text: echo(level, text, quiet))
+    except BaseException:
+        bar.close()
+        if job.saved_frames:
+            click.echo(f"note: {job.saved_frames} frames are saved in {job.work_dir}; run the same command "
+                       "with --resume to continue", err=True)
+        raise
+    bar.close()
+    if not quiet:
+        kept = f" ({stats.resumed_frames} of them from the saved parts)" if stats.resumed_frames else ""
+        click.echo(f"wrote {output}: {stats.frames} frames{kept} in {stats.seconds:.1f} s ({stats.fps:.1f} fps)",
+                   err=True)
 
 
-def run_fingerprint(input_path: str, net, settings: dict) -> dict:
-    """What makes a stylization's frames: the input file, the net's weights (a digest) and the
-    options that change the output; saved with the parts of a resumable run and compared on
-    ``--resume``."""
-    digest = hashlib.sha256()
-    for name, value in net.state_dict().items():
-        digest.update(name.encode())
-        digest.update(value.detach().cpu().float().contiguous().numpy().tobytes())
-    return {"input": file_identity(input_path) or os.path.abspath(input_path), "net": digest.hexdigest()[:20], **settings}
+def echo(level: str, text: str, quiet: bool) -> None:
+    """A job's message on stderr: warnings always, status lines and notes unless ``quiet``."""
+    if level == "warning":
+        click.echo(f"warning: {text}", err=True)
+    elif not quiet:
+        click.echo(text if level == "info" else f"{level}: {text}", err=True)
+
+
+class ProgressBar:
+    """A tqdm bar (frames, fps, ETA) fed with a job's progress reports; opened at the first
+    report, so the status lines come before it. Nothing with ``quiet``."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.bar = None
+
+    def update(self, p) -> None:
+        if self.quiet:
+            return
+        if self.bar is None:
+            from tqdm import tqdm  # noqa: PLC0415
+
+            self.bar = tqdm(total=p.total, unit="frame", desc="stylizing", dynamic_ncols=True, smoothing=0.1)
+        self.bar.update(p.done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def parse_controls(strength: str, preserve_colors: bool):
@@ -202,16 +160,3 @@ def parse_feather(text: str) -> float:
     if not (0.0 <= px <= 1000.0):
         raise InputError(f"--mask-feather must be a number of pixels in 0..1000, not {text!r}")
     return px
-
-
-def controls_text(controls, matte, frame_codec) -> str:
-    parts = []
-    if controls.strength < 1.0:
-        parts.append(f"strength {controls.strength:g}")
-    if controls.preserve_colors:
-        parts.append("input colours kept")
-    if matte is not None:
-        parts.append(f"masked by {matte.description} (feather {matte.feather:g} px)")
-    if not frame_codec.is_plain:
-        parts.append(f"{frame_codec.in_space} in, {frame_codec.out_space} out")
-    return "".join("; " + p for p in parts)

@@ -19,6 +19,7 @@ from typing import Protocol
 import torch
 from tqdm import tqdm
 
+from ..errors import Cancelled
 from ..io.frame import Frame
 from .color import FrameCodec
 from .stylizer import Stylizer
@@ -91,10 +92,12 @@ def _consumer(sink: FrameWriter, q: "queue.Queue", errors: list, on_write: Calla
             errors.append(e)
 
 
-def _get(q: "queue.Queue", consumer_errors: list) -> object:
+def _get(q: "queue.Queue", consumer_errors: list, cancel: threading.Event | None = None) -> object:
     while True:
         if consumer_errors:
             raise consumer_errors[0]
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()
         try:
             item = q.get(timeout=0.1)
         except queue.Empty:
@@ -118,6 +121,8 @@ def stylize_stream(
     controls: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     masks: Callable[[Frame], torch.Tensor | None] | None = None,
     codec: FrameCodec | None = None,
+    on_frame: Callable[[int], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> RunStats:
     """Stylize ``frames`` into ``sink`` in batches; frames keep their index and timestamps.
 
@@ -127,7 +132,10 @@ def stylize_stream(
     thread) gives a ``[1,1,H,W]`` matte in [0,1] that composites the result over the original
     frame (0 = untouched; see :mod:`vidstyle.pipeline.mattes`); ``codec`` converts frames to and
     from the net's sRGB tensors (default: sRGB in and out, see :mod:`vidstyle.pipeline.color`).
-    Raises whatever the decoder, the net or the encoder raised; the caller aborts the sink then.
+    ``on_frame(frames_written)`` is called from the encoding thread after every written frame
+    (progress reports). Setting ``cancel`` (from any thread) stops the run within one batch with
+    :class:`~vidstyle.errors.Cancelled`. Raises whatever the decoder, the net or the encoder
+    raised; the caller aborts the sink then.
     """
     stats = RunStats()
     codec = codec or FrameCodec()
@@ -144,6 +152,8 @@ def stylize_stream(
     def written() -> None:
         stats.frames += 1
         bar.update(1)
+        if on_frame is not None:
+            on_frame(stats.frames)
 
     reader = threading.Thread(target=_producer, args=(frames, in_q, stop), daemon=True, name="vidstyle-decode")
     finisher = threading.Thread(target=_finisher, args=(run, post_q, out_q, errors), daemon=True, name="vidstyle-finish")
@@ -158,20 +168,20 @@ def stylize_stream(
         while not done:
             batch: list[Frame] = []
             while len(batch) < batch_size:
-                item = _get(in_q, errors)
+                item = _get(in_q, errors, cancel)
                 if item is _END:
                     done = True
                     break
                 assert isinstance(item, Frame)
                 if batch and item.image.shape[:2] != batch[0].image.shape[:2]:
-                    _put(post_q, _stylize(batch, run), errors)
+                    _put(post_q, _stylize(batch, run), errors, cancel)
                     batch = []
                 batch.append(item)
             if batch:
-                _put(post_q, _stylize(batch, run), errors)
-        _put(post_q, _END, errors)
-        finisher.join()
-        writer.join()
+                _put(post_q, _stylize(batch, run), errors, cancel)
+        _put(post_q, _END, errors, cancel)
+        _join(finisher, cancel)
+        _join(writer, cancel)
         if errors:
             raise errors[0]
         ok = True
@@ -194,6 +204,14 @@ def stylize_stream(
     return stats
 
 
+def _join(thread: threading.Thread, cancel: threading.Event | None) -> None:
+    """Wait for ``thread`` to end; :class:`Cancelled` as soon as ``cancel`` is set."""
+    while thread.is_alive():
+        thread.join(0.1)
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()
+
+
 def _put_end(q: "queue.Queue", thread: threading.Thread) -> None:
     """Queue the end marker for ``thread``, waiting while it drains a full queue."""
     while thread.is_alive():
@@ -204,10 +222,12 @@ def _put_end(q: "queue.Queue", thread: threading.Thread) -> None:
             continue
 
 
-def _put(q: "queue.Queue", item: object, consumer_errors: list) -> None:
+def _put(q: "queue.Queue", item: object, consumer_errors: list, cancel: threading.Event | None = None) -> None:
     while True:
         if consumer_errors:
             raise consumer_errors[0]
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()
         try:
             q.put(item, timeout=0.1)
             return
