@@ -26,7 +26,26 @@ def _on_sigterm(signum, frame) -> None:
 
 
 class VidstyleGroup(click.Group):
-    """A click group that reports ``VidstyleError``, Ctrl-C and SIGTERM without a traceback."""
+    """A click group that reports ``VidstyleError``, click's usage errors, Ctrl-C and SIGTERM as
+    one ``error: ...`` line without a traceback, the same for every subcommand."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]
+        """Click's ``main`` with its usage-error report (usage, hint, ``Error:``: four lines)
+        replaced by one ``error: <message>`` line and exit status 2, like every other error."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as e:  # bare `vidstyle`: the help text
+            e.show()
+            sys.exit(e.exit_code)
+        except click.ClickException as e:
+            click.echo(f"error: {usage_error_text(e)}", err=True)
+            sys.exit(e.exit_code)
+        except click.Abort:
+            click.echo("error: interrupted", err=True)
+            sys.exit(130)
+        sys.exit(rv if isinstance(rv, int) else 0)
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         previous = None
@@ -46,6 +65,17 @@ class VidstyleGroup(click.Group):
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
+
+
+def usage_error_text(e: click.ClickException) -> str:
+    """One line for a click error: its message, and for a usage error where to find help."""
+    text = " ".join(e.format_message().split()).rstrip(".")
+    if text[:2].istitle():  # click's "Missing option ..." reads like our lower-case messages
+        text = text[0].lower() + text[1:]
+    ctx = getattr(e, "ctx", None)
+    if isinstance(e, click.UsageError) and ctx is not None:
+        text += f" (see '{ctx.command_path} --help')"
+    return text
 
 
 @click.group(cls=VidstyleGroup, context_settings={"help_option_names": ["-h", "--help"]})
