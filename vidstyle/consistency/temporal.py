@@ -68,7 +68,7 @@ with detail 0.9: 0.17 / 0.23 / 0.11x and 0.29 / 0.46 / 0.31x). A single 320-pixe
 (0.04..0.12) and a one-pixel erosion, the previous default, measured 0.22 / 0.52 / 0.20x and 0.40 /
 0.79 / 0.37x. On CPU the step costs about 70-75 ms of CPU time per 640x360 frame with one
 OpenCV thread (the two DIS flows, at 640 and 320 px, about 40 ms of it; warps, resampling and the
-mask pooling go through OpenCV, see :mod:`vidstyle.flow.resample`) and 88-92 ms with two, so
+mask pooling go through OpenCV, see :mod:`vidstyle.ops.resample`) and 88-92 ms with two, so
 ``stylize`` gives it one thread beside an exported net; the streaming runner overlaps it with
 the net's next frame. End to end with the light net in OpenVINO that is +12-23% process CPU time
 (+20% on each in a later run with the still-shot carry)
@@ -111,7 +111,7 @@ import torch
 
 from ..errors import InputError
 from ..flow.occlusion import fb_consistency_mask, motion_boundary_mask
-from ..flow.resample import block_mean, box_blur, erode, resize_area, resize_bilinear
+from ..ops.resample import block_mean, box_blur, erode, resize_area, resize_bilinear
 from .detail import restore_detail
 from ..flow.warp import backward_warp, inside_mask, resize_flow
 from .scenecut import SceneCutDetector

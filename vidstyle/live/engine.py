@@ -436,7 +436,7 @@ class LiveEngine(threading.Thread):
         seconds spent in the net/consistency/controls (also used by the benchmark)."""
         import cv2  # noqa: PLC0415
 
-        from ..pipeline.tensors import image_to_tensor, tensor_to_image  # noqa: PLC0415
+        from ..ops.tensors import image_to_tensor, tensor_to_image  # noqa: PLC0415
 
         snap = self.state.snapshot()
         net, name, index = self._net(snap["style_index"])
@@ -490,13 +490,13 @@ class LiveEngine(threading.Thread):
 
     def _net_input(self, x: torch.Tensor, net=None) -> torch.Tensor:
         """The working-size frame scaled by ``net_scale`` (``x`` itself at scale 1)."""
-        from ..flow.resample import resize_area  # noqa: PLC0415
+        from ..ops.resample import resize_area  # noqa: PLC0415
 
         return resize_area(x, self._net_size(*x.shape[-2:], net))
 
     def _to_working_size(self, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """The net's (possibly smaller) output upsampled to ``x``'s size."""
-        from ..flow.resample import resize_bilinear  # noqa: PLC0415
+        from ..ops.resample import resize_bilinear  # noqa: PLC0415
 
         if y.shape[-2:] == x.shape[-2:]:
             return y

@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from ..errors import InputError
-from ..pipeline.controls import stats_blend
+from ..ops.blend import stats_blend
 from .styles import load_style
 from .transformer import TransformerNet
 
@@ -108,7 +108,7 @@ def interpolate_weights(nets: list[TransformerNet], weights: list[float]) -> Tra
 
 def blend_outputs(outputs: list[torch.Tensor], weights: list[float]) -> torch.Tensor:
     """Contrast- and saturation-preserving weighted blend of ``[B,3,H,W]`` images (see
-    :func:`vidstyle.pipeline.controls.stats_blend`)."""
+    :func:`vidstyle.ops.blend.stats_blend`)."""
     return stats_blend(outputs, weights)
 
 

@@ -28,7 +28,7 @@ from torch import nn
 from ..errors import VidstyleError
 from ..models.onnx_export import cached_onnx
 from ..models.transformer import TransformerNet
-from .tensors import pad_to_multiple
+from ..ops.tensors import pad_to_multiple
 
 #: Frames above this many pixels (after padding, per frame) always go to the torch Stylizer. With
 #: ``tile="auto"`` the limit is lower: whatever the net's activations fit in the CPU memory budget

@@ -26,15 +26,15 @@ import torch.nn.functional as F
 
 from ..errors import InputError
 from ..io.frame import Frame, VideoInfo
-from .controls import KB, KG, KR, feather_mask, snap_matte
-
-_SCALE = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
+from ..ops.color import KB, KG, KR
+from ..ops.matte import feather_mask, snap_matte
+from ..ops.tensors import DTYPE_SCALE
 
 
 def matte_plane(img: np.ndarray, channel: str = "auto") -> np.ndarray:
     """A decoded matte frame → ``H x W`` float32 in [0,1] (see the module docstring)."""
     a = np.asarray(img)
-    scale = _SCALE.get(a.dtype, 1.0)
+    scale = DTYPE_SCALE.get(a.dtype, 1.0)
     if a.ndim == 3 and a.shape[2] == 1:
         a = a[..., 0]
     if a.ndim == 2:
