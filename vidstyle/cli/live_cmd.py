@@ -7,6 +7,7 @@ import click
 from ..pipeline.backends import BACKENDS
 from ..pipeline.exported_stylizer import PRECISIONS
 from .common import CONSISTENCY_CHOICES
+from .options import parse_consistency, parse_frame_size, parse_net_scale, split_style_specs
 
 _KEYS = ("n/p next/previous style, +/- strength, c consistency, b side-by-side, o overlay, "
          "s snapshot, r record, h help, q quit")
@@ -62,12 +63,12 @@ def live(camera, source, styles, size, net_scale, consistency, flow_kind, raft_w
     source the newest frame is always used (older ones are dropped), so latency stays bounded.
     Headless (servers, tests): --no-display --output FILE [--frames N].
     """
-    from ..live.engine import parse_net_scale, parse_size  # noqa: PLC0415
     from ..live.session import LiveConfig, run_live  # noqa: PLC0415
 
     cfg = LiveConfig(
-        camera=camera, source=source, styles=list(styles) or None, size=parse_size(size), net_scale=parse_net_scale(net_scale),
-        consistency=consistency, flow_kind=flow_kind, raft_weights=raft_weights, strength=strength,
+        camera=camera, source=source, styles=split_style_specs(styles)[0],
+        size=parse_frame_size(size, allow_width=True), net_scale=parse_net_scale(net_scale),
+        consistency=parse_consistency(consistency), flow_kind=flow_kind, raft_weights=raft_weights, strength=strength,
         preserve_colors=preserve_colors, mask=mask, mask_feather=mask_feather, device=device, backend=backend, precision=precision, threads=threads, display=display,
         output=output, frames=frames, overwrite=overwrite, codec=codec, crf=crf, pace=not fast_source,
         side_by_side=side_by_side, overlay=not no_overlay, virtual_cam=virtual_cam,

@@ -373,25 +373,34 @@ step (DIS medium's own 3 stay for ``vidstyle eval``): a third fewer patches to s
 the same warping error."""
 
 
+def parse_consistency(value) -> str | float:
+    """The one grammar of ``--consistency``: ``off`` or a preset name (any case) → that name; a
+    strength (a float or a string in any Python float syntax) in 0..1 → the float, with 0 (``0``,
+    ``0.00``, ``0e0``) → ``"off"``; None → ``"off"``. Anything else is ``InputError``."""
+    if value is None:
+        return "off"
+    if isinstance(value, str):
+        key = value.strip().lower()
+        if key == "off" or key in PRESETS:
+            return key
+        try:
+            strength = float(key)
+        except ValueError:
+            raise InputError(f"--consistency must be one of {', '.join(MODES)} or a number in 0..1, "
+                             f"not {value!r}") from None
+    else:
+        strength = float(value)
+    if not 0.0 <= strength <= 1.0:  # also rejects NaN
+        raise InputError(f"--consistency strength must be within 0..1, not {strength:g}")
+    return "off" if strength == 0.0 else strength
+
+
 def make_consistency(mode_or_strength, flow_estimator, **overrides) -> TemporalConsistency | None:
-    """The CLI's ``--consistency``: ``off``/``light``/``default``/``strong`` or a strength in
-    0..1 (a float or a numeric string; 0 means off). Returns None for off."""
-    mode = mode_or_strength
-    if mode is None:
+    """The CLI's ``--consistency`` (see :func:`parse_consistency`) as a consistency stage, or None
+    for off."""
+    mode = parse_consistency(mode_or_strength)
+    if mode == "off":
         return None
     if isinstance(mode, str):
-        key = mode.strip().lower()
-        if key == "off":
-            return None
-        if key in PRESETS:
-            return TemporalConsistency(flow_estimator, params=PRESETS[key], **overrides)
-        try:
-            mode = float(key)
-        except ValueError:
-            raise InputError(f"--consistency must be one of {', '.join(MODES)} or a number in 0..1, not {mode_or_strength!r}") from None
-    strength = float(mode)
-    if not 0.0 <= strength <= 1.0:
-        raise InputError(f"--consistency strength must be within 0..1, not {strength:g}")
-    if strength == 0.0:
-        return None
-    return TemporalConsistency(flow_estimator, strength=strength, **overrides)
+        return TemporalConsistency(flow_estimator, params=PRESETS[mode], **overrides)
+    return TemporalConsistency(flow_estimator, strength=mode, **overrides)

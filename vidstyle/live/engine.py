@@ -17,7 +17,6 @@ second) and latency percentiles.
 from __future__ import annotations
 
 import functools
-import re
 import threading
 import time
 from collections import deque
@@ -33,61 +32,17 @@ from ..pipeline.tiling import net_archs
 from .capture import CapturedFrame, LatestFrameSlot
 from .keys import LiveState
 
-__all__ = ["LiveFrame", "LiveStats", "StyleBank", "LiveEngine", "split_style_specs", "parse_size",
-           "fit_size"]
+__all__ = ["LiveFrame", "LiveStats", "StyleBank", "LiveEngine", "fit_size"]
 
 
 # --------------------------------------------------------------------------- styles
 
 
-_MIX_ITEM = re.compile(r"^(.+):\s*([0-9]*\.?[0-9]+)\s*$")
-
-
-def _is_mix(spec: str) -> bool:
-    """A mix names a weight for at least one item (``a:0.7,b:0.3``); ``a,b`` is a list."""
-    return any(_MIX_ITEM.match(s.strip()) for s in spec.split(",") if s.strip())
-
-
-def split_style_specs(specs: Sequence[str] | None) -> tuple[list[str], bool]:
-    """Turn ``-s`` values into the list of styles to cycle through.
-
-    Each value is a style (name or ``.safetensors`` path), a comma list of styles (``a,b,c``) or a
-    mix (``a:0.7,b:0.3``: every item has a weight), which counts as one style. Returns
-    ``(specs, explicit_list)``: with no value, all installed styles; with one single style, that
-    style first and then the other installed ones; with several, exactly those.
-    """
-    from ..models.styles import find_style, list_styles  # noqa: PLC0415
-
-    out: list[str] = []
-    for value in specs or ():
-        value = value.strip()
-        if not value:
-            continue
-        if _is_mix(value):
-            out.append(value)
-        else:
-            out.extend(s.strip() for s in value.split(",") if s.strip())
-    installed = [s.name for s in list_styles()]
-    if not out:
-        if not installed:
-            raise InputError("no styles installed: give one with -s NAME_OR_FILE.safetensors "
-                             "(train one with `vidstyle train`)")
-        return installed, False
-    if len(out) == 1 and not _is_mix(out[0]):
-        first = find_style(out[0]).name if not out[0].endswith(".safetensors") else None
-        rest = [n for n in installed if n != first]
-        return [out[0], *rest], False
-    return out, True
-
-
 def _style_label(spec: str) -> str:
-    if _is_mix(spec):
-        names = []
-        for item in (s.strip() for s in spec.split(",") if s.strip()):
-            m = _MIX_ITEM.match(item)
-            names.append((m.group(1) if m else item).rsplit("/", 1)[-1].removesuffix(".safetensors"))
-        return "+".join(names)
-    return spec.rsplit("/", 1)[-1].removesuffix(".safetensors")
+    """The display name of a style spec: a mix as ``a+b``, a file as its stem."""
+    from ..models.mixing import is_mix, mix_label  # noqa: PLC0415
+
+    return mix_label(spec) if is_mix(spec) else spec.replace("\\", "/").rsplit("/", 1)[-1].removesuffix(".safetensors")
 
 
 def _default_loader(spec: str, device: torch.device, backend: str = "auto", threads: int | None = None,
@@ -100,12 +55,9 @@ def _default_loader(spec: str, device: torch.device, backend: str = "auto", thre
     """
     from ..pipeline.backends import make_stylizer  # noqa: PLC0415
 
-    if _is_mix(spec):
-        try:
-            from ..models.mixing import load_styles_mix  # noqa: PLC0415
-        except ModuleNotFoundError:
-            raise InputError(f"style mixes like {spec!r} need vidstyle.models.mixing, "
-                             "which this install lacks") from None
+    from ..models.mixing import is_mix, load_styles_mix  # noqa: PLC0415
+
+    if is_mix(spec):
         loaded = load_styles_mix(spec, device)
         net = loaded[0] if isinstance(loaded, tuple) else loaded
         name = _style_label(spec)
@@ -202,37 +154,6 @@ class StyleBank:
 
 
 # --------------------------------------------------------------------------- sizes
-
-
-def parse_size(text: str | None) -> tuple[int, int] | int | None:
-    """``"640x360"`` → (640, 360); ``"640"`` → 640 (width; height from the aspect ratio)."""
-    if text is None or str(text).strip() == "":
-        return None
-    m = re.fullmatch(r"\s*(\d+)\s*(?:[xX×:]\s*(\d+))?\s*", str(text))
-    if not m:
-        raise InputError(f"--size must look like 640x360 or 640, not {text!r}")
-    w = int(m.group(1))
-    if m.group(2) is None:
-        if not 16 <= w <= 8192:
-            raise InputError(f"--size width must be within 16..8192, not {w}")
-        return w
-    h = int(m.group(2))
-    if not (16 <= w <= 8192 and 16 <= h <= 8192):
-        raise InputError(f"--size must be within 16..8192 on each side, not {w}x{h}")
-    return w, h
-
-
-def parse_net_scale(value: str | float | None) -> float | None:
-    """``--net-scale``: ``"auto"``/None → None (automatic), else a float in 0.05..1."""
-    if value is None or (isinstance(value, str) and value.strip().lower() == "auto"):
-        return None
-    try:
-        scale = float(value)
-    except ValueError:
-        raise InputError(f"--net-scale must be 'auto' or a number in 0.05..1, not {value!r}") from None
-    if not 0.05 <= scale <= 1.0:
-        raise InputError(f"--net-scale must be within 0.05..1, not {value}")
-    return scale
 
 
 def fit_size(size: tuple[int, int] | int | None, width: int, height: int) -> tuple[int, int]:
@@ -369,7 +290,9 @@ class LiveEngine(threading.Thread):
         self.outputs = list(outputs)
         self.max_frames = max_frames
         self.warmup = warmup
-        self.net_scale = parse_net_scale(net_scale)
+        if net_scale is not None and not 0.05 <= float(net_scale) <= 1.0:
+            raise InputError(f"--net-scale must be within 0.05..1, not {net_scale}")
+        self.net_scale = None if net_scale is None else float(net_scale)
         self.matte = matte  # a StaticMatte (``matte(frame-like with height/width) -> [1,1,H,W]``) or None
         self.out_slot = LatestFrameSlot()
         self.stats = LiveStats()

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from ..errors import InputError, OutputError, VidstyleError
 from .capture import CaptureThread, LatestFrameSlot, describe_source, open_capture
-from .engine import LiveEngine, LiveStats, StyleBank, auto_net_side, fit_size, split_style_specs
+from .engine import LiveEngine, LiveStats, StyleBank, auto_net_side, fit_size
 from .keys import LiveState, handle_key, key_help
 from .recorder import Recorder, numbered_path
 
@@ -49,10 +49,10 @@ class LiveConfig:
 
     camera: int | None = None
     source: str | None = None
-    styles: list[str] | None = None
+    styles: list[str] | None = None  # style specs to cycle through (each one style or a mix)
     size: tuple[int, int] | int | None = None
     net_scale: float | None = None  # None: automatic (LiveEngine.scale_for)
-    consistency: str = "off"
+    consistency: str | float = "off"  # as parse_consistency reads it
     flow_kind: str = "auto"
     raft_weights: str | None = None
     strength: float = 1.0
@@ -186,8 +186,10 @@ LIVE_CONSISTENCY = {"warp_flow_max_side": None}
 
 def _consistency_factory(cfg: LiveConfig, device, notes: list[str]):
     from ..consistency.build import build_consistency  # noqa: PLC0415
+    from ..consistency.temporal import parse_consistency  # noqa: PLC0415
 
-    mode = cfg.consistency if cfg.consistency not in ("off", "0", "0.0") else "default"
+    mode = parse_consistency(cfg.consistency)
+    mode = "default" if mode == "off" else mode  # key c switches an off start to the default
 
     def make():
         cons, msg = build_consistency(mode, cfg.flow_kind, device, cfg.raft_weights, **LIVE_CONSISTENCY)
@@ -256,7 +258,9 @@ def _run_live(cfg: LiveConfig, echo: Callable[[str], None], *, capture, capture_
 
     # styles (the first one loads now: a bad style is an error before the camera opens)
     if bank is None:
-        bank = StyleBank(split_style_specs(cfg.styles)[0], device, backend=cfg.backend, precision=cfg.precision,
+        if not cfg.styles:
+            raise InputError("no styles given: -s NAME_OR_FILE.safetensors")
+        bank = StyleBank(cfg.styles, device, backend=cfg.backend, precision=cfg.precision,
                          threads=threads if device.type == "cpu" else None)
     first = bank.get(0)[0]
     if threads:
@@ -275,7 +279,9 @@ def _run_live(cfg: LiveConfig, echo: Callable[[str], None], *, capture, capture_
     matte = _live_matte(cfg)
     make_cons = _consistency_factory(cfg, device, notes)
     consistency = None
-    if cfg.consistency not in ("off", "0", "0.0"):
+    from ..consistency.temporal import parse_consistency  # noqa: PLC0415
+
+    if parse_consistency(cfg.consistency) != "off":
         from ..consistency.build import build_consistency  # noqa: PLC0415
 
         consistency, msg = build_consistency(cfg.consistency, cfg.flow_kind, device, cfg.raft_weights, **LIVE_CONSISTENCY)

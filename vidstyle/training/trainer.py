@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -22,6 +21,7 @@ from torch import nn
 from tqdm import tqdm
 
 from ..errors import InputError, VidstyleError
+from ..io.atomic import atomic_path
 from ..models.styles import save_style
 from ..models.transformer import TransformerNet
 from ..models.vgg import VGGFeatures, load_vgg16_features
@@ -179,9 +179,9 @@ def save_preview(net: TransformerNet, content_path: str | Path, out_path: str | 
     styl = (y * 255 + 0.5).astype(np.uint8)
     both = np.concatenate([img, np.full((h, 8, 3), 255, np.uint8), styl], axis=1)
     out_path = Path(out_path)
-    tmp = out_path.with_name(out_path.stem + ".tmp.jpg")
-    cv2.imwrite(str(tmp), cv2.cvtColor(both, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
-    os.replace(tmp, out_path)
+    with atomic_path(out_path) as tmp:
+        if not cv2.imwrite(str(tmp), cv2.cvtColor(both, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90]):
+            raise OSError(f"cannot write {out_path}")
     return out_path
 
 
@@ -206,12 +206,12 @@ def restore_checkpoint(state: dict, net: nn.Module, opt: torch.optim.Optimizer) 
 
 def save_checkpoint(path: Path, net: nn.Module, opt: torch.optim.Optimizer, step: int, config: dict, history: list) -> None:
     """Atomically write a resumable checkpoint (tensors and JSON strings only: loads with ``weights_only``)."""
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(
-        {"model": net.state_dict(), "optimizer": opt.state_dict(), "step": step, "config": json.dumps(config), "history": json.dumps(history)},
-        tmp,
-    )
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(
+            {"model": net.state_dict(), "optimizer": opt.state_dict(), "step": step, "config": json.dumps(config),
+             "history": json.dumps(history)},
+            tmp,
+        )
 
 
 def run_steps(
