@@ -70,8 +70,6 @@ class VidstyleGroup(click.Group):
 def usage_error_text(e: click.ClickException) -> str:
     """One line for a click error: its message, and for a usage error where to find help."""
     text = " ".join(e.format_message().split()).rstrip(".")
-    if text[:2].istitle():  # click's "Missing option ..." reads like our lower-case messages
-        text = text[0].lower() + text[1:]
     ctx = getattr(e, "ctx", None)
     if isinstance(e, click.UsageError) and ctx is not None:
         text += f" (see '{ctx.command_path} --help')"
