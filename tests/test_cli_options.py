@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from vidstyle.cli.options import parse_consistency, parse_frame_size, parse_net_scale, split_style_specs
-from vidstyle.consistency.temporal import parse_consistency as consistency_grammar
+from vidstyle.consistency.params import parse_consistency as consistency_grammar
 from vidstyle.errors import InputError
 from vidstyle.io.atomic import atomic_path, write_bytes_atomic
 from vidstyle.io.cache import cache_dir

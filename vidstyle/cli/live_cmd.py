@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..pipeline.backends import BACKENDS
-from ..pipeline.exported_stylizer import PRECISIONS
+from ..pipeline.choices import BACKENDS, PRECISIONS
 from .common import CONSISTENCY_CHOICES
 from .options import parse_consistency, parse_frame_size, parse_net_scale, split_style_specs
 

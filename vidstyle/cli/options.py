@@ -8,8 +8,9 @@ nothing heavy, so ``vidstyle CMD --help`` stays fast.
 * ``--net-scale``: ``auto`` or a fraction;
 * style lists for ``live -s``: entries and mixes as :func:`vidstyle.models.mixing.split_mix_item`
   (one grammar with ``stylize -s``; weights in any Python float syntax);
-* ``--consistency``: :func:`vidstyle.consistency.temporal.parse_consistency`, which the
-  consistency layer also applies to values given to it directly.
+* ``--consistency``: :func:`vidstyle.consistency.params.parse_consistency` (``off``, a preset or
+  a strength; 0 in any spelling is off), which the consistency layer also applies to values
+  given to it directly (``build_consistency``, ``make_consistency``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from ..consistency.params import parse_consistency
 from ..errors import InputError
 
 __all__ = ["parse_frame_size", "parse_net_scale", "parse_consistency", "split_style_specs"]
@@ -57,13 +59,6 @@ def parse_net_scale(value: str | float | None) -> float | None:
     if not 0.05 <= scale <= 1.0:
         raise InputError(f"--net-scale must be within 0.05..1, not {value}")
     return scale
-
-
-def parse_consistency(value: str | float | None) -> str | float:
-    """``--consistency`` → ``"off"``, a preset name or a strength in (0, 1] (``0``, ``0.00``: off)."""
-    from ..consistency.temporal import parse_consistency as parse  # noqa: PLC0415 - keeps --help light
-
-    return parse(value)
 
 
 def split_style_specs(values: Sequence[str] | None) -> tuple[list[str], bool]:

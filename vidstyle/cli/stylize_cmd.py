@@ -9,8 +9,7 @@ from contextlib import ExitStack
 import click
 
 from ..errors import InputError
-from ..pipeline.backends import BACKENDS
-from ..pipeline.exported_stylizer import PRECISIONS
+from ..pipeline.choices import BACKENDS, PRECISIONS
 from .common import CONSISTENCY_CHOICES, build_consistency, pick_device
 
 

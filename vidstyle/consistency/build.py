@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
 
-from .temporal import DIS_GD_ITERATIONS, DIS_PATCH_STRIDE, MODES, make_consistency, parse_consistency
+from .params import MODES, parse_consistency
+
+if TYPE_CHECKING:
+    import torch
 
 CONSISTENCY_CHOICES = MODES  # off and the presets
 
@@ -17,6 +20,7 @@ def build_consistency(mode, flow_kind: str, device: torch.device, raft_weights: 
     if mode == "off":
         return None, "consistency off"
     from ..flow import get_flow  # noqa: PLC0415 - RAFT/DIS load only when consistency is on
+    from .temporal import DIS_GD_ITERATIONS, DIS_PATCH_STRIDE, make_consistency  # noqa: PLC0415
 
     flow, flow_msg = get_flow(flow_kind, device=str(device), raft_weights=raft_weights,
                               dis_gd_iterations=DIS_GD_ITERATIONS, dis_patch_stride=DIS_PATCH_STRIDE)

@@ -186,7 +186,7 @@ LIVE_CONSISTENCY = {"warp_flow_max_side": None}
 
 def _consistency_factory(cfg: LiveConfig, device, notes: list[str]):
     from ..consistency.build import build_consistency  # noqa: PLC0415
-    from ..consistency.temporal import parse_consistency  # noqa: PLC0415
+    from ..consistency.params import parse_consistency  # noqa: PLC0415
 
     mode = parse_consistency(cfg.consistency)
     mode = "default" if mode == "off" else mode  # key c switches an off start to the default
@@ -279,7 +279,7 @@ def _run_live(cfg: LiveConfig, echo: Callable[[str], None], *, capture, capture_
     matte = _live_matte(cfg)
     make_cons = _consistency_factory(cfg, device, notes)
     consistency = None
-    from ..consistency.temporal import parse_consistency  # noqa: PLC0415
+    from ..consistency.params import parse_consistency  # noqa: PLC0415
 
     if parse_consistency(cfg.consistency) != "off":
         from ..consistency.build import build_consistency  # noqa: PLC0415
