@@ -148,3 +148,25 @@ def test_export_static_size_is_width_by_height(tmp_path):
     assert dims == [1, 3, 32, 64]  # [B, C, H, W]
     r = CliRunner().invoke(main, ["export", str(style), "--onnx", str(out), "--static-size", "66x32", "--overwrite"])
     assert r.exit_code == 2 and r.output.startswith("error: --static-size 66x32") and "multiples of 4" in r.output
+
+
+def test_live_loads_only_the_named_styles_unless_cycle_all():
+    from vidstyle.models.styles import list_styles
+
+    installed = [s.name for s in list_styles()]
+    assert split_style_specs(["great_wave"]) == (["great_wave"], True)
+    assert split_style_specs(None) == (["starry_night"], False)
+    everything, named = split_style_specs(["great_wave", "a:0.5,b:0.5"], cycle_all=True)
+    assert named and everything[:2] == ["great_wave", "a:0.5,b:0.5"]
+    assert sorted(everything[2:]) == sorted(n for n in installed if n != "great_wave")
+    assert split_style_specs(None, cycle_all=True) == (installed, False)
+
+
+def test_live_help_explains_styles_and_consistency_default():
+    from click.testing import CliRunner
+
+    from vidstyle.cli import main
+
+    text = " ".join(CliRunner().invoke(main, ["live", "--help"], terminal_width=200).output.split())
+    assert "--cycle-all" in text and "Only these styles load" in text
+    assert "Off by default, unlike stylize" in text and "latency" in text

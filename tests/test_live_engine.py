@@ -328,7 +328,7 @@ def test_working_size_is_applied():
 def test_style_specs_list_and_mix(monkeypatch, tmp_path):
     import vidstyle.models.styles as styles_mod
 
-    shipped, explicit = split_style_specs(None)  # no -s: every installed style, shipped ones included
+    shipped, explicit = split_style_specs(None)  # no -s: the default shipped style
     assert "starry_night" in shipped and not explicit
     monkeypatch.setattr(styles_mod, "search_dirs", lambda: [tmp_path])  # an install without styles
     with pytest.raises(VidstyleError, match="no styles installed"):

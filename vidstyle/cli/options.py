@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from ..consistency.params import parse_consistency
 from ..errors import InputError
 
-__all__ = ["parse_frame_size", "parse_net_scale", "parse_consistency", "split_style_specs"]
+__all__ = ["DEFAULT_STYLE", "parse_frame_size", "parse_net_scale", "parse_consistency", "split_style_specs"]
 
 _SIZE = re.compile(r"\s*(\d+)\s*(?:[xX×:]\s*(\d+))?\s*")
 
@@ -61,13 +61,17 @@ def parse_net_scale(value: str | float | None) -> float | None:
     return scale
 
 
-def split_style_specs(values: Sequence[str] | None) -> tuple[list[str], bool]:
-    """``live -s`` values → the styles to cycle through, and whether the user named them.
+DEFAULT_STYLE = "starry_night"
+"""The style ``live`` uses when given no ``-s`` (the first installed one if it is missing)."""
+
+
+def split_style_specs(values: Sequence[str] | None, *, cycle_all: bool = False) -> tuple[list[str], bool]:
+    """``live -s`` values → the styles to load and cycle through, and whether the user named them.
 
     Each value is a style (name or ``.safetensors`` path), a comma list of styles (``a,b,c``) or a
-    mix (``a:0.7,b:0.3``: at least one entry has a weight), which counts as one style. With no
-    value, all installed styles; with one single style, that style first and then the other
-    installed ones; with several, exactly those.
+    mix (``a:0.7,b:0.3``: at least one entry has a weight), which counts as one style. Only the
+    named styles load (each costs memory and, on the CPU, an export); with none,
+    :data:`DEFAULT_STYLE`. ``cycle_all`` adds every other installed style after the named ones.
     """
     from ..models.mixing import is_mix  # noqa: PLC0415
     from ..models.styles import find_style, list_styles  # noqa: PLC0415
@@ -81,14 +85,14 @@ def split_style_specs(values: Sequence[str] | None) -> tuple[list[str], bool]:
             out.append(value)
         else:
             out.extend(s.strip() for s in value.split(",") if s.strip())
+    named = bool(out)
+    if out and not cycle_all:
+        return out, named
     installed = [s.name for s in list_styles()]
-    if not out:
-        if not installed:
-            raise InputError("no styles installed: give one with -s NAME_OR_FILE.safetensors "
-                             "(train one with `vidstyle train`)")
-        return installed, False
-    if len(out) == 1 and not is_mix(out[0]):
-        first = find_style(out[0]).name if not out[0].endswith(".safetensors") else None
-        rest = [n for n in installed if n != first]
-        return [out[0], *rest], False
-    return out, True
+    if not installed and not out:
+        raise InputError("no styles installed: give one with -s NAME_OR_FILE.safetensors "
+                         "(train one with `vidstyle train`)")
+    if not cycle_all:
+        return [DEFAULT_STYLE if DEFAULT_STYLE in installed else installed[0]], named
+    given = {find_style(s).name for s in out if not is_mix(s) and not s.endswith(".safetensors")}
+    return [*out, *(n for n in installed if n not in given)], named
