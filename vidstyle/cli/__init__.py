@@ -14,6 +14,7 @@ import threading
 import click
 
 from ..errors import VidstyleError
+from .logs import cli_logging, set_quiet
 
 
 class Terminated(KeyboardInterrupt):
@@ -47,12 +48,21 @@ class VidstyleGroup(click.Group):
             sys.exit(130)
         sys.exit(rv if isinstance(rv, int) else 0)
 
+    def resolve_command(self, ctx: click.Context, args: list[str]):  # type: ignore[override]
+        """The subcommand, as click resolves it; its ``--quiet`` also quiets the log (every command
+        that has the flag means 'only errors' by it)."""
+        name, cmd, rest = super().resolve_command(ctx, args)
+        own = rest[: rest.index("--")] if "--" in rest else rest
+        set_quiet("--quiet" in own and cmd is not None and any("--quiet" in p.opts for p in cmd.params))
+        return name, cmd, rest
+
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         previous = None
         if threading.current_thread() is threading.main_thread():
             previous = signal.signal(signal.SIGTERM, _on_sigterm)
         try:
-            return super().invoke(ctx)
+            with cli_logging():
+                return super().invoke(ctx)
         except VidstyleError as e:
             click.echo(f"error: {e}", err=True)
             sys.exit(e.exit_code)

@@ -79,7 +79,4 @@ def live(camera, source, styles, cycle_all, size, net_scale, consistency, flow_k
         snapshot_dir=snapshot_dir, quiet=quiet,
     )
     result = run_live(cfg, echo=lambda m: click.echo(m, err=True))
-    for w in result.messages:
-        if w.startswith("warning:") and quiet:
-            click.echo(w, err=True)
     click.echo(result.summary(), err=True)

@@ -17,6 +17,7 @@ second) and latency percentiles.
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 import time
 from collections import deque
@@ -31,6 +32,8 @@ from ..errors import InputError, VidstyleError
 from ..pipeline.tiling import net_archs
 from .capture import CapturedFrame, LatestFrameSlot
 from .keys import LiveState
+
+log = logging.getLogger("vidstyle.live")
 
 __all__ = ["LiveFrame", "LiveStats", "StyleBank", "LiveEngine", "fit_size"]
 
@@ -320,6 +323,8 @@ class LiveEngine(threading.Thread):
         self._stop_event.set()
 
     def _note(self, message: str) -> None:
+        """A problem the session survives: logged, and shown in the window's overlay."""
+        log.warning("%s", message)
         self.messages.append(message)
         with self.state.lock:
             self.state.message = message

@@ -9,6 +9,7 @@ just waits for the end. The CLI (``vidstyle live``) is a thin layer over :func:`
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -19,6 +20,8 @@ from .capture import CaptureThread, LatestFrameSlot, describe_source, open_captu
 from .engine import LiveEngine, LiveStats, StyleBank, auto_net_side, fit_size
 from .keys import LiveState, handle_key, key_help
 from .recorder import Recorder, numbered_path
+
+log = logging.getLogger("vidstyle.live")
 
 __all__ = ["LiveConfig", "LiveResult", "run_live", "default_threads"]
 
@@ -152,11 +155,11 @@ class _Session:
         try:
             n = rec.close()
         except OutputError as e:
-            self.say(f"warning: {e}")
+            log.warning("%s", e)
             return
         self.recordings.append((rec.path, n))
         if rec.dropped:
-            self.say(f"warning: {rec.path}: the encoder fell behind, {rec.dropped} frames not recorded")
+            log.warning("%s: the encoder fell behind, %d frames not recorded", rec.path, rec.dropped)
         if announce:
             self.say(f"recorded {rec.path} ({n} frames)")
 
@@ -173,7 +176,7 @@ class _Session:
         path = _unique(os.path.join(self.cfg.snapshot_dir or ".", f"vidstyle_snapshot_{stamp}.png"))
         img = compose(lf.content, lf.stylized, side_by_side)
         if not cv2.imwrite(path, cv2.cvtColor(img, cv2.COLOR_RGB2BGR)):
-            self.say(f"warning: cannot write snapshot {path}")
+            log.warning("cannot write snapshot %s", path)
             return None
         self.snapshots.append(path)
         return path
@@ -424,9 +427,6 @@ def _result(run: _Running, reason: str | None, interrupted: bool) -> LiveResult:
     the recordings that were saved."""
     engine, session, slot = run.engine, run.session, run.slot
     reason = reason or engine.end_reason or slot.reason or "stopped"
-    for m in engine.messages:
-        if m not in session.messages:
-            session.messages.append(m)
     result = LiveResult(reason=reason, error=False, stats=engine.stats, captured=run.cap_thread.frames,
                         dropped=slot.dropped + engine.skipped, recordings=session.recordings,
                         snapshots=session.snapshots, messages=session.messages)
@@ -441,7 +441,7 @@ def _result(run: _Running, reason: str | None, interrupted: bool) -> LiveResult:
         result.error = True
         raise InputError(f"{slot.reason}{saved}")
     if run.vcam is not None and run.vcam.error:
-        session.say(f"warning: {run.vcam.error}")
+        log.warning("%s", run.vcam.error)
     return result
 
 
