@@ -55,12 +55,17 @@ _KEYS = ("n/p next/previous style, +/- strength, c consistency, b side-by-side, 
 @click.option("--side-by-side", is_flag=True, help="Start with the original beside the stylized feed (key b).")
 @click.option("--no-overlay", is_flag=True, help="Start without the style/fps/latency overlay (key o).")
 @click.option("--virtual-cam", is_flag=True, help="Also send the stylized feed to a virtual camera (needs pyvirtualcam).")
+@click.option("--preview-http", type=click.IntRange(0, 65535), is_flag=False, flag_value=8765, default=None,
+              metavar="[PORT]",
+              help="Also serve the stylized feed as an MJPEG stream at http://127.0.0.1:PORT/ (default port 8765; "
+                   "0: any free one) for a browser: a window on any install, headless OpenCV included "
+                   "(then no other window opens); over SSH: ssh -L PORT:127.0.0.1:PORT HOST.")
 @click.option("--snapshot-dir", default=".", show_default=True, type=click.Path(file_okay=False),
               help="Folder for snapshots (key s) and recordings started with key r.")
 @click.option("--quiet", is_flag=True, help="Only errors and the final summary line.")
 def live(camera, source, styles, cycle_all, size, net_scale, consistency, flow_kind, raft_weights, strength, preserve_colors, mask, mask_feather,
          device, backend, precision, threads, display, output, frames, overwrite, codec, crf, fast_source, side_by_side,
-         no_overlay, virtual_cam, snapshot_dir, quiet) -> None:
+         no_overlay, virtual_cam, preview_http, snapshot_dir, quiet) -> None:
     """Stylize a camera (or a file/stream) in real time, with style switching and recording.
 
     Capture, inference and display run on separate threads; when the net is slower than the
@@ -75,7 +80,7 @@ def live(camera, source, styles, cycle_all, size, net_scale, consistency, flow_k
         consistency=parse_consistency(consistency), flow_kind=flow_kind, raft_weights=raft_weights, strength=strength,
         preserve_colors=preserve_colors, mask=mask, mask_feather=mask_feather, device=device, backend=backend, precision=precision, threads=threads, display=display,
         output=output, frames=frames, overwrite=overwrite, codec=codec, crf=crf, pace=not fast_source,
-        side_by_side=side_by_side, overlay=not no_overlay, virtual_cam=virtual_cam,
+        side_by_side=side_by_side, overlay=not no_overlay, virtual_cam=virtual_cam, preview_http=preview_http,
         snapshot_dir=snapshot_dir, quiet=quiet,
     )
     result = run_live(cfg, echo=lambda m: click.echo(m, err=True))

@@ -13,7 +13,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..errors import InputError, OutputError, VidstyleError
 from .capture import CaptureThread, LatestFrameSlot, describe_source, open_capture
@@ -76,6 +76,7 @@ class LiveConfig:
     side_by_side: bool = False
     overlay: bool = True
     virtual_cam: bool = False
+    preview_http: int | None = None  # serve an MJPEG preview on 127.0.0.1:PORT (0: a free port)
     snapshot_dir: str = "."
     quiet: bool = False
 
@@ -250,6 +251,7 @@ class _Running:
     engine: LiveEngine
     window: object | None = None
     vcam: object | None = None
+    http: object | None = None
 
 
 def _run_live(cfg: LiveConfig, echo: Callable[[str], None], *, capture, capture_kind: str | None,
@@ -267,8 +269,9 @@ def _run_live(cfg: LiveConfig, echo: Callable[[str], None], *, capture, capture_
 def _check_config(cfg: LiveConfig) -> None:
     if cfg.camera is not None and cfg.source is not None:
         raise InputError("give either --camera or --source, not both")
-    if not cfg.display and not cfg.output and not cfg.virtual_cam:
-        raise InputError("--no-display needs --output FILE (or --virtual-cam) to send the stream somewhere")
+    if not cfg.display and not cfg.output and not cfg.virtual_cam and cfg.preview_http is None:
+        raise InputError("--no-display needs --output FILE (or --virtual-cam, or --preview-http) to send "
+                         "the stream somewhere")
     if cfg.frames is not None and cfg.frames < 1:
         raise InputError("--frames must be at least 1")
 
@@ -284,10 +287,17 @@ def _setup(cfg: LiveConfig, echo: Callable[[str], None], *, capture, capture_kin
     from ..pipeline.exported_stylizer import threads_beside  # noqa: PLC0415
 
     _check_config(cfg)
+    window_note = None
     if cfg.display:
         from .display import check_display  # noqa: PLC0415
 
-        check_display()
+        try:
+            check_display()
+        except VidstyleError as e:
+            if cfg.preview_http is None:
+                raise
+            cfg = replace(cfg, display=False)  # the browser preview is the window
+            window_note = f"no window ({str(e).split(';')[0]}): preview in the browser only"
     device = pick_device(cfg.device)
     threads = cfg.threads or (default_threads(cfg.backend) if device.type == "cpu" else None)
     if threads:
@@ -337,6 +347,8 @@ def _setup(cfg: LiveConfig, echo: Callable[[str], None], *, capture, capture_kin
         said.append(f"net at long side <= {side} px (--net-scale auto; 1 for full-size strokes)")
     session.say(f"live: {name} ({capture_kind}{f', {capture_fps:g} fps' if capture_fps else ''}) on {device}; "
                 f"styles: {styles_txt}; " + "; ".join(said))
+    if window_note:
+        session.say(window_note)
     if run.window is not None:
         session.say("keys: " + ", ".join(key_help()))
     return run
@@ -370,6 +382,13 @@ def _open_outputs(run: _Running) -> None:
             run.vcam = open_virtual_camera(w, h, session.fps_hint)
             engine.add_output(run.vcam)
             session.say(f"virtual camera: {run.vcam.device} ({w}x{h})")
+        if cfg.preview_http is not None:
+            from .http_preview import MjpegServer  # noqa: PLC0415
+
+            run.http = MjpegServer(cfg.preview_http)
+            engine.add_output(run.http)
+            session.say(f"preview: {run.http.url} (from another machine: ssh -L {run.http.port}:127.0.0.1:"
+                        f"{run.http.port} HOST, then open that address)")
         if cfg.display:
             from .display import Window  # noqa: PLC0415
 
@@ -379,6 +398,8 @@ def _open_outputs(run: _Running) -> None:
             session.recorder.abort()
         if run.vcam is not None:
             run.vcam.close()
+        if run.http is not None:
+            run.http.close()
         run.capture.release()
         raise
 
@@ -419,6 +440,8 @@ def _stop(run: _Running) -> None:
         run.window.close()
     if run.vcam is not None:
         run.vcam.close()
+    if run.http is not None:
+        run.http.close()
     run.session.stop_recording(run.engine, announce=False)  # the summary line names it
 
 
