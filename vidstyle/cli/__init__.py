@@ -1,7 +1,10 @@
 """Command-line interface: ``vidstyle stylize|styles|eval|train|live|...``.
 
 Every subcommand lives in its own module; this one only builds the group and turns
-user-facing errors (``VidstyleError``) and Ctrl-C into one line on stderr and a non-zero exit.
+user-facing errors (``VidstyleError``), click's usage errors and Ctrl-C into one line on stderr
+and a non-zero exit, and shows the ``vidstyle`` loggers' warnings while a command runs
+(:mod:`vidstyle.cli.logs`). Command modules import only what their options need (nothing heavy),
+so ``vidstyle --help`` and ``vidstyle CMD --help`` start without PyTorch.
 """
 
 from __future__ import annotations
@@ -122,9 +125,8 @@ def run() -> None:
 
     Every output is closed and renamed into place before a command returns, so nothing is left to
     clean up; skipping the interpreter's teardown (PyTorch's and OpenVINO's module finalizers)
-    saves 0.4-1.4 s per command on the 2-core CPU (``python -c "import torch, openvino"`` 2.7-3.5
-    s with a normal exit, 2.0-2.2 s with ``os._exit``). Exceptions other than ``SystemExit`` are
-    not caught (a traceback and the normal exit path).
+    saves up to a second or more per command. Exceptions other than ``SystemExit`` are not caught
+    (a traceback and the normal exit path).
     """
     code: object = 0
     try:

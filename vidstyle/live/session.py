@@ -205,10 +205,10 @@ def _consistency_factory(cfg: LiveConfig, device, notes: list[str]):
 
 def default_threads(backend: str = "auto") -> int:
     """CPU threads for the net. OpenVINO and ONNX Runtime (``auto``/``openvino``/``onnx``; live
-    turns ONNX Runtime's spinning off): every core — on the 2-core CPU two threads gave 10.5 fps with consistency at 640x360 against
-    8.2 with one (benchmarks/bench_live.py). PyTorch (``torch``): all cores but one, which capture,
-    encoding and display need (its idle threads spin: on a busy 2-core machine two were 2-3x
-    *slower* than one)."""
+    turns ONNX Runtime's spinning off): every core, since their idle threads sleep
+    (benchmarks/bench_live.py compares thread counts). PyTorch (``torch``): all cores but one,
+    which capture, encoding and display need (its idle threads spin, so on a busy machine
+    all cores can be slower than one)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):

@@ -8,7 +8,7 @@ Two ways to mix, picked by ``mode``:
   from the same seeded initialisation): averaging two unrelated nets (permuted channels) gives a
   third, meaningless net.
 * ``outputs``: every net runs and the outputs are blended with the contrast-preserving blend of
-  :mod:`vidstyle.pipeline.controls` (a weighted mean whose per-channel Y'UV std is rescaled to
+  :mod:`vidstyle.ops.blend` (a weighted mean whose per-channel Y'UV std is rescaled to
   the weighted mean of the styles' stds, so a mix does not fade to grey). Works for any archs; costs
   one net per style.
 * ``auto`` (default): ``weights`` when all archs match and the nets are related (mean cosine
