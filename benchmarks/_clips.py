@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
+
+from vidstyle.io.atomic import atomic_path
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_VIDEO = REPO.parent / "shared" / "data" / "video"
@@ -33,8 +34,7 @@ def real_clip(name: str = "city_pan_cc0.mpg", width: int = 640, height: int = 36
     while loop and len(seq) < frames:
         seq += imgs[::-1] if (len(seq) // len(imgs)) % 2 else imgs
     seq = seq[:frames]
-    tmp = out.with_suffix(".partial.mp4")
-    with av.open(str(tmp), "w") as c:
+    with atomic_path(out) as tmp, av.open(str(tmp), "w") as c:  # parallel benchmarks never see half a file
         s = c.add_stream("libx264", rate=25)
         s.width, s.height, s.pix_fmt = width, height, "yuv420p"
         s.options = {"crf": "12", "preset": "fast"}
@@ -45,5 +45,4 @@ def real_clip(name: str = "city_pan_cc0.mpg", width: int = 640, height: int = 36
                 c.mux(p)
         for p in s.encode():
             c.mux(p)
-    os.replace(tmp, out)
     return out

@@ -45,7 +45,7 @@ sys.path.insert(0, str(REPO))
 
 from vidstyle.models.styles import load_style  # noqa: E402
 from vidstyle.pipeline.stylizer import Stylizer  # noqa: E402
-from vidstyle.pipeline.tensors import pad_to_multiple  # noqa: E402
+from vidstyle.ops.tensors import pad_to_multiple  # noqa: E402
 
 
 def real_frame(width: int, height: int) -> torch.Tensor:

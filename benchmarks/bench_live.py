@@ -29,7 +29,8 @@ from _clips import real_clip  # noqa: E402
 from vidstyle.cli.common import build_consistency, pick_device  # noqa: E402
 from vidstyle.live.session import LIVE_CONSISTENCY  # noqa: E402
 from vidstyle.live.capture import CaptureThread, LatestFrameSlot, open_capture  # noqa: E402
-from vidstyle.live.engine import LiveEngine, StyleBank, parse_net_scale, parse_size  # noqa: E402
+from vidstyle.cli.options import parse_frame_size, parse_net_scale  # noqa: E402
+from vidstyle.live.engine import LiveEngine, StyleBank  # noqa: E402
 from vidstyle.live.keys import LiveState  # noqa: E402
 from vidstyle.live.recorder import Recorder  # noqa: E402
 from vidstyle.models.transformer import TransformerNet  # noqa: E402
@@ -118,7 +119,7 @@ def main() -> None:
     print(f"{'size':>8} {'net':>4} {'prec':>4} {'consistency':>11} {'thr':>3} {'fps':>6} {'lat p50':>8} {'lat p95':>8} "
           f"{'net ms':>7} {'out':>5} {'captured':>8} {'dropped':>7}" + (" recorded" if args.record else ""))
     for size_txt in args.sizes.split(","):
-        size = parse_size(size_txt)
+        size = parse_frame_size(size_txt, allow_width=True)
         if isinstance(size, tuple) and not args.style:
             ms = [f"{net_alone_ms(size, int(t), device):.0f} ms ({t} thr)" for t in args.threads.split(",")]
             print(f"{size_txt:>8} light net alone, best of 5: {', '.join(ms)}")

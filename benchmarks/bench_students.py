@@ -23,7 +23,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _style_loss import make_style_loss  # noqa: E402
 
-from vidstyle.flow.resample import resize_area, resize_bilinear  # noqa: E402
+from vidstyle.ops.resample import resize_area, resize_bilinear  # noqa: E402
 from vidstyle.metrics.warping_error import sharpness  # noqa: E402
 from vidstyle.models.styles import find_style, load_style  # noqa: E402
 from vidstyle.training.data import to_tensor  # noqa: E402

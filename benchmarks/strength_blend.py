@@ -31,7 +31,8 @@ import torch
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from vidstyle.models.transformer import TransformerNet  # noqa: E402
-from vidstyle.pipeline.controls import blend_strength, linear_blend, rgb_to_yuv  # noqa: E402
+from vidstyle.ops.blend import blend_strength, linear_blend  # noqa: E402
+from vidstyle.ops.color import rgb_to_yuv  # noqa: E402
 from vidstyle.pipeline.stylizer import Stylizer  # noqa: E402
 
 STEPS = [i / 10 for i in range(11)]

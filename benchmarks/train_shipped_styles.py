@@ -91,7 +91,8 @@ def run_one(recipe: Recipe, args: argparse.Namespace) -> None:
     """Train one recipe in this process."""
     import torch  # noqa: PLC0415
 
-    from vidstyle.training.trainer import LossWeights, TrainConfig, checkpoint_path, train  # noqa: PLC0415
+    from vidstyle.training.config import LossWeights, TrainConfig, checkpoint_path  # noqa: PLC0415
+    from vidstyle.training.trainer import train  # noqa: PLC0415
 
     torch.set_num_threads(args.threads)
     data = Path(args.data)

@@ -15,8 +15,7 @@ from vidstyle.io.reader import open_source
 from vidstyle.io.synthetic import make_test_sequence
 from vidstyle.models.styles import save_style
 from vidstyle.models.transformer import TransformerNet
-from vidstyle.pipeline.color import linear_to_srgb, srgb_to_linear
-from vidstyle.pipeline.controls import rgb_to_yuv
+from vidstyle.ops.color import linear_to_srgb, rgb_to_yuv, srgb_to_linear
 
 TINY = {"channels": [4, 8, 8], "blocks": 1}
 W, H = 40, 32

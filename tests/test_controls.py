@@ -7,18 +7,11 @@ import pytest
 import torch
 
 from vidstyle.io.frame import Frame
-from vidstyle.pipeline.color import FrameCodec, image_encoding, linear_to_srgb, srgb_to_linear
-from vidstyle.pipeline.controls import (
-    StyleControls,
-    apply_controls,
-    blend_strength,
-    check_strength,
-    feather_mask,
-    linear_blend,
-    preserve_colors,
-    rgb_to_yuv,
-    yuv_to_rgb,
-)
+from vidstyle.ops.blend import blend_strength, linear_blend
+from vidstyle.ops.color import linear_to_srgb, rgb_to_yuv, srgb_to_linear, yuv_to_rgb
+from vidstyle.ops.matte import feather_mask
+from vidstyle.pipeline.color import FrameCodec, image_encoding
+from vidstyle.pipeline.controls import StyleControls, apply_controls, check_strength, preserve_colors
 from vidstyle.pipeline.mattes import StaticMatte, matte_plane
 
 
@@ -183,7 +176,7 @@ def test_linear_codec_shows_the_net_srgb_and_writes_linear_back():
 
 
 def test_plain_codec_matches_the_old_frame_conversion():
-    from vidstyle.pipeline.tensors import image_to_tensor, tensor_to_image
+    from vidstyle.ops.tensors import image_to_tensor, tensor_to_image
 
     img = (np.arange(4 * 5 * 4) % 251).astype(np.uint8).reshape(4, 5, 4)
     codec = FrameCodec()

@@ -292,7 +292,7 @@ class FakeWindow:
 def test_window_keys_switch_style_snapshot_and_record(tmp_path, styles, monkeypatch):
     monkeypatch.setattr(display_mod, "check_display", lambda: None)
     monkeypatch.setattr(display_mod, "Window", FakeWindow)
-    cfg = LiveConfig(styles=[f"{styles[0]},{styles[1]}"], display=True, threads=1, quiet=True,
+    cfg = LiveConfig(styles=[styles[0], styles[1]], display=True, threads=1, quiet=True,
                      snapshot_dir=str(tmp_path))  # no --output: recording only through the key
     result = run_live(cfg, capture=VanishingCamera(10**6), capture_kind="camera")
     win = FakeWindow.last

@@ -3,6 +3,7 @@ net, style switching and consistency toggling driven by LiveState, capture pacin
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from types import SimpleNamespace
@@ -13,7 +14,8 @@ import torch
 
 from vidstyle.errors import VidstyleError
 from vidstyle.live.capture import CaptureThread, LatestFrameSlot
-from vidstyle.live.engine import LiveEngine, StyleBank, fit_size, parse_net_scale, parse_size, split_style_specs
+from vidstyle.cli.options import parse_frame_size, parse_net_scale, split_style_specs
+from vidstyle.live.engine import LiveEngine, StyleBank, fit_size
 from vidstyle.live.keys import LiveState, handle_key
 from vidstyle.models.transformer import TransformerNet
 
@@ -316,6 +318,7 @@ def test_working_size_is_applied():
     run_engine(FakeCamera(0.005, frames=2, size=(64, 48)), fake_bank({"a": SlowNet()}),
                LiveState(styles=["a"]), size=(32, 18), outputs=[rec])
     assert rec.frames[0].stylized.shape == (18, 32, 3) and rec.frames[0].content.shape == (18, 32, 3)
+    parse_size = functools.partial(parse_frame_size, allow_width=True)
     assert parse_size("640x360") == (640, 360) and parse_size("480") == 480 and parse_size(None) is None
     assert fit_size(480, 1280, 720) == (480, 270) and fit_size(None, 64, 48) == (64, 48)
     with pytest.raises(VidstyleError):
@@ -325,7 +328,7 @@ def test_working_size_is_applied():
 def test_style_specs_list_and_mix(monkeypatch, tmp_path):
     import vidstyle.models.styles as styles_mod
 
-    shipped, explicit = split_style_specs(None)  # no -s: every installed style, shipped ones included
+    shipped, explicit = split_style_specs(None)  # no -s: the default shipped style
     assert "starry_night" in shipped and not explicit
     monkeypatch.setattr(styles_mod, "search_dirs", lambda: [tmp_path])  # an install without styles
     with pytest.raises(VidstyleError, match="no styles installed"):

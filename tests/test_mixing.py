@@ -17,7 +17,7 @@ from vidstyle.models.mixing import (
 from vidstyle.models.mixing import RELATED_COSINE as RELATED
 from vidstyle.models.styles import save_style
 from vidstyle.models.transformer import TransformerNet
-from vidstyle.pipeline.controls import rgb_to_yuv
+from vidstyle.ops.color import rgb_to_yuv
 from vidstyle.pipeline.stylizer import Stylizer
 
 TINY = {"channels": [4, 8, 8], "blocks": 1}

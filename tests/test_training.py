@@ -194,7 +194,7 @@ def test_init_starts_from_another_styles_weights(tmp_path, random_vgg, photo_dir
     """``init`` loads a light style's weights into a light-bilinear net (same layers); with a zero
     learning rate they come out unchanged, and the sidecar records where they came from."""
     from vidstyle.models.styles import save_style
-    from vidstyle.training.trainer import LossWeights
+    from vidstyle.training.config import LossWeights
 
     from nets import random_net
 

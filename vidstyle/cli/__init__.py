@@ -1,7 +1,10 @@
 """Command-line interface: ``vidstyle stylize|styles|eval|train|live|...``.
 
 Every subcommand lives in its own module; this one only builds the group and turns
-user-facing errors (``VidstyleError``) and Ctrl-C into one line on stderr and a non-zero exit.
+user-facing errors (``VidstyleError``), click's usage errors and Ctrl-C into one line on stderr
+and a non-zero exit, and shows the ``vidstyle`` loggers' warnings while a command runs
+(:mod:`vidstyle.cli.logs`). Command modules import only what their options need (nothing heavy),
+so ``vidstyle --help`` and ``vidstyle CMD --help`` start without PyTorch.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import threading
 import click
 
 from ..errors import VidstyleError
+from .logs import cli_logging, set_quiet
 
 
 class Terminated(KeyboardInterrupt):
@@ -26,14 +30,42 @@ def _on_sigterm(signum, frame) -> None:
 
 
 class VidstyleGroup(click.Group):
-    """A click group that reports ``VidstyleError``, Ctrl-C and SIGTERM without a traceback."""
+    """A click group that reports ``VidstyleError``, click's usage errors, Ctrl-C and SIGTERM as
+    one ``error: ...`` line without a traceback, the same for every subcommand."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]
+        """Click's ``main`` with its usage-error report (usage, hint, ``Error:``: four lines)
+        replaced by one ``error: <message>`` line and exit status 2, like every other error."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as e:  # bare `vidstyle`: the help text
+            e.show()
+            sys.exit(e.exit_code)
+        except click.ClickException as e:
+            click.echo(f"error: {usage_error_text(e)}", err=True)
+            sys.exit(e.exit_code)
+        except click.Abort:
+            click.echo("error: interrupted", err=True)
+            sys.exit(130)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):  # type: ignore[override]
+        """The subcommand, as click resolves it; its ``--quiet`` also quiets the log (every command
+        that has the flag means 'only errors' by it)."""
+        name, cmd, rest = super().resolve_command(ctx, args)
+        own = rest[: rest.index("--")] if "--" in rest else rest
+        set_quiet("--quiet" in own and cmd is not None and any("--quiet" in p.opts for p in cmd.params))
+        return name, cmd, rest
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         previous = None
         if threading.current_thread() is threading.main_thread():
             previous = signal.signal(signal.SIGTERM, _on_sigterm)
         try:
-            return super().invoke(ctx)
+            with cli_logging():
+                return super().invoke(ctx)
         except VidstyleError as e:
             click.echo(f"error: {e}", err=True)
             sys.exit(e.exit_code)
@@ -46,6 +78,15 @@ class VidstyleGroup(click.Group):
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
+
+
+def usage_error_text(e: click.ClickException) -> str:
+    """One line for a click error: its message, and for a usage error where to find help."""
+    text = " ".join(e.format_message().split()).rstrip(".")
+    ctx = getattr(e, "ctx", None)
+    if isinstance(e, click.UsageError) and ctx is not None:
+        text += f" (see '{ctx.command_path} --help')"
+    return text
 
 
 @click.group(cls=VidstyleGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -84,9 +125,8 @@ def run() -> None:
 
     Every output is closed and renamed into place before a command returns, so nothing is left to
     clean up; skipping the interpreter's teardown (PyTorch's and OpenVINO's module finalizers)
-    saves 0.4-1.4 s per command on the 2-core CPU (``python -c "import torch, openvino"`` 2.7-3.5
-    s with a normal exit, 2.0-2.2 s with ``os._exit``). Exceptions other than ``SystemExit`` are
-    not caught (a traceback and the normal exit path).
+    saves up to a second or more per command. Exceptions other than ``SystemExit`` are not caught
+    (a traceback and the normal exit path).
     """
     code: object = 0
     try:

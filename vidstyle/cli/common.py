@@ -11,7 +11,7 @@ __all__ = ["CONSISTENCY_CHOICES", "build_consistency", "check_crop_size", "pick_
 
 def check_crop_size(size: int, arch: str) -> None:
     """``--size`` of train/distill: a multiple of ``arch``'s stride and at least 32."""
-    from ..models.transformer import resolve_arch  # noqa: PLC0415
+    from ..models.arch import resolve_arch  # noqa: PLC0415
 
     stride = resolve_arch(arch).stride
     if size % stride or size < 32:

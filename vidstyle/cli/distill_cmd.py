@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import InputError
-from ..models.transformer import ARCH_CHOICES
+from ..models.arch import ARCH_CHOICES
 from .common import check_crop_size, pick_device
 
 
@@ -36,7 +36,7 @@ def distill(teacher: str, content_dir: str, out: str, arch: str, size: int, step
     """Teach a smaller, faster net (default: the tiny arch) to reproduce the trained style TEACHER
     (a name from `vidstyle styles` or a .safetensors file). Needs no VGG and no style image."""
     from ..training.distill import DistillConfig, distill as run_distill  # noqa: PLC0415
-    from ..training.trainer import checkpoint_path  # noqa: PLC0415
+    from ..training.config import checkpoint_path  # noqa: PLC0415
 
     check_crop_size(size, arch)
     if steps < 1 or batch_size < 1 or checkpoint_every < 1:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import InputError, OutputError
+from .options import parse_frame_size
 
 
 @click.command("export")
@@ -26,32 +27,20 @@ def export(style: str, onnx_out: str, static_size: str | None, overwrite: bool, 
     out = Path(onnx_out)
     if out.exists() and not overwrite:
         raise OutputError(f"{out} exists; use --overwrite to replace it")
-    size = _parse_size(static_size)
+    size = parse_frame_size(static_size, option="--static-size", multiple=4, min_side=4)  # (w, h)
     net, meta = _load(style)
     kwargs = {"dynamic": size is None}
     if size is not None:
-        kwargs["sample_size"] = size
+        kwargs["sample_size"] = (size[1], size[0])  # the net's (height, width)
     try:
         export_onnx(net, out, meta=meta, **kwargs)
     except OSError as e:
         raise OutputError(f"cannot write {out}: {e.strerror or e}") from None
     if not quiet:
         info = read_metadata(out)
-        shape = f"1x3x{size[0]}x{size[1]}" if size else "dynamic batch/height/width"
+        shape = f"1x3x{size[1]}x{size[0]}" if size else "dynamic batch/height/width"
         click.echo(f"wrote {out}: {meta['style']} ({info.get('arch_name', '?')}), {shape}, "
                    f"{out.stat().st_size / 1e6:.1f} MB", err=True)
-
-
-def _parse_size(text: str | None) -> tuple[int, int] | None:
-    if text is None:
-        return None
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise InputError(f"--static-size must be WIDTHxHEIGHT, not {text!r}") from None
-    if w <= 0 or h <= 0 or w % 4 or h % 4:
-        raise InputError(f"--static-size {text}: width and height must be positive multiples of 4")
-    return h, w
 
 
 def _load(spec: str):

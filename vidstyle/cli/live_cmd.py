@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ..pipeline.backends import BACKENDS
-from ..pipeline.exported_stylizer import PRECISIONS
+from ..pipeline.choices import BACKENDS, PRECISIONS
 from .common import CONSISTENCY_CHOICES
+from .options import parse_consistency, parse_frame_size, parse_net_scale, split_style_specs
 
 _KEYS = ("n/p next/previous style, +/- strength, c consistency, b side-by-side, o overlay, "
          "s snapshot, r record, h help, q quit")
@@ -18,14 +18,19 @@ _KEYS = ("n/p next/previous style, +/- strength, c consistency, b side-by-side, 
 @click.option("--camera", type=click.IntRange(0, 255), default=None, help="Camera index (default 0).")
 @click.option("--source", default=None, help="A video file or stream URL instead of a camera.")
 @click.option("-s", "--style", "styles", multiple=True,
-              help="Style name or .safetensors file; a comma list (a,b,c) to cycle through, or a mix "
-                   "(a:0.7,b:0.3). Repeatable. Default: all installed styles.")
+              help="Style name or .safetensors file; a comma list (a,b,c) to cycle through (keys n/p), or a mix "
+                   "(a:0.7,b:0.3). Repeatable. Only these styles load. Default: starry_night.")
+@click.option("--cycle-all", is_flag=True,
+              help="Also load every other installed style, to cycle through after the -s ones (each one "
+                   "loads in the background and takes memory; on the CPU the first use exports it).")
 @click.option("--size", default=None, help="Working size WxH (e.g. 640x360) or a width; default: the capture size.")
 @click.option("--net-scale", default="auto", show_default=True,
               help="Run the net at this fraction (0.05..1) of --size and upscale its output (0.5: ~4x faster, "
                    "coarser strokes); auto: 1 on a GPU, on the CPU the net's long side at most 320 px.")
 @click.option("--consistency", default="off", show_default=True,
-              help=f"Temporal consistency at start: {'|'.join(CONSISTENCY_CHOICES)} or 0..1 (key c toggles).")
+              help=f"Temporal consistency at start: {'|'.join(CONSISTENCY_CHOICES)} or 0..1 (key c toggles; "
+                   "a strength of 0 is off). Off by default, unlike stylize: on a CPU the consistency step "
+                   "about halves the frame rate and doubles the latency.")
 @click.option("--flow", "flow_kind", type=click.Choice(["auto", "raft", "dis"]), default="auto", show_default=True)
 @click.option("--raft-weights", type=click.Path(dir_okay=False), default=None, help="Local RAFT state dict.")
 @click.option("--strength", default=1.0, show_default=True, type=float, help="Style strength 0..1 (keys +/-).")
@@ -50,31 +55,33 @@ _KEYS = ("n/p next/previous style, +/- strength, c consistency, b side-by-side, 
 @click.option("--side-by-side", is_flag=True, help="Start with the original beside the stylized feed (key b).")
 @click.option("--no-overlay", is_flag=True, help="Start without the style/fps/latency overlay (key o).")
 @click.option("--virtual-cam", is_flag=True, help="Also send the stylized feed to a virtual camera (needs pyvirtualcam).")
+@click.option("--preview-http", type=click.IntRange(0, 65535), is_flag=False, flag_value=8765, default=None,
+              metavar="[PORT]",
+              help="Also serve the stylized feed as an MJPEG stream at http://127.0.0.1:PORT/ (default port 8765; "
+                   "0: any free one) for a browser: a window on any install, headless OpenCV included "
+                   "(then no other window opens); over SSH: ssh -L PORT:127.0.0.1:PORT HOST.")
 @click.option("--snapshot-dir", default=".", show_default=True, type=click.Path(file_okay=False),
               help="Folder for snapshots (key s) and recordings started with key r.")
 @click.option("--quiet", is_flag=True, help="Only errors and the final summary line.")
-def live(camera, source, styles, size, net_scale, consistency, flow_kind, raft_weights, strength, preserve_colors, mask, mask_feather,
+def live(camera, source, styles, cycle_all, size, net_scale, consistency, flow_kind, raft_weights, strength, preserve_colors, mask, mask_feather,
          device, backend, precision, threads, display, output, frames, overwrite, codec, crf, fast_source, side_by_side,
-         no_overlay, virtual_cam, snapshot_dir, quiet) -> None:
+         no_overlay, virtual_cam, preview_http, snapshot_dir, quiet) -> None:
     """Stylize a camera (or a file/stream) in real time, with style switching and recording.
 
     Capture, inference and display run on separate threads; when the net is slower than the
     source the newest frame is always used (older ones are dropped), so latency stays bounded.
     Headless (servers, tests): --no-display --output FILE [--frames N].
     """
-    from ..live.engine import parse_net_scale, parse_size  # noqa: PLC0415
     from ..live.session import LiveConfig, run_live  # noqa: PLC0415
 
     cfg = LiveConfig(
-        camera=camera, source=source, styles=list(styles) or None, size=parse_size(size), net_scale=parse_net_scale(net_scale),
-        consistency=consistency, flow_kind=flow_kind, raft_weights=raft_weights, strength=strength,
+        camera=camera, source=source, styles=split_style_specs(styles, cycle_all=cycle_all)[0],
+        size=parse_frame_size(size, allow_width=True), net_scale=parse_net_scale(net_scale),
+        consistency=parse_consistency(consistency), flow_kind=flow_kind, raft_weights=raft_weights, strength=strength,
         preserve_colors=preserve_colors, mask=mask, mask_feather=mask_feather, device=device, backend=backend, precision=precision, threads=threads, display=display,
         output=output, frames=frames, overwrite=overwrite, codec=codec, crf=crf, pace=not fast_source,
-        side_by_side=side_by_side, overlay=not no_overlay, virtual_cam=virtual_cam,
+        side_by_side=side_by_side, overlay=not no_overlay, virtual_cam=virtual_cam, preview_http=preview_http,
         snapshot_dir=snapshot_dir, quiet=quiet,
     )
     result = run_live(cfg, echo=lambda m: click.echo(m, err=True))
-    for w in result.messages:
-        if w.startswith("warning:") and quiet:
-            click.echo(w, err=True)
     click.echo(result.summary(), err=True)

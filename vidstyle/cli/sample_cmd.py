@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import click
 
 from ..errors import OutputError
+from ..io.atomic import atomic_path
 
 
 @click.command()
@@ -22,19 +22,16 @@ def sample(output: str, synthetic: bool, overwrite: bool) -> None:
         raise OutputError(f"{output} exists (use --overwrite)")
     if not out.parent.exists():
         raise OutputError(f"output folder does not exist: {out.parent}")
-    tmp = out.with_name(f".{out.stem}.partial{out.suffix}")  # renamed over OUTPUT only when complete
     try:
-        if synthetic:
-            from ..io.synthetic import make_test_clip  # noqa: PLC0415
+        with atomic_path(out) as tmp:  # OUTPUT appears only when complete
+            if synthetic:
+                from ..io.synthetic import make_test_clip  # noqa: PLC0415
 
-            make_test_clip(str(tmp), width=640, height=360, frames=72, fps=24, audio=True)
-        else:
-            from ..samples import sample_clip_path  # noqa: PLC0415
+                make_test_clip(str(tmp), width=640, height=360, frames=72, fps=24, audio=True)
+            else:
+                from ..samples import sample_clip_path  # noqa: PLC0415
 
-            shutil.copyfile(sample_clip_path(), tmp)
-        os.replace(tmp, out)
+                shutil.copyfile(sample_clip_path(), tmp)
     except OSError as e:
         raise OutputError(f"cannot write {output}: {e.strerror or e}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
     click.echo(f"wrote {output}")

@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 
 from ..errors import InputError
-from ..pipeline.backends import BACKENDS
-from ..pipeline.exported_stylizer import PRECISIONS
+from ..pipeline.choices import BACKENDS, PRECISIONS
 from .common import CONSISTENCY_CHOICES
 
 

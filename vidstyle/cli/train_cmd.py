@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from ..errors import InputError
-from ..models.transformer import ARCH_CHOICES
-from ..training.trainer import LossWeights, TrainConfig, checkpoint_path, train as run_training
+from ..models.arch import ARCH_CHOICES
+from ..training.config import LossWeights, TrainConfig, checkpoint_path
 from .common import check_crop_size, pick_device
 
 
@@ -48,6 +48,8 @@ def train(
     style_source: str | None, time_limit: float | None, resume: bool, device: str, quiet: bool,
 ) -> None:
     """Train a style net on a folder of photos (checkpoints; --resume continues exactly)."""
+    from ..training.trainer import train as run_training  # noqa: PLC0415 - keep --help light
+
     check_crop_size(size, arch)
     weights = LossWeights(content=content_weight, style=style_weight, temporal=temporal_weight, shift=shift_weight)
     if temporal_weight == 0:

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 import torch
 
-from ..flow.resample import block_mean, cv2_ok, resize_area, resize_bilinear
+from ..ops.resample import block_mean, cv2_ok, resize_area, resize_bilinear
 
 __all__ = ["restore_detail"]
 

@@ -68,7 +68,7 @@ with detail 0.9: 0.17 / 0.23 / 0.11x and 0.29 / 0.46 / 0.31x). A single 320-pixe
 (0.04..0.12) and a one-pixel erosion, the previous default, measured 0.22 / 0.52 / 0.20x and 0.40 /
 0.79 / 0.37x. On CPU the step costs about 70-75 ms of CPU time per 640x360 frame with one
 OpenCV thread (the two DIS flows, at 640 and 320 px, about 40 ms of it; warps, resampling and the
-mask pooling go through OpenCV, see :mod:`vidstyle.flow.resample`) and 88-92 ms with two, so
+mask pooling go through OpenCV, see :mod:`vidstyle.ops.resample`) and 88-92 ms with two, so
 ``stylize`` gives it one thread beside an exported net; the streaming runner overlaps it with
 the net's next frame. End to end with the light net in OpenVINO that is +12-23% process CPU time
 (+20% on each in a later run with the still-shot carry)
@@ -105,55 +105,18 @@ moving detail is finer than a 640-pixel frame resolves (4K footage).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 
 import torch
 
-from ..errors import InputError
 from ..flow.occlusion import fb_consistency_mask, motion_boundary_mask
-from ..flow.resample import block_mean, box_blur, erode, resize_area, resize_bilinear
+from ..ops.resample import block_mean, box_blur, erode, resize_area, resize_bilinear
 from .detail import restore_detail
 from ..flow.warp import backward_warp, inside_mask, resize_flow
+from .params import MODES, PRESETS, ConsistencyParams, parse_consistency
 from .scenecut import SceneCutDetector
 
-__all__ = ["ConsistencyParams", "TemporalConsistency", "make_consistency", "MODES", "PRESETS"]
-
-
-@dataclass(frozen=True)
-class ConsistencyParams:
-    """Tunables of :class:`TemporalConsistency` (see the module docstring)."""
-
-    alpha: float = 0.85  # weight of the warped previous output where fully trusted
-    still_alpha: float | None = 0.98  # ... where the pixel and the shot are still (None: alpha everywhere)
-    still_detail: float = 0.7  # detail restoration in a still shot (instead of ``detail``)
-    still_px: tuple[float, float] = (0.25, 1.0)  # pixel |flow| (full-resolution px): still below, moving above
-    shot_px: tuple[float, float] = (0.15, 0.3)  # 90th percentile of |flow|: a still shot below, a moving one above
-    flow_max_side: int | None = 320  # masks and the backward check flow at this long side (None: full resolution)
-    warp_flow_max_side: int | None = 640  # the flow that warps, at this long side (None: flow_max_side's; never below it)
-    fb_check: bool = True  # forward-backward occlusion check (costs a second flow per frame)
-    motion_boundaries: bool = False  # also distrust flow motion boundaries
-    photo_lo: float = 0.08  # content warp error (mean |.| over RGB) where trust starts to drop
-    photo_hi: float = 0.2  # ... and where it reaches 0
-    lf_lo: float = 0.06  # low-frequency output disagreement where trust starts to drop
-    lf_hi: float = 0.20  # ... and where it reaches 0
-    lf_block: int = 4  # block size (flow-resolution pixels) of the low-frequency check
-    erode: int = 0  # shrink the trusted region by this many flow-resolution pixels
-    warp_mode: str = "bicubic"  # "bilinear" or "bicubic" for the full-resolution warp
-    detail: float = 1.0  # restore the finest band to >= this fraction of the fresh local amplitude
-    detail_max_gain: float = 1.6  # cap on that high-frequency gain
-    scene_cuts: bool = True  # reset at detected scene cuts
-
-
-PRESETS: dict[str, ConsistencyParams] = {
-    # cheaper: one flow resolution (320 px) for the warp and the masks, and less carried over
-    "light": ConsistencyParams(alpha=0.7, detail=0.95, warp_flow_max_side=None, still_alpha=None),
-    "default": ConsistencyParams(),
-    "strong": ConsistencyParams(alpha=0.9, detail=0.85, lf_hi=0.25),
-    # offline quality: flow and masks at full resolution (small or thin moving objects get their
-    # own flow instead of the background's), photometric check relaxed accordingly
-    "fine": ConsistencyParams(flow_max_side=None),
-}
-MODES = ("off", *PRESETS)
+__all__ = ["ConsistencyParams", "TemporalConsistency", "make_consistency", "parse_consistency", "MODES", "PRESETS"]
 
 
 def _ramp_down(x: torch.Tensor, lo: float, hi: float) -> torch.Tensor:
@@ -374,24 +337,11 @@ the same warping error."""
 
 
 def make_consistency(mode_or_strength, flow_estimator, **overrides) -> TemporalConsistency | None:
-    """The CLI's ``--consistency``: ``off``/``light``/``default``/``strong`` or a strength in
-    0..1 (a float or a numeric string; 0 means off). Returns None for off."""
-    mode = mode_or_strength
-    if mode is None:
+    """The CLI's ``--consistency`` (see :func:`parse_consistency`) as a consistency stage, or None
+    for off."""
+    mode = parse_consistency(mode_or_strength)
+    if mode == "off":
         return None
     if isinstance(mode, str):
-        key = mode.strip().lower()
-        if key == "off":
-            return None
-        if key in PRESETS:
-            return TemporalConsistency(flow_estimator, params=PRESETS[key], **overrides)
-        try:
-            mode = float(key)
-        except ValueError:
-            raise InputError(f"--consistency must be one of {', '.join(MODES)} or a number in 0..1, not {mode_or_strength!r}") from None
-    strength = float(mode)
-    if not 0.0 <= strength <= 1.0:
-        raise InputError(f"--consistency strength must be within 0..1, not {strength:g}")
-    if strength == 0.0:
-        return None
-    return TemporalConsistency(flow_estimator, strength=strength, **overrides)
+        return TemporalConsistency(flow_estimator, params=PRESETS[mode], **overrides)
+    return TemporalConsistency(flow_estimator, strength=mode, **overrides)

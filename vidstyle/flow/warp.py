@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .resample import cv2_ok, remap_planes, resize_bilinear
+from ..ops.resample import cv2_ok, remap_planes, resize_bilinear
 
 __all__ = ["pixel_grid", "backward_warp", "inside_mask", "resize_flow"]
 
@@ -60,7 +60,7 @@ def backward_warp(
     ``"bilinear"``, ``"bicubic"`` or ``"nearest"``. With ``return_mask=True`` also returns
     :func:`inside_mask` (``[B, 1, H, W]`` float, 1 where the sample lies inside the frame).
     ``approx=True`` allows OpenCV's faster remap on CPU (sample positions quantised to 1/32 px;
-    see :mod:`vidstyle.flow.resample`): for inference-time blending, not for metrics or training.
+    see :mod:`vidstyle.ops.resample`): for inference-time blending, not for metrics or training.
     """
     if padding not in ("border", "zeros"):
         raise ValueError(f"padding must be 'border' or 'zeros', not {padding!r}")

@@ -1,6 +1,6 @@
 """vidstyle.io: reading and writing video files, image sequences and stills.
 
-Public API (imported lazily so ``import vidstyle.io.frame`` stays cheap)::
+Public API (imported on first use, so the CLI's start and ``import vidstyle.io.atomic`` stay cheap)::
 
     from vidstyle.io import open_source, open_sink, parse_position, make_test_clip
 """
@@ -10,9 +10,9 @@ import os as _os
 # OpenCV reads/writes EXR only when this is set before its first use.
 _os.environ.setdefault("OPENCV_IO_ENABLE_OPENEXR", "1")
 
-from vidstyle.io.frame import Frame, VideoInfo  # noqa: E402
-
 _LAZY = {
+    "Frame": "vidstyle.io.frame",
+    "VideoInfo": "vidstyle.io.frame",
     "open_source": "vidstyle.io.reader",
     "FrameSource": "vidstyle.io.reader",
     "open_sink": "vidstyle.io.writer",
@@ -25,7 +25,7 @@ _LAZY = {
     "make_test_sequence": "vidstyle.io.synthetic",
 }
 
-__all__ = ["Frame", "VideoInfo", *_LAZY]
+__all__ = list(_LAZY)
 
 
 def __getattr__(name):

@@ -11,5 +11,6 @@ Modules (pure logic first, UI last):
 * :mod:`~vidstyle.live.recorder` — VFR recording through :func:`vidstyle.io.writer.open_sink`.
 * :mod:`~vidstyle.live.display` — preview window, overlay, headless-OpenCV detection.
 * :mod:`~vidstyle.live.virtualcam` — optional pyvirtualcam output.
+* :mod:`~vidstyle.live.http_preview` — MJPEG browser preview on 127.0.0.1 (``--preview-http``).
 * :mod:`~vidstyle.live.session` — :func:`run_live`, which wires them together for the CLI.
 """

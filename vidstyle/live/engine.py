@@ -17,7 +17,7 @@ second) and latency percentiles.
 from __future__ import annotations
 
 import functools
-import re
+import logging
 import threading
 import time
 from collections import deque
@@ -33,61 +33,19 @@ from ..pipeline.tiling import net_archs
 from .capture import CapturedFrame, LatestFrameSlot
 from .keys import LiveState
 
-__all__ = ["LiveFrame", "LiveStats", "StyleBank", "LiveEngine", "split_style_specs", "parse_size",
-           "fit_size"]
+log = logging.getLogger("vidstyle.live")
+
+__all__ = ["LiveFrame", "LiveStats", "StyleBank", "LiveEngine", "fit_size"]
 
 
 # --------------------------------------------------------------------------- styles
 
 
-_MIX_ITEM = re.compile(r"^(.+):\s*([0-9]*\.?[0-9]+)\s*$")
-
-
-def _is_mix(spec: str) -> bool:
-    """A mix names a weight for at least one item (``a:0.7,b:0.3``); ``a,b`` is a list."""
-    return any(_MIX_ITEM.match(s.strip()) for s in spec.split(",") if s.strip())
-
-
-def split_style_specs(specs: Sequence[str] | None) -> tuple[list[str], bool]:
-    """Turn ``-s`` values into the list of styles to cycle through.
-
-    Each value is a style (name or ``.safetensors`` path), a comma list of styles (``a,b,c``) or a
-    mix (``a:0.7,b:0.3``: every item has a weight), which counts as one style. Returns
-    ``(specs, explicit_list)``: with no value, all installed styles; with one single style, that
-    style first and then the other installed ones; with several, exactly those.
-    """
-    from ..models.styles import find_style, list_styles  # noqa: PLC0415
-
-    out: list[str] = []
-    for value in specs or ():
-        value = value.strip()
-        if not value:
-            continue
-        if _is_mix(value):
-            out.append(value)
-        else:
-            out.extend(s.strip() for s in value.split(",") if s.strip())
-    installed = [s.name for s in list_styles()]
-    if not out:
-        if not installed:
-            raise InputError("no styles installed: give one with -s NAME_OR_FILE.safetensors "
-                             "(train one with `vidstyle train`)")
-        return installed, False
-    if len(out) == 1 and not _is_mix(out[0]):
-        first = find_style(out[0]).name if not out[0].endswith(".safetensors") else None
-        rest = [n for n in installed if n != first]
-        return [out[0], *rest], False
-    return out, True
-
-
 def _style_label(spec: str) -> str:
-    if _is_mix(spec):
-        names = []
-        for item in (s.strip() for s in spec.split(",") if s.strip()):
-            m = _MIX_ITEM.match(item)
-            names.append((m.group(1) if m else item).rsplit("/", 1)[-1].removesuffix(".safetensors"))
-        return "+".join(names)
-    return spec.rsplit("/", 1)[-1].removesuffix(".safetensors")
+    """The display name of a style spec: a mix as ``a+b``, a file as its stem."""
+    from ..models.mixing import is_mix, mix_label  # noqa: PLC0415
+
+    return mix_label(spec) if is_mix(spec) else spec.replace("\\", "/").rsplit("/", 1)[-1].removesuffix(".safetensors")
 
 
 def _default_loader(spec: str, device: torch.device, backend: str = "auto", threads: int | None = None,
@@ -100,12 +58,9 @@ def _default_loader(spec: str, device: torch.device, backend: str = "auto", thre
     """
     from ..pipeline.backends import make_stylizer  # noqa: PLC0415
 
-    if _is_mix(spec):
-        try:
-            from ..models.mixing import load_styles_mix  # noqa: PLC0415
-        except ModuleNotFoundError:
-            raise InputError(f"style mixes like {spec!r} need vidstyle.models.mixing, "
-                             "which this install lacks") from None
+    from ..models.mixing import is_mix, load_styles_mix  # noqa: PLC0415
+
+    if is_mix(spec):
         loaded = load_styles_mix(spec, device)
         net = loaded[0] if isinstance(loaded, tuple) else loaded
         name = _style_label(spec)
@@ -204,37 +159,6 @@ class StyleBank:
 # --------------------------------------------------------------------------- sizes
 
 
-def parse_size(text: str | None) -> tuple[int, int] | int | None:
-    """``"640x360"`` → (640, 360); ``"640"`` → 640 (width; height from the aspect ratio)."""
-    if text is None or str(text).strip() == "":
-        return None
-    m = re.fullmatch(r"\s*(\d+)\s*(?:[xX×:]\s*(\d+))?\s*", str(text))
-    if not m:
-        raise InputError(f"--size must look like 640x360 or 640, not {text!r}")
-    w = int(m.group(1))
-    if m.group(2) is None:
-        if not 16 <= w <= 8192:
-            raise InputError(f"--size width must be within 16..8192, not {w}")
-        return w
-    h = int(m.group(2))
-    if not (16 <= w <= 8192 and 16 <= h <= 8192):
-        raise InputError(f"--size must be within 16..8192 on each side, not {w}x{h}")
-    return w, h
-
-
-def parse_net_scale(value: str | float | None) -> float | None:
-    """``--net-scale``: ``"auto"``/None → None (automatic), else a float in 0.05..1."""
-    if value is None or (isinstance(value, str) and value.strip().lower() == "auto"):
-        return None
-    try:
-        scale = float(value)
-    except ValueError:
-        raise InputError(f"--net-scale must be 'auto' or a number in 0.05..1, not {value!r}") from None
-    if not 0.05 <= scale <= 1.0:
-        raise InputError(f"--net-scale must be within 0.05..1, not {value}")
-    return scale
-
-
 def fit_size(size: tuple[int, int] | int | None, width: int, height: int) -> tuple[int, int]:
     """The working size for a ``width x height`` capture (even height when derived)."""
     if size is None:
@@ -328,8 +252,9 @@ class LiveStats:
 # --------------------------------------------------------------------------- engine
 
 
-# CPU live mode runs the net with its long side at most this (--net-scale auto): the light arch
-# then keeps 10+ fps with consistency at 640x360 on a 2-core CPU (benchmarks/bench_live.py). Archs
+# CPU live mode runs the net with its long side at most this (--net-scale auto): small enough for
+# the light arch to keep a real-time frame rate with consistency at 640x360 on a small CPU
+# (benchmarks/bench_live.py). Archs
 # that fold pixels (``unshuffle`` 2, the ``fast`` arch) already run at half resolution inside, so
 # they get twice this side for a similar cost.
 AUTO_NET_SIDE = 320
@@ -369,7 +294,9 @@ class LiveEngine(threading.Thread):
         self.outputs = list(outputs)
         self.max_frames = max_frames
         self.warmup = warmup
-        self.net_scale = parse_net_scale(net_scale)
+        if net_scale is not None and not 0.05 <= float(net_scale) <= 1.0:
+            raise InputError(f"--net-scale must be within 0.05..1, not {net_scale}")
+        self.net_scale = None if net_scale is None else float(net_scale)
         self.matte = matte  # a StaticMatte (``matte(frame-like with height/width) -> [1,1,H,W]``) or None
         self.out_slot = LatestFrameSlot()
         self.stats = LiveStats()
@@ -397,6 +324,8 @@ class LiveEngine(threading.Thread):
         self._stop_event.set()
 
     def _note(self, message: str) -> None:
+        """A problem the session survives: logged, and shown in the window's overlay."""
+        log.warning("%s", message)
         self.messages.append(message)
         with self.state.lock:
             self.state.message = message
@@ -436,7 +365,7 @@ class LiveEngine(threading.Thread):
         seconds spent in the net/consistency/controls (also used by the benchmark)."""
         import cv2  # noqa: PLC0415
 
-        from ..pipeline.tensors import image_to_tensor, tensor_to_image  # noqa: PLC0415
+        from ..ops.tensors import image_to_tensor, tensor_to_image  # noqa: PLC0415
 
         snap = self.state.snapshot()
         net, name, index = self._net(snap["style_index"])
@@ -490,13 +419,13 @@ class LiveEngine(threading.Thread):
 
     def _net_input(self, x: torch.Tensor, net=None) -> torch.Tensor:
         """The working-size frame scaled by ``net_scale`` (``x`` itself at scale 1)."""
-        from ..flow.resample import resize_area  # noqa: PLC0415
+        from ..ops.resample import resize_area  # noqa: PLC0415
 
         return resize_area(x, self._net_size(*x.shape[-2:], net))
 
     def _to_working_size(self, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """The net's (possibly smaller) output upsampled to ``x``'s size."""
-        from ..flow.resample import resize_bilinear  # noqa: PLC0415
+        from ..ops.resample import resize_bilinear  # noqa: PLC0415
 
         if y.shape[-2:] == x.shape[-2:]:
             return y

@@ -13,6 +13,7 @@ stays bounded; the preset for h264/h265 is ``veryfast`` by default to leave the 
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import threading
@@ -23,6 +24,8 @@ import numpy as np
 
 from ..errors import OutputError, VidstyleError
 from ..io.frame import Frame, VideoInfo
+
+log = logging.getLogger("vidstyle.live")
 
 __all__ = ["Recorder", "numbered_path", "TIME_BASE"]
 
@@ -142,12 +145,10 @@ class Recorder:
             self.sink.abort()
             raise OutputError(f"{self.path}: nothing was recorded (no frames)")
         self.sink.close()
+        for w in getattr(self.sink, "warnings", []):  # the writer's own list
+            log.warning("%s: %s", self.path, w)
         return self.frames
 
     def abort(self) -> None:
         self._drain(5.0)
         self.sink.abort()
-
-    @property
-    def warnings(self) -> list[str]:
-        return list(getattr(self.sink, "warnings", []))

@@ -9,16 +9,19 @@ just waits for the end. The CLI (``vidstyle live``) is a thin layer over :func:`
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..errors import InputError, OutputError, VidstyleError
 from .capture import CaptureThread, LatestFrameSlot, describe_source, open_capture
-from .engine import LiveEngine, LiveStats, StyleBank, auto_net_side, fit_size, split_style_specs
+from .engine import LiveEngine, LiveStats, StyleBank, auto_net_side, fit_size
 from .keys import LiveState, handle_key, key_help
 from .recorder import Recorder, numbered_path
+
+log = logging.getLogger("vidstyle.live")
 
 __all__ = ["LiveConfig", "LiveResult", "run_live", "default_threads"]
 
@@ -49,10 +52,10 @@ class LiveConfig:
 
     camera: int | None = None
     source: str | None = None
-    styles: list[str] | None = None
+    styles: list[str] | None = None  # style specs to cycle through (each one style or a mix)
     size: tuple[int, int] | int | None = None
     net_scale: float | None = None  # None: automatic (LiveEngine.scale_for)
-    consistency: str = "off"
+    consistency: str | float = "off"  # as parse_consistency reads it
     flow_kind: str = "auto"
     raft_weights: str | None = None
     strength: float = 1.0
@@ -73,6 +76,7 @@ class LiveConfig:
     side_by_side: bool = False
     overlay: bool = True
     virtual_cam: bool = False
+    preview_http: int | None = None  # serve an MJPEG preview on 127.0.0.1:PORT (0: a free port)
     snapshot_dir: str = "."
     quiet: bool = False
 
@@ -152,11 +156,11 @@ class _Session:
         try:
             n = rec.close()
         except OutputError as e:
-            self.say(f"warning: {e}")
+            log.warning("%s", e)
             return
         self.recordings.append((rec.path, n))
         if rec.dropped:
-            self.say(f"warning: {rec.path}: the encoder fell behind, {rec.dropped} frames not recorded")
+            log.warning("%s: the encoder fell behind, %d frames not recorded", rec.path, rec.dropped)
         if announce:
             self.say(f"recorded {rec.path} ({n} frames)")
 
@@ -173,7 +177,7 @@ class _Session:
         path = _unique(os.path.join(self.cfg.snapshot_dir or ".", f"vidstyle_snapshot_{stamp}.png"))
         img = compose(lf.content, lf.stylized, side_by_side)
         if not cv2.imwrite(path, cv2.cvtColor(img, cv2.COLOR_RGB2BGR)):
-            self.say(f"warning: cannot write snapshot {path}")
+            log.warning("cannot write snapshot %s", path)
             return None
         self.snapshots.append(path)
         return path
@@ -186,8 +190,10 @@ LIVE_CONSISTENCY = {"warp_flow_max_side": None}
 
 def _consistency_factory(cfg: LiveConfig, device, notes: list[str]):
     from ..consistency.build import build_consistency  # noqa: PLC0415
+    from ..consistency.params import parse_consistency  # noqa: PLC0415
 
-    mode = cfg.consistency if cfg.consistency not in ("off", "0", "0.0") else "default"
+    mode = parse_consistency(cfg.consistency)
+    mode = "default" if mode == "off" else mode  # key c switches an off start to the default
 
     def make():
         cons, msg = build_consistency(mode, cfg.flow_kind, device, cfg.raft_weights, **LIVE_CONSISTENCY)
@@ -199,10 +205,10 @@ def _consistency_factory(cfg: LiveConfig, device, notes: list[str]):
 
 def default_threads(backend: str = "auto") -> int:
     """CPU threads for the net. OpenVINO and ONNX Runtime (``auto``/``openvino``/``onnx``; live
-    turns ONNX Runtime's spinning off): every core — on the 2-core CPU two threads gave 10.5 fps with consistency at 640x360 against
-    8.2 with one (benchmarks/bench_live.py). PyTorch (``torch``): all cores but one, which capture,
-    encoding and display need (its idle threads spin: on a busy 2-core machine two were 2-3x
-    *slower* than one)."""
+    turns ONNX Runtime's spinning off): every core, since their idle threads sleep
+    (benchmarks/bench_live.py compares thread counts). PyTorch (``torch``): all cores but one,
+    which capture, encoding and display need (its idle threads spin, so on a busy machine
+    all cores can be slower than one)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
@@ -230,42 +236,84 @@ def run_live(cfg: LiveConfig, echo: Callable[[str], None] = print, *, capture=No
         torch.set_num_threads(threads_before)
 
 
+@dataclass
+class _Running:
+    """What a session holds between setup and teardown: its threads, outputs and state."""
+
+    cfg: LiveConfig
+    echo: Callable[[str], None]
+    session: _Session
+    bank: StyleBank
+    state: LiveState
+    slot: LatestFrameSlot
+    capture: object
+    cap_thread: CaptureThread
+    engine: LiveEngine
+    window: object | None = None
+    vcam: object | None = None
+    http: object | None = None
+
+
 def _run_live(cfg: LiveConfig, echo: Callable[[str], None], *, capture, capture_kind: str | None,
               capture_fps: float | None, bank: StyleBank | None, lost_after: float) -> LiveResult:
+    run = _setup(cfg, echo, capture=capture, capture_kind=capture_kind, capture_fps=capture_fps, bank=bank,
+                 lost_after=lost_after)
+    reason, interrupted = None, False
+    try:
+        reason, interrupted = _loop(run)
+    finally:
+        _stop(run)
+    return _result(run, reason, interrupted)
+
+
+def _check_config(cfg: LiveConfig) -> None:
+    if cfg.camera is not None and cfg.source is not None:
+        raise InputError("give either --camera or --source, not both")
+    if not cfg.display and not cfg.output and not cfg.virtual_cam and cfg.preview_http is None:
+        raise InputError("--no-display needs --output FILE (or --virtual-cam, or --preview-http) to send "
+                         "the stream somewhere")
+    if cfg.frames is not None and cfg.frames < 1:
+        raise InputError("--frames must be at least 1")
+
+
+def _setup(cfg: LiveConfig, echo: Callable[[str], None], *, capture, capture_kind: str | None,
+           capture_fps: float | None, bank: StyleBank | None, lost_after: float) -> _Running:
+    """Check the settings, load the first style, open the source and the outputs, and say what runs
+    (errors here leave nothing open)."""
     import torch  # noqa: PLC0415
 
+    from ..pipeline.controls import StyleControls  # noqa: PLC0415
     from ..pipeline.device import pick_device  # noqa: PLC0415
     from ..pipeline.exported_stylizer import threads_beside  # noqa: PLC0415
 
-    if cfg.camera is not None and cfg.source is not None:
-        raise InputError("give either --camera or --source, not both")
-    if not cfg.display and not cfg.output and not cfg.virtual_cam:
-        raise InputError("--no-display needs --output FILE (or --virtual-cam) to send the stream somewhere")
-    if cfg.frames is not None and cfg.frames < 1:
-        raise InputError("--frames must be at least 1")
-    window = None
+    _check_config(cfg)
+    window_note = None
     if cfg.display:
         from .display import check_display  # noqa: PLC0415
 
-        check_display()
+        try:
+            check_display()
+        except VidstyleError as e:
+            if cfg.preview_http is None:
+                raise
+            cfg = replace(cfg, display=False)  # the browser preview is the window
+            window_note = f"no window ({str(e).split(';')[0]}): preview in the browser only"
     device = pick_device(cfg.device)
     threads = cfg.threads or (default_threads(cfg.backend) if device.type == "cpu" else None)
     if threads:
         torch.set_num_threads(int(threads))
-    notes: list[str] = []
 
     # styles (the first one loads now: a bad style is an error before the camera opens)
     if bank is None:
-        bank = StyleBank(split_style_specs(cfg.styles)[0], device, backend=cfg.backend, precision=cfg.precision,
+        if not cfg.styles:
+            raise InputError("no styles given: -s NAME_OR_FILE.safetensors")
+        bank = StyleBank(cfg.styles, device, backend=cfg.backend, precision=cfg.precision,
                          threads=threads if device.type == "cpu" else None)
     first = bank.get(0)[0]
     if threads:
         # an exported-net engine keeps its threads; PyTorch only resizes and runs consistency beside
-        # it, and its idle OpenMP threads would busy-wait on the engine's cores (fast arch, 640x360,
-        # default consistency on the 2-core CPU: 8.1-8.6 fps against 7.3-7.8 with two PyTorch threads)
+        # it, and its idle OpenMP threads would busy-wait on the engine's cores
         torch.set_num_threads(threads_beside(first, threads))
-    from ..pipeline.controls import StyleControls  # noqa: PLC0415
-
     try:
         controls = StyleControls(strength=cfg.strength, preserve_colors=cfg.preserve_colors)
     except ValueError as e:
@@ -273,16 +321,10 @@ def _run_live(cfg: LiveConfig, echo: Callable[[str], None], *, capture, capture_
     state = LiveState(styles=bank.names, strength=controls.strength,
                       side_by_side=cfg.side_by_side, overlay=cfg.overlay)
     matte = _live_matte(cfg)
-    make_cons = _consistency_factory(cfg, device, notes)
-    consistency = None
-    if cfg.consistency not in ("off", "0", "0.0"):
-        from ..consistency.build import build_consistency  # noqa: PLC0415
+    notes: list[str] = []
+    consistency = _initial_consistency(cfg, device, notes)
+    state.consistency = consistency is not None
 
-        consistency, msg = build_consistency(cfg.consistency, cfg.flow_kind, device, cfg.raft_weights, **LIVE_CONSISTENCY)
-        notes.append(msg)
-        state.consistency = consistency is not None
-
-    # source
     name = describe_source(cfg.camera, cfg.source)
     if capture is None:
         capture, capture_fps, capture_kind = open_capture(cfg.camera, cfg.source, cfg.size if isinstance(cfg.size, tuple) else None)
@@ -293,93 +335,136 @@ def _run_live(cfg: LiveConfig, echo: Callable[[str], None], *, capture, capture_
     cap_thread = CaptureThread(capture, slot, kind=capture_kind, fps=capture_fps, pace=cfg.pace, name=name,
                                lost_after=lost_after)
     engine = LiveEngine(slot, bank, state, device=device, size=cfg.size, controls=controls,
-                        make_consistency=make_cons, consistency=consistency,
+                        make_consistency=_consistency_factory(cfg, device, notes), consistency=consistency,
                         max_frames=cfg.frames, net_scale=cfg.net_scale, matte=matte)
-    vcam = None
-    try:
-        if cfg.output:
-            session.start_recording(engine)
-            state.recording = True
-        if cfg.virtual_cam:
-            from .virtualcam import open_virtual_camera  # noqa: PLC0415
-
-            # the working size is only known for a fixed --size; else from the first frame
-            w, h = _working_size(cfg.size, capture)
-            vcam = open_virtual_camera(w, h, session.fps_hint)
-            engine.add_output(vcam)
-            session.say(f"virtual camera: {vcam.device} ({w}x{h})")
-        if cfg.display:
-            from .display import Window  # noqa: PLC0415
-
-            window = Window()
-    except BaseException:
-        if session.recorder is not None:
-            session.recorder.abort()
-        capture.release()
-        raise
+    run = _Running(cfg, echo, session, bank, state, slot, capture, cap_thread, engine)
+    _open_outputs(run)
 
     styles_txt = ", ".join(bank.names[:5]) + (f" (+{len(bank) - 5} more)" if len(bank) > 5 else "")
     said = list(notes) or ["consistency off"]
     if cfg.net_scale is None and device.type == "cpu":
-        side = auto_net_side(bank.get(0)[0])
+        side = auto_net_side(first)
         said.append(f"net at long side <= {side} px (--net-scale auto; 1 for full-size strokes)")
     session.say(f"live: {name} ({capture_kind}{f', {capture_fps:g} fps' if capture_fps else ''}) on {device}; "
                 f"styles: {styles_txt}; " + "; ".join(said))
-    if window is not None:
+    if window_note:
+        session.say(window_note)
+    if run.window is not None:
         session.say("keys: " + ", ".join(key_help()))
+    return run
 
-    reason, interrupted = None, False
-    t_status = time.monotonic()
+
+def _initial_consistency(cfg: LiveConfig, device, notes: list[str]):
+    """The consistency stage to start with (None when ``cfg.consistency`` is off)."""
+    from ..consistency.params import parse_consistency  # noqa: PLC0415
+
+    if parse_consistency(cfg.consistency) == "off":
+        return None
+    from ..consistency.build import build_consistency  # noqa: PLC0415
+
+    consistency, msg = build_consistency(cfg.consistency, cfg.flow_kind, device, cfg.raft_weights, **LIVE_CONSISTENCY)
+    notes.append(msg)
+    return consistency
+
+
+def _open_outputs(run: _Running) -> None:
+    """Recording, virtual camera and window; on a failure the ones already open are closed."""
+    cfg, session, engine = run.cfg, run.session, run.engine
     try:
-        cap_thread.start()
-        engine.start()
-        bank.preload(0)
-        if window is not None:
-            reason = _display_loop(window, engine, state, session)
-        else:
-            while not engine.done.wait(0.2):
-                if not cfg.quiet and time.monotonic() - t_status >= 10.0:
-                    t_status = time.monotonic()
-                    s = engine.stats
-                    echo(f"live: {s.frames} frames, {s.current_fps():.1f} fps, latency p50 "
-                         f"{s.latency_ms(50, last=100):.0f} ms, {slot.dropped} dropped")
+        if cfg.output:
+            session.start_recording(engine)
+            run.state.recording = True
+        if cfg.virtual_cam:
+            from .virtualcam import open_virtual_camera  # noqa: PLC0415
+
+            # the working size is only known for a fixed --size; else from the first frame
+            w, h = _working_size(cfg.size, run.capture)
+            run.vcam = open_virtual_camera(w, h, session.fps_hint)
+            engine.add_output(run.vcam)
+            session.say(f"virtual camera: {run.vcam.device} ({w}x{h})")
+        if cfg.preview_http is not None:
+            from .http_preview import MjpegServer  # noqa: PLC0415
+
+            run.http = MjpegServer(cfg.preview_http)
+            engine.add_output(run.http)
+            session.say(f"preview: {run.http.url} (from another machine: ssh -L {run.http.port}:127.0.0.1:"
+                        f"{run.http.port} HOST, then open that address)")
+        if cfg.display:
+            from .display import Window  # noqa: PLC0415
+
+            run.window = Window()
+    except BaseException:
+        if session.recorder is not None:
+            session.recorder.abort()
+        if run.vcam is not None:
+            run.vcam.close()
+        if run.http is not None:
+            run.http.close()
+        run.capture.release()
+        raise
+
+
+def _loop(run: _Running) -> tuple[str | None, bool]:
+    """Run until the end (source, frame count, quit key, window closed) or Ctrl-C; returns the
+    reason (None: the engine's) and whether Ctrl-C ended it."""
+    try:
+        run.cap_thread.start()
+        run.engine.start()
+        run.bank.preload(0)
+        if run.window is not None:
+            return _display_loop(run.window, run.engine, run.state, run.session), False
+        t_status = time.monotonic()
+        while not run.engine.done.wait(0.2):
+            if not run.cfg.quiet and time.monotonic() - t_status >= 10.0:
+                t_status = time.monotonic()
+                s = run.engine.stats
+                run.echo(f"live: {s.frames} frames, {s.current_fps():.1f} fps, latency p50 "
+                         f"{s.latency_ms(50, last=100):.0f} ms, {run.slot.dropped} dropped")
+        return None, False
     except KeyboardInterrupt:
-        reason, interrupted = "interrupted (Ctrl-C)", True
-    finally:
-        cap_thread.stop()
-        engine.stop()
-        if engine.is_alive():
-            engine.join(10.0)
-        bank.close()
-        if cap_thread.is_alive():
-            cap_thread.join(5.0)
-        elif cap_thread.ident is None:  # never started: it did not release the source
-            capture.release()
-        if window is not None:
-            window.close()
-        if vcam is not None:
-            vcam.close()
-        session.stop_recording(engine, announce=False)  # the summary line names it
+        return "interrupted (Ctrl-C)", True
+
+
+def _stop(run: _Running) -> None:
+    """Stop the threads and close every output (the recording is finalised), however the loop ended."""
+    run.cap_thread.stop()
+    run.engine.stop()
+    if run.engine.is_alive():
+        run.engine.join(10.0)
+    run.bank.close()
+    if run.cap_thread.is_alive():
+        run.cap_thread.join(5.0)
+    elif run.cap_thread.ident is None:  # never started: it did not release the source
+        run.capture.release()
+    if run.window is not None:
+        run.window.close()
+    if run.vcam is not None:
+        run.vcam.close()
+    if run.http is not None:
+        run.http.close()
+    run.session.stop_recording(run.engine, announce=False)  # the summary line names it
+
+
+def _result(run: _Running, reason: str | None, interrupted: bool) -> LiveResult:
+    """The session's result; a failed engine or a lost source is raised (after teardown), naming
+    the recordings that were saved."""
+    engine, session, slot = run.engine, run.session, run.slot
     reason = reason or engine.end_reason or slot.reason or "stopped"
-    for m in engine.messages:
-        if m not in session.messages:
-            session.messages.append(m)
-    result = LiveResult(reason=reason, error=False, stats=engine.stats, captured=cap_thread.frames,
+    result = LiveResult(reason=reason, error=False, stats=engine.stats, captured=run.cap_thread.frames,
                         dropped=slot.dropped + engine.skipped, recordings=session.recordings,
                         snapshots=session.snapshots, messages=session.messages)
+    saved = "".join(f"; {p} saved ({n} frames)" for p, n in session.recordings)
     if engine.error is not None:
         result.error = True
         e = engine.error
-        saved = "".join(f"; {p} saved ({n} frames)" for p, n in session.recordings)
         if isinstance(e, VidstyleError):
             raise type(e)(f"{e}{saved}") from None
         raise VidstyleError(f"live inference failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}{saved}") from e
     if slot.error and not interrupted and reason == slot.reason:
         result.error = True
-        saved = "".join(f"; {p} saved ({n} frames)" for p, n in session.recordings)
         raise InputError(f"{slot.reason}{saved}")
-    if vcam is not None and vcam.error:
-        session.say(f"warning: {vcam.error}")
+    if run.vcam is not None and run.vcam.error:
+        log.warning("%s", run.vcam.error)
     return result
 
 

@@ -36,7 +36,7 @@ import torch.nn.functional as F
 
 from ..flow.occlusion import occlusion_mask
 from ..flow.warp import backward_warp
-from ..pipeline.tensors import image_to_tensor
+from ..ops.tensors import image_to_tensor
 
 __all__ = [
     "pair_warping_error",

@@ -38,7 +38,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import VidstyleError, first_line
-from .onnx_export import _atomic_write, cache_dir, cached_onnx, net_digest
+from ..io.atomic import write_bytes_atomic
+from ..io.cache import cache_dir
+from .onnx_export import cached_onnx, net_digest
 from .transformer import TransformerNet
 
 #: Bumped whenever the calibration set or the quantizer settings change.
@@ -115,12 +117,12 @@ def quantize_onnx(model: Path | bytes, frames: list[np.ndarray] | None = None) -
 def cached_int8(net: TransformerNet) -> Path | bytes:
     """The int8 model of ``net``: a file in the export cache (quantized on first use), or the bytes
     when the cache folder cannot be written."""
-    path = cache_dir() / f"{net_digest(net)[:32]}.int8v{INT8_VERSION}.onnx"
+    path = cache_dir("onnx") / f"{net_digest(net)[:32]}.int8v{INT8_VERSION}.onnx"
     if path.is_file():
         return path
     data = quantize_onnx(cached_onnx(net))
     try:
-        _atomic_write(path, data)
+        write_bytes_atomic(path, data, mkdir=True)
     except OSError:
         return data
     return path

@@ -8,7 +8,7 @@ Two ways to mix, picked by ``mode``:
   from the same seeded initialisation): averaging two unrelated nets (permuted channels) gives a
   third, meaningless net.
 * ``outputs``: every net runs and the outputs are blended with the contrast-preserving blend of
-  :mod:`vidstyle.pipeline.controls` (a weighted mean whose per-channel Y'UV std is rescaled to
+  :mod:`vidstyle.ops.blend` (a weighted mean whose per-channel Y'UV std is rescaled to
   the weighted mean of the styles' stds, so a mix does not fade to grey). Works for any archs; costs
   one net per style.
 * ``auto`` (default): ``weights`` when all archs match and the nets are related (mean cosine
@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from ..errors import InputError
-from ..pipeline.controls import stats_blend
+from ..ops.blend import stats_blend
 from .styles import load_style
 from .transformer import TransformerNet
 
@@ -36,32 +36,51 @@ MIX_MODES = ("auto", "weights", "outputs")
 RELATED_COSINE = 0.5
 
 
+def split_mix_item(item: str) -> tuple[str, float | None]:
+    """One entry of a style list or mix: ``"starry:0.7"`` → ``("starry", 0.7)``, ``"starry"`` →
+    ``("starry", None)``. The weight is any Python float literal (``0.7``, ``.5``, ``1e-1``). A
+    ``:`` whose tail is a path (a drive letter: ``C:\\styles\\x.safetensors``) is part of the name.
+    Raises ``InputError`` for a tail that is neither."""
+    item = item.strip()
+    if ":" not in item:
+        return item, None
+    head, tail = item.rsplit(":", 1)
+    if "/" in tail or "\\" in tail:  # a path with a drive letter (C:\\styles\\x)
+        return item, None
+    try:
+        weight = float(tail)
+    except ValueError:
+        raise InputError(f"bad weight {tail.strip()!r} for style {head.strip()!r} in {item!r} "
+                         "(use NAME:WEIGHT,NAME:WEIGHT)") from None
+    return head.strip(), weight
+
+
+def is_mix(spec: str) -> bool:
+    """Does ``spec`` give a weight to at least one entry (``a:0.7,b:0.3``)? ``a,b`` is not one
+    (live mode cycles through such a list; ``stylize`` mixes it 50/50)."""
+    return any(split_mix_item(s)[1] is not None for s in str(spec).split(",") if s.strip())
+
+
+def mix_label(spec: str) -> str:
+    """A short display name: ``"dir/a.safetensors:0.7,b:0.3"`` → ``"a+b"``."""
+    names = [split_mix_item(s)[0] for s in str(spec).split(",") if s.strip()]
+    return "+".join(n.replace("\\", "/").rsplit("/", 1)[-1].removesuffix(".safetensors") for n in names)
+
+
 def parse_style_spec(spec: str) -> list[tuple[str, float]]:
     """``"starry:0.7,wave:0.3"`` → ``[("starry", 0.7), ("wave", 0.3)]``, weights normalised to sum 1.
 
-    A plain name has weight 1 (``"a,b"`` is 50/50). A ``:`` whose tail is a path (a drive letter:
-    ``C:\\styles\\x.safetensors``) is part of the name. Raises ``InputError`` for empty names,
-    negative/non-finite weights or weights that sum to 0.
+    A plain name has weight 1 (``"a,b"`` is 50/50); entries as :func:`split_mix_item`. Raises
+    ``InputError`` for empty names, negative/non-finite weights or weights that sum to 0.
     """
     if spec is None or not str(spec).strip():
         raise InputError("no style given")
     parts = []
     for raw in str(spec).split(","):
-        item = raw.strip()
-        if not item:
+        if not raw.strip():
             raise InputError(f"bad style mix {spec!r}: empty entry")
-        name, weight = item, 1.0
-        if ":" in item:
-            head, tail = item.rsplit(":", 1)
-            if "/" in tail or "\\" in tail:  # a path with a drive letter (C:\\styles\\x)
-                pass
-            else:
-                try:
-                    weight = float(tail)
-                except ValueError:
-                    raise InputError(f"bad weight {tail!r} for style {head!r} in {spec!r} "
-                                     "(use NAME:WEIGHT,NAME:WEIGHT)") from None
-                name = head.strip()
+        name, weight = split_mix_item(raw)
+        weight = 1.0 if weight is None else weight
         if not name:
             raise InputError(f"bad style mix {spec!r}: a weight without a style name")
         if not math.isfinite(weight) or weight < 0:
@@ -108,7 +127,7 @@ def interpolate_weights(nets: list[TransformerNet], weights: list[float]) -> Tra
 
 def blend_outputs(outputs: list[torch.Tensor], weights: list[float]) -> torch.Tensor:
     """Contrast- and saturation-preserving weighted blend of ``[B,3,H,W]`` images (see
-    :func:`vidstyle.pipeline.controls.stats_blend`)."""
+    :func:`vidstyle.ops.blend.stats_blend`)."""
     return stats_blend(outputs, weights)
 
 

@@ -7,8 +7,8 @@ starry.onnx``) writes a model with input ``x`` ``[B,3,H,W]`` float32 RGB in [0,1
 weights are stored in the model's ``metadata_props`` (keys ``vidstyle.*``, see
 :func:`read_metadata`).
 
-:func:`cached_onnx` exports a net once and keeps it under ``$VIDSTYLE_CACHE/onnx`` (default
-``~/.cache/vidstyle/onnx``, or ``$XDG_CACHE_HOME/vidstyle/onnx``), named by a digest of the net's
+:func:`cached_onnx` exports a net once and keeps it in the ``onnx`` folder of vidstyle's cache
+(:func:`vidstyle.io.cache.cache_dir`: ``~/.cache/vidstyle/onnx`` by default), named by a digest of the net's
 weights, so ``vidstyle stylize --backend onnx`` needs no manual export step.
 
 Needs the ``onnx`` package (a dependency of vidstyle); without it every entry point raises
@@ -20,8 +20,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import tempfile
 import threading
 import warnings
 from pathlib import Path
@@ -30,6 +28,8 @@ import torch
 from torch import nn
 
 from ..errors import VidstyleError
+from ..io.atomic import write_bytes_atomic
+from ..io.cache import cache_dir
 from .fold import fold_for_cpu
 from .transformer import TransformerNet
 
@@ -124,7 +124,7 @@ def export_onnx(
                         "(H, W multiples of 4) -> y [B,3,H,W] (unclamped)")
     data = model.SerializeToString()
     if path is not None:
-        _atomic_write(Path(path), data)
+        write_bytes_atomic(path, data, mkdir=True)
     return data
 
 
@@ -132,19 +132,6 @@ def _cpu_fp32_copy(net: TransformerNet) -> TransformerNet:
     copy = TransformerNet(net.arch)
     copy.load_state_dict({k: v.detach().to("cpu", torch.float32) for k, v in net.state_dict().items()})
     return copy.eval()
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def export_style(spec: str, out: str | Path, *, dynamic: bool = True) -> tuple[Path, dict]:
@@ -174,25 +161,15 @@ def read_metadata(model: str | Path | bytes) -> dict:
     return out
 
 
-def cache_dir() -> Path:
-    """``$VIDSTYLE_CACHE/onnx``, else ``$XDG_CACHE_HOME/vidstyle/onnx``, else ``~/.cache/vidstyle/onnx``."""
-    base = os.environ.get("VIDSTYLE_CACHE")
-    if base:
-        return Path(base).expanduser() / "onnx"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    root = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return root / "vidstyle" / "onnx"
-
-
 def cached_onnx(net: TransformerNet, meta: dict | None = None) -> Path | bytes:
     """The exported model of ``net``: a file in :func:`cache_dir` (exported on first use), or the
     bytes when the cache folder cannot be written."""
-    path = cache_dir() / f"{net_digest(net)[:32]}.onnx"
+    path = cache_dir("onnx") / f"{net_digest(net)[:32]}.onnx"
     if path.is_file():
         return path
     data = export_onnx(net, meta=meta)
     try:
-        _atomic_write(path, data)
+        write_bytes_atomic(path, data, mkdir=True)
     except OSError:
         return data
     return path

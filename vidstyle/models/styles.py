@@ -15,13 +15,15 @@ import os
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-
-import torch
-from safetensors import safe_open
-from safetensors.torch import load_file, save_file
+from typing import TYPE_CHECKING
 
 from ..errors import InputError
-from .transformer import Arch, TransformerNet, resolve_arch
+from .arch import Arch, resolve_arch, stored_arch
+
+if TYPE_CHECKING:  # PyTorch and safetensors.torch load on first use: `vidstyle styles` needs neither
+    import torch
+
+    from .transformer import TransformerNet
 
 SUFFIX = ".safetensors"
 
@@ -133,22 +135,22 @@ def arch_of(info: StyleInfo, state: dict[str, torch.Tensor] | None = None) -> Ar
     the tensor shapes (``state``, when already loaded)."""
     if "arch" in info.meta:
         return resolve_arch(info.meta["arch"])
-    return stored_arch(info.weights) or infer_arch(state if state is not None else load_file(str(info.weights)))
+    stored = stored_arch(info.weights)
+    if stored is not None:
+        return stored
+    if state is None:
+        from safetensors.torch import load_file  # noqa: PLC0415
 
-
-def stored_arch(weights: Path) -> Arch | None:
-    """The arch recorded in a weights file's safetensors metadata (None when absent or unreadable):
-    without a sidecar it is the only way to tell bilinear upsampling from nearest."""
-    try:
-        with safe_open(str(weights), framework="pt") as f:
-            raw = (f.metadata() or {}).get("arch")
-        return Arch.from_dict(json.loads(raw)) if raw else None
-    except Exception:  # noqa: BLE001 - unreadable here; load_style reports a broken file itself
-        return None
+        state = load_file(str(info.weights))
+    return infer_arch(state)
 
 
 def load_style(spec: str | StyleInfo, device: str | torch.device = "cpu") -> tuple[TransformerNet, StyleInfo]:
     """Load a style net (eval mode) on ``device``; returns the net and its info."""
+    from safetensors.torch import load_file  # noqa: PLC0415
+
+    from .transformer import TransformerNet  # noqa: PLC0415
+
     info = spec if isinstance(spec, StyleInfo) else find_style(spec)
     try:
         state = load_file(str(info.weights))
@@ -165,6 +167,8 @@ def load_style(spec: str | StyleInfo, device: str | torch.device = "cpu") -> tup
 
 def save_style(net: TransformerNet, path: str | Path, meta: dict) -> Path:
     """Write ``path.safetensors`` and ``path.json`` (arch added to ``meta``); returns the weights path."""
+    from safetensors.torch import save_file  # noqa: PLC0415
+
     path = Path(path)
     if path.suffix == SUFFIX:
         path = path.with_suffix("")

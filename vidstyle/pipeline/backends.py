@@ -20,11 +20,10 @@ from torch import nn
 from ..errors import VidstyleError
 from ..models.onnx_export import INSTALL_HINT as ONNX_HINT
 from . import openvino_stylizer, ort_stylizer
+from .choices import BACKENDS
 from .exported_stylizer import check_precision
 from .stylizer import Stylizer
 from .tiling import parse_tile
-
-BACKENDS = ("auto", "torch", "onnx", "openvino")
 
 
 def _engines() -> dict:

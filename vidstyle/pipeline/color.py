@@ -23,24 +23,12 @@ import os
 import numpy as np
 import torch
 
+from ..ops.color import linear_to_srgb, srgb_to_linear
+from ..ops.tensors import DTYPE_SCALE
+
 COLORSPACES = ("auto", "srgb", "linear")
-_SCALE = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
 _LINEAR_EXTS = (".exr",)
 _IMAGE_EXTS = (".exr", ".png", ".tif", ".tiff", ".jpg", ".jpeg")
-
-
-def srgb_to_linear(x: torch.Tensor) -> torch.Tensor:
-    """IEC 61966-2-1 sRGB decoding (odd extension below 0, so negatives round-trip)."""
-    a = x.abs()
-    y = torch.where(a <= 0.04045, a / 12.92, ((a + 0.055) / 1.055) ** 2.4)
-    return torch.copysign(y, x)
-
-
-def linear_to_srgb(x: torch.Tensor) -> torch.Tensor:
-    """IEC 61966-2-1 sRGB encoding (odd extension below 0; values above 1 follow the curve)."""
-    a = x.abs()
-    y = torch.where(a <= 0.0031308, a * 12.92, 1.055 * a.clamp_min(1e-12) ** (1 / 2.4) - 0.055)
-    return torch.copysign(y, x)
 
 
 def _convert(t: torch.Tensor, src: str, dst: str) -> torch.Tensor:
@@ -78,7 +66,7 @@ def raw_tensor(img: np.ndarray, device: torch.device | str = "cpu") -> torch.Ten
         t = t.to(torch.int32)
     chw = t.permute(2, 0, 1).unsqueeze(0)
     out = torch.empty(chw.shape, dtype=torch.float32, device=t.device).copy_(chw)
-    scale = _SCALE.get(img.dtype)
+    scale = DTYPE_SCALE.get(img.dtype)
     return out.div_(scale) if scale else out
 
 
@@ -135,7 +123,7 @@ class FrameCodec:
             y = orig + (y - orig) * m
         dtype = self.out_dtype(like)
         y = y[0].permute(1, 2, 0)
-        scale = _SCALE.get(dtype)
+        scale = DTYPE_SCALE.get(dtype)
         if scale:
             arr = (y.clamp(0.0, 1.0) * scale + 0.5).to(torch.int32).cpu().numpy().astype(dtype)
         else:
@@ -143,7 +131,7 @@ class FrameCodec:
         if like.ndim == 3 and like.shape[2] == 4:
             alpha = like[..., 3:4]
             if alpha.dtype != dtype:
-                a = alpha.astype(np.float32) / _SCALE.get(alpha.dtype, 1.0)
+                a = alpha.astype(np.float32) / DTYPE_SCALE.get(alpha.dtype, 1.0)
                 alpha = (np.clip(a, 0, 1) * scale + 0.5).astype(dtype) if scale else a.astype(dtype)
             arr = np.concatenate([arr, alpha], axis=2)
         return arr

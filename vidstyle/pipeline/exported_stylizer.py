@@ -28,7 +28,8 @@ from torch import nn
 from ..errors import VidstyleError
 from ..models.onnx_export import cached_onnx
 from ..models.transformer import TransformerNet
-from .tensors import pad_to_multiple
+from ..ops.tensors import pad_to_multiple
+from .choices import PRECISIONS
 
 #: Frames above this many pixels (after padding, per frame) always go to the torch Stylizer. With
 #: ``tile="auto"`` the limit is lower: whatever the net's activations fit in the CPU memory budget
@@ -36,8 +37,6 @@ from .tensors import pad_to_multiple
 #: exported-net engines hold the whole frame (measured: 3840x2160 with the full net peaked at
 #: 7.6 GB in ONNX Runtime, 2.8 GB tiled in torch).
 MAX_PIXELS = 4096 * 2304
-#: Precisions an exported net can run at.
-PRECISIONS = ("fp32", "int8")
 
 
 def check_precision(precision: str) -> str:

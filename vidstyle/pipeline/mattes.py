@@ -11,12 +11,13 @@
 
 Matte values: one channel as is; RGBA: the alpha channel (unless it is constant, then luma); RGB:
 BT.709 luma (one channel when R = G = B). A matte of another size is resized (bilinear) with a
-warning. ``feather`` is the sigma, in output pixels, of a Gaussian blur of the matte (soft edge;
+warning (logged to ``vidstyle.pipeline``). ``feather`` is the sigma, in output pixels, of a Gaussian blur of the matte (soft edge;
 0 = hard edge).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 
@@ -26,15 +27,17 @@ import torch.nn.functional as F
 
 from ..errors import InputError
 from ..io.frame import Frame, VideoInfo
-from .controls import KB, KG, KR, feather_mask, snap_matte
+from ..ops.color import KB, KG, KR
+from ..ops.matte import feather_mask, snap_matte
+from ..ops.tensors import DTYPE_SCALE
 
-_SCALE = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
+log = logging.getLogger("vidstyle.pipeline")
 
 
 def matte_plane(img: np.ndarray, channel: str = "auto") -> np.ndarray:
     """A decoded matte frame → ``H x W`` float32 in [0,1] (see the module docstring)."""
     a = np.asarray(img)
-    scale = _SCALE.get(a.dtype, 1.0)
+    scale = DTYPE_SCALE.get(a.dtype, 1.0)
     if a.ndim == 3 and a.shape[2] == 1:
         a = a[..., 0]
     if a.ndim == 2:
@@ -55,13 +58,12 @@ def matte_plane(img: np.ndarray, channel: str = "auto") -> np.ndarray:
 
 
 class Matte:
-    """Callable ``matte(frame) -> [1,1,H,W]`` tensor; ``warnings``; ``close()``; ``description``."""
+    """Callable ``matte(frame) -> [1,1,H,W]`` tensor; ``close()``; ``description``."""
 
     def __init__(self, feather: float = 3.0) -> None:
         if not (feather >= 0) or not np.isfinite(feather):
             raise InputError(f"--mask-feather must be >= 0 pixels, not {feather}")
         self.feather = float(feather)
-        self.warnings: list[str] = []
         self.description = "matte"
         self._warned_size = False
 
@@ -71,8 +73,8 @@ class Matte:
         if t.shape[-2:] != (h, w):
             if not self._warned_size:
                 self._warned_size = True
-                self.warnings.append(f"{self.description} is {t.shape[-1]}x{t.shape[-2]}, the frames are "
-                                     f"{w}x{h}: the matte is resized")
+                log.warning("%s is %dx%d, the frames are %dx%d: the matte is resized",
+                            self.description, t.shape[-1], t.shape[-2], w, h)
             t = snap_matte(F.interpolate(t, size=(h, w), mode="bilinear", align_corners=False))
         return feather_mask(t, self.feather) if self.feather > 0 else t
 
@@ -146,7 +148,8 @@ class SequenceMatte(Matte):
         return self._prepare(matte_plane(cur.image), frame)
 
     def close(self) -> None:
-        self.warnings.extend(getattr(self.source, "warnings", []))
+        for w in getattr(self.source, "warnings", []):  # the reader's own list (decoding problems)
+            log.warning("%s: %s", self.description, w)
         self.source.close()
 
 
@@ -184,7 +187,7 @@ def open_matte(spec: str, info: VideoInfo, *, feather: float = 3.0) -> Matte:
                              "matte at least as long as the selected range")
         m = SequenceMatte(src, feather, name)
     if (src.info.width, src.info.height) != (info.width, info.height):
-        m.warnings.append(f"{name} is {src.info.width}x{src.info.height}, the input is "
-                          f"{info.width}x{info.height}: the matte is resized")
+        log.warning("%s is %dx%d, the input is %dx%d: the matte is resized",
+                    name, src.info.width, src.info.height, info.width, info.height)
         m._warned_size = True
     return m

@@ -13,7 +13,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 import torch
@@ -45,7 +45,6 @@ class RunStats:
 
     frames: int = 0
     seconds: float = 0.0
-    warnings: list[str] = field(default_factory=list)
 
     @property
     def fps(self) -> float:

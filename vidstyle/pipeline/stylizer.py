@@ -21,7 +21,7 @@ import torch
 from ..models.fold import fold_for_cpu
 from ..models.transformer import TransformerNet
 from . import tiling
-from .tensors import pad_to_multiple
+from ..ops.tensors import pad_to_multiple
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -22,68 +21,16 @@ from torch import nn
 from tqdm import tqdm
 
 from ..errors import InputError, VidstyleError
+from ..io.atomic import atomic_path
 from ..models.styles import save_style
 from ..models.transformer import TransformerNet
 from ..models.vgg import VGGFeatures, load_vgg16_features
 from . import losses as L
+from .config import TrainConfig, checkpoint_path
 from .data import ContentImages, read_rgb, to_tensor
 from .motion import MotionConfig, make_motion_pair
 
 MARGIN = 16  # pixels around each crop so the random motion never samples outside the image
-
-
-@dataclass
-class LossWeights:
-    """Weights of the loss terms (perceptual terms are relative errors, images in [0,1])."""
-
-    content: float = 1.0
-    style: float = 5.0
-    tv: float = 1e-3
-    temporal: float = 20.0
-    feature_temporal: float = 0.5
-    noise: float = 50.0
-    shift: float = 0.0  # shift equivariance (``losses.shift_equivariance_loss``); 0: off
-
-
-@dataclass
-class TrainConfig:
-    """Everything that defines a training run (saved in checkpoints and the sidecar)."""
-
-    style_image: str
-    content_dir: str
-    out: str
-    arch: str = "full"
-    size: int = 256
-    style_size: int = 512
-    steps: int = 2000
-    batch_size: int = 4
-    lr: float = 1e-3
-    seed: int = 0
-    content_layer: str = "relu2_2"
-    checkpoint_every: int = 100
-    noise_std: float = 0.02
-    weights: LossWeights = field(default_factory=LossWeights)
-    preview_image: str | None = None
-    device: str = "cpu"
-    init: str | None = None  # a style (name or .safetensors) whose weights the net starts from
-    # Metadata copied into the sidecar.
-    style_title: str | None = None
-    style_license: str | None = None
-    style_source: str | None = None
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
-        d = dict(d)
-        d["weights"] = LossWeights(**d.get("weights", {}))
-        return cls(**d)
-
-
-def checkpoint_path(out: str | Path) -> Path:
-    """Where the resumable checkpoint of ``out`` lives."""
-    return Path(str(out) + ".ckpt.pt")
 
 
 def step_generators(seed: int, step: int) -> tuple[np.random.Generator, torch.Generator]:
@@ -179,9 +126,9 @@ def save_preview(net: TransformerNet, content_path: str | Path, out_path: str | 
     styl = (y * 255 + 0.5).astype(np.uint8)
     both = np.concatenate([img, np.full((h, 8, 3), 255, np.uint8), styl], axis=1)
     out_path = Path(out_path)
-    tmp = out_path.with_name(out_path.stem + ".tmp.jpg")
-    cv2.imwrite(str(tmp), cv2.cvtColor(both, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
-    os.replace(tmp, out_path)
+    with atomic_path(out_path) as tmp:
+        if not cv2.imwrite(str(tmp), cv2.cvtColor(both, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90]):
+            raise OSError(f"cannot write {out_path}")
     return out_path
 
 
@@ -206,12 +153,12 @@ def restore_checkpoint(state: dict, net: nn.Module, opt: torch.optim.Optimizer) 
 
 def save_checkpoint(path: Path, net: nn.Module, opt: torch.optim.Optimizer, step: int, config: dict, history: list) -> None:
     """Atomically write a resumable checkpoint (tensors and JSON strings only: loads with ``weights_only``)."""
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(
-        {"model": net.state_dict(), "optimizer": opt.state_dict(), "step": step, "config": json.dumps(config), "history": json.dumps(history)},
-        tmp,
-    )
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(
+            {"model": net.state_dict(), "optimizer": opt.state_dict(), "step": step, "config": json.dumps(config),
+             "history": json.dumps(history)},
+            tmp,
+        )
 
 
 def run_steps(

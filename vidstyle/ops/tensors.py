@@ -10,7 +10,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-_SCALE = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
+#: Full-scale value of integer frame dtypes (float frames are already in [0,1]).
+DTYPE_SCALE = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
 
 
 def image_to_tensor(img: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
@@ -18,7 +19,7 @@ def image_to_tensor(img: np.ndarray, device: torch.device | str = "cpu") -> torc
     rgb = img[..., :3]
     t = torch.from_numpy(np.ascontiguousarray(rgb)).to(device, non_blocking=True)
     t = t.permute(2, 0, 1).unsqueeze(0)
-    scale = _SCALE.get(rgb.dtype)
+    scale = DTYPE_SCALE.get(rgb.dtype)
     if rgb.dtype == np.uint16:  # torch has limited uint16 support: go through int32
         t = t.to(torch.int32)
     t = t.float()
@@ -30,7 +31,7 @@ def tensor_to_image(t: torch.Tensor, like: np.ndarray) -> np.ndarray:
     if t.dim() == 4:
         t = t[0]
     t = t.detach().float().clamp(0, 1).permute(1, 2, 0)
-    scale = _SCALE.get(like.dtype)
+    scale = DTYPE_SCALE.get(like.dtype)
     if scale:
         arr = (t * scale + 0.5).to(torch.int32).cpu().numpy().astype(like.dtype)
     else:

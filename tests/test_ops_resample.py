@@ -4,8 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from vidstyle.flow import resample
-from vidstyle.flow.resample import cv2_ok, remap_planes, resize_area, resize_bilinear
+from vidstyle.ops import resample
+from vidstyle.ops.resample import cv2_ok, remap_planes, resize_area, resize_bilinear
 from vidstyle.flow.warp import backward_warp, inside_mask, resize_flow
 
 
