@@ -83,10 +83,9 @@ def run() -> None:
     """The ``vidstyle`` console command: :func:`main`, then an immediate process exit.
 
     Every output is closed and renamed into place before a command returns, so nothing is left to
-    clean up; skipping the interpreter's teardown (PyTorch's and OpenVINO's module finalizers)
-    saves 0.4-1.4 s per command on the 2-core CPU (``python -c "import torch, openvino"`` 2.7-3.5
-    s with a normal exit, 2.0-2.2 s with ``os._exit``). Exceptions other than ``SystemExit`` are
-    not caught (a traceback and the normal exit path).
+    clean up; skipping the interpreter's teardown (PyTorch's and OpenVINO's module finalizers take
+    up to a second or more) makes every command return sooner. Exceptions other than
+    ``SystemExit`` are not caught (a traceback and the normal exit path).
     """
     code: object = 0
     try:

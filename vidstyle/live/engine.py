@@ -329,7 +329,7 @@ class LiveStats:
 
 
 # CPU live mode runs the net with its long side at most this (--net-scale auto): the light arch
-# then keeps 10+ fps with consistency at 640x360 on a 2-core CPU (benchmarks/bench_live.py). Archs
+# then keeps an interactive frame rate with consistency on a small CPU (benchmarks/bench_live.py). Archs
 # that fold pixels (``unshuffle`` 2, the ``fast`` arch) already run at half resolution inside, so
 # they get twice this side for a similar cost.
 AUTO_NET_SIDE = 320

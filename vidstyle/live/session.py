@@ -199,10 +199,9 @@ def _consistency_factory(cfg: LiveConfig, device, notes: list[str]):
 
 def default_threads(backend: str = "auto") -> int:
     """CPU threads for the net. OpenVINO and ONNX Runtime (``auto``/``openvino``/``onnx``; live
-    turns ONNX Runtime's spinning off): every core — on the 2-core CPU two threads gave 10.5 fps with consistency at 640x360 against
-    8.2 with one (benchmarks/bench_live.py). PyTorch (``torch``): all cores but one, which capture,
-    encoding and display need (its idle threads spin: on a busy 2-core machine two were 2-3x
-    *slower* than one)."""
+    turns ONNX Runtime's spinning off): every core, since the net is most of the work. PyTorch
+    (``torch``): all cores but one, which capture, encoding and display need (its idle threads
+    spin, so on a busy small CPU all cores are slower than one fewer)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
@@ -261,8 +260,7 @@ def _run_live(cfg: LiveConfig, echo: Callable[[str], None], *, capture, capture_
     first = bank.get(0)[0]
     if threads:
         # an exported-net engine keeps its threads; PyTorch only resizes and runs consistency beside
-        # it, and its idle OpenMP threads would busy-wait on the engine's cores (fast arch, 640x360,
-        # default consistency on the 2-core CPU: 8.1-8.6 fps against 7.3-7.8 with two PyTorch threads)
+        # it, and its idle OpenMP threads would busy-wait on the engine's cores
         torch.set_num_threads(threads_beside(first, threads))
     from ..pipeline.controls import StyleControls  # noqa: PLC0415
 
