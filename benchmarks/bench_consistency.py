@@ -17,7 +17,7 @@ losses), all ratios still against the main net's per-frame output; ``--compare-l
 the rows otherwise (e.g. ``--compare-net starry_night_tiny``: the distilled tiny net against its
 light teacher). ``--int8`` adds rows ``int8:off`` / ``int8:default``: the main net at ``--precision
 int8`` (does quantization add flicker, blur or style error?).
-Targets (issue 4): default short <= 0.3x per-frame and <= 2x input; long <= 0.5x per-frame;
+Targets: default short <= 0.3x per-frame and <= 2x input; long <= 0.5x per-frame;
 sharpness >= 0.85x per-frame; DIS consistency adds <= 30% CPU time per frame.
 """
 

@@ -186,7 +186,7 @@ def main() -> None:
             med = statistics.median(wt)
             print(f"{name:<13} {med * 1e3:9.1f} {min(wt) * 1e3:8.1f} {1 / med:6.2f} {base / med:7.2f}x "
                   f"{statistics.median(ct) * 1e3:7.1f} {diffs[name]:10.2e} {psnr[name]:8.1f} {setup[name]:8.1f}", flush=True)
-    print(f"\nload average at end {os.getloadavg()[0]:.2f} (1 min; this machine has {os.cpu_count()} cores)")
+    print(f"\nload average at end {os.getloadavg()[0]:.2f} (1 min; {os.cpu_count()} logical cores)")
 
 
 if __name__ == "__main__":

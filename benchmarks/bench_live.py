@@ -9,7 +9,7 @@ frames) → inference → (optional) recording for ``--seconds`` and prints outp
 (capture to display-ready) p50/p95, the time in the net (+consistency) per frame and how many
 captured frames were dropped because inference was slower than the source. The net is a
 random-weights light arch (speed does not depend on the weights) unless ``--style`` names a file.
-Target (issue): >= 10 fps and < 150 ms latency on CPU with the light arch at 640x360.
+Target: >= 10 fps and < 150 ms latency on CPU with the light arch at 640x360.
 """
 
 from __future__ import annotations

@@ -23,8 +23,8 @@ forwards/backwards to ``--frames``) with
 Every run is a fresh process timed wall-clock from start to exit (interpreter start, imports, model
 load, decode, stylize, encode), and fps = frames / seconds, the frames counted in the output file.
 Each row is also run on a 4-frame clip (``start s``, mostly start-up), and ``steady fps`` = the
-extra frames / the extra seconds: the rate once running, which is what a long film sees (vidstyle
-starts in ~3 s, mostly importing PyTorch; the peer in ~0.5 s).
+extra frames / the extra seconds: the rate once running, which is what a long film sees (most of
+vidstyle's start-up is importing PyTorch).
 The peer lives in its own venv (created once with ``python -m venv`` + ``pip install`` and reused;
 ``--peer-venv`` or ``$VIDSTYLE_PEER_VENV``, default benchmarks/out/peer-venv), so it never touches
 vidstyle's environment. Before the timed runs each tool stylizes a 4-frame clip once, untimed

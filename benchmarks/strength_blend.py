@@ -13,7 +13,7 @@ Stylized images: the trained net at ``--weights`` (a ``.safetensors`` style, or 
 ``*.ckpt.pt`` read with ``weights_only=True``), and, as the hardest case, an unrelated painting
 from ``--styles`` resized to the photo (what a strongly restyling net approaches).
 
-    python benchmarks/strength_blend.py [--weights /work/runs/starry_night.ckpt.pt] [--n 4]
+    python benchmarks/strength_blend.py [--weights runs/starry_night.ckpt.pt] [--n 4]
 """
 
 from __future__ import annotations
