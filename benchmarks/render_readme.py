@@ -96,8 +96,8 @@ def consistency_figure() -> str:
     cpu = default["cpu_s_per_frame"] / off["cpu_s_per_frame"] - 1
     return (f"On the bundled sample ({clip['frames']} frames, `{f['style']}`), `default` brings the "
             f"frame-to-frame warping error down to {short:.2f}× that of per-frame stylization "
-            f"({long:.2f}× over five frames), keeps {sharp:.2f}× its sharpness and costs "
-            f"{cpu:+.0%} CPU time per frame ({machine(rec)}; `{command(rec)}`).")
+            f"({long:.2f}× over five frames) at {sharp:.2f}× its sharpness, for {cpu:+.0%} CPU time "
+            f"per frame ({machine(rec)}; `{command(rec)}`).")
 
 
 RENDER = {"perf-table": perf_table, "consistency-figure": consistency_figure}
