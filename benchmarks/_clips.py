@@ -20,10 +20,10 @@ def real_clip(name: str = "city_pan_cc0.mpg", width: int = 640, height: int = 36
     """``frames`` frames of a shared clip scaled to ``width x height`` as near-lossless H.264 (cached).
 
     With ``loop`` the clip is played forwards and backwards until ``frames`` is reached (no cut).
-    Falls back to the bundled sample clip when ../shared/data is absent.
+    ``name`` ``sample`` (or a clip missing from ../shared/data) is the bundled sample clip.
     """
     src = SHARED_VIDEO / name
-    if not src.exists():
+    if name == "sample" or not src.exists():
         src = REPO / "vidstyle" / "samples" / "city_pan.mp4"
     out = Path(tempfile.gettempdir()) / f"vidstyle-bench-{src.stem}-{width}x{height}-{start}-{frames}.mp4"
     if out.exists():

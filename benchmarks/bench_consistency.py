@@ -17,7 +17,7 @@ losses), all ratios still against the main net's per-frame output; ``--compare-l
 the rows otherwise (e.g. ``--compare-net starry_night_tiny``: the distilled tiny net against its
 light teacher). ``--int8`` adds rows ``int8:off`` / ``int8:default``: the main net at ``--precision
 int8`` (does quantization add flicker, blur or style error?).
-Targets (issue 4): default short <= 0.3x per-frame and <= 2x input; long <= 0.5x per-frame;
+Targets: default short <= 0.3x per-frame and <= 2x input; long <= 0.5x per-frame;
 sharpness >= 0.85x per-frame; DIS consistency adds <= 30% CPU time per frame.
 """
 
@@ -36,6 +36,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _clips import real_clip  # noqa: E402
+from _results import write_result  # noqa: E402
 from _style_loss import make_style_loss  # noqa: E402
 
 from vidstyle.consistency.temporal import DIS_GD_ITERATIONS, DIS_PATCH_STRIDE, make_consistency  # noqa: E402
@@ -133,6 +134,8 @@ def main() -> None:
     OUT.mkdir(exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="vidstyle-cons-"))
     stylizers = {(id(n), p): make_cpu_stylizer(n, p) for n, _, p in nets.values()}  # one engine per net
+    figures = {"style": info.name, "arch": info.arch_name, "frames": args.frames, "repeats": args.repeats,
+               "flow": msg, "clips": {}}
     for name in args.clips.split(","):
         clip = real_clip(name, frames=args.frames, loop=False)
         outs = {s: tmp / f"{Path(name).stem}_{s.replace(':', '_')}.mkv" for s in settings}
@@ -159,10 +162,18 @@ def main() -> None:
             print(f"{s:<9} {r['short']:8.5f} {rel('short'):7.2f} {r['ratio_short']:7.2f} {r['long']:8.5f} {rel('long'):7.2f} "
                   f"{r['sharpness']:7.4f} {rel('sharpness'):7.2f} {st} {secs[s]:8.3f} {secs[s] / secs.get('off', secs[s]):7.2f} "
                   f"{cpu[s]:8.3f} {cpu[s] / cpu.get('off', cpu[s]):7.2f}")
+        figures["clips"][name] = {
+            "size": list(res[settings[0]]["size"]), "frames": res[settings[0]]["frames"],
+            "input_short": res[settings[0]]["input_short"], "input_long": res[settings[0]]["input_long"],
+            "settings": {s: {"short": res[s]["short"], "long": res[s]["long"], "x_input_short": res[s]["ratio_short"],
+                             "sharpness": res[s]["sharpness"], "style_loss": sl[s],
+                             "wall_s_per_frame": secs[s], "cpu_s_per_frame": cpu[s]} for s in settings},
+        }
         start = max(0, res[settings[0]]["frames"] // 2 - 3)
         img = strip([clip] + [outs[s] for s in settings], start)
         cv2.imwrite(str(OUT / f"strip_{Path(name).stem}.png"), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
         print(f"strip (rows: input, {', '.join(settings)}; frames {start}..{start + 5}): {OUT / ('strip_' + Path(name).stem + '.png')}")
+    write_result("consistency", figures)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from _results import write_result  # noqa: E402  (the script's folder is sys.path[0])
 from vidstyle.models.styles import load_style  # noqa: E402
 from vidstyle.pipeline.stylizer import Stylizer  # noqa: E402
 from vidstyle.ops.tensors import pad_to_multiple  # noqa: E402
@@ -167,6 +168,8 @@ def main() -> None:
         ov_v = "not installed"
     print(f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} logical cores; threads {args.threads}; "
           f"torch {torch.__version__}; onnxruntime {ort_v}; openvino {ov_v}; load average at start {os.getloadavg()[0]:.2f}")
+    figures = {"size": args.size, "threads": args.threads, "torch": torch.__version__, "onnxruntime": ort_v,
+               "openvino": ov_v, "styles": {}}
     for spec in args.styles.split(","):
         net, info = load_style(spec, "cpu")
         print(f"\n{info.name} ({info.arch_name}) at {w}x{h}, batch 1", flush=True)
@@ -186,7 +189,13 @@ def main() -> None:
             med = statistics.median(wt)
             print(f"{name:<13} {med * 1e3:9.1f} {min(wt) * 1e3:8.1f} {1 / med:6.2f} {base / med:7.2f}x "
                   f"{statistics.median(ct) * 1e3:7.1f} {diffs[name]:10.2e} {psnr[name]:8.1f} {setup[name]:8.1f}", flush=True)
-    print(f"\nload average at end {os.getloadavg()[0]:.2f} (1 min; this machine has {os.cpu_count()} cores)")
+        figures["styles"][info.name] = {"arch": info.arch_name, "variants": {
+            name: {"ms": statistics.median(wt) * 1e3, "best_ms": min(wt) * 1e3, "cpu_ms": statistics.median(ct) * 1e3,
+                   "speedup_vs_eager": base / statistics.median(wt), "max_diff": diffs[name],
+                   "psnr_db": None if psnr[name] == float("inf") else psnr[name], "setup_s": setup[name]}
+            for name, (wt, ct) in res.items()}}
+    print(f"\nload average at end {os.getloadavg()[0]:.2f} (1 min; {os.cpu_count()} logical cores)")
+    write_result("cpu_backends", figures)
 
 
 if __name__ == "__main__":

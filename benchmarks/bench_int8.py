@@ -23,6 +23,7 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from _clips import REPO  # noqa: E402
+from _results import write_result  # noqa: E402  (the script's folder is sys.path[0])
 
 from vidstyle.models.styles import load_style  # noqa: E402
 from vidstyle.samples import sample_clip_path  # noqa: E402
@@ -67,6 +68,7 @@ def main() -> None:
     args = ap.parse_args()
     imgs = photos(args.count)
     print(f"{len(imgs)} photo(s); PSNR of int8 against fp32 in dB (mean over photos), max |diff| in brackets")
+    figures = {"photos": len(imgs), "styles": {}}
     for style in args.styles.split(","):
         net, info = load_style(style, "cpu")
         fp32 = OpenVinoStylizer(net, threads=args.threads)
@@ -81,6 +83,9 @@ def main() -> None:
                 worst[name] = max(worst.get(name, 0.0), float((a - b).abs().max()))
         cells = "  ".join(f"{n} {np.mean(v):5.1f} ({worst[n]:.2f})" for n, v in psnr.items())
         print(f"{info.name} ({info.arch_name}): {cells}", flush=True)
+        figures["styles"][info.name] = {"arch": info.arch_name, "psnr_db": {n: float(np.mean(v)) for n, v in psnr.items()},
+                                        "max_diff": worst}
+    write_result("int8", figures)
 
 
 if __name__ == "__main__":

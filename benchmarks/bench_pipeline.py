@@ -19,6 +19,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _clips import real_clip  # noqa: E402
+from _results import write_result  # noqa: E402  (the script's folder is sys.path[0])
 
 from vidstyle.io.reader import open_source  # noqa: E402
 from vidstyle.io.writer import open_sink  # noqa: E402
@@ -76,16 +77,20 @@ def main() -> None:
           f"torch threads {torch.get_num_threads()}")
     ceiling = decode_encode_fps(clip, tmp / "copy.mp4")
     print(f"{'decode+encode alone (ceiling)':<34} {ceiling:7.1f} fps")
+    figures = {"frames": args.frames, "size": args.size, "device": args.device, "backend": args.backend,
+               "batch_size": args.batch_size, "decode_encode_fps": ceiling, "archs": {}}
     for arch in args.archs.split(","):
         torch.manual_seed(0)
         st = make_stylizer(TransformerNet(ARCHS[arch]), args.device, args.backend, spinning=False)[0]
         nf = net_fps(st, h, w, args.batch_size, reps=max(1, 16 // args.batch_size))
         pf = pipeline_fps(clip, tmp / f"{arch}.mp4", st, args.batch_size)
         print(f"{arch + ' net alone':<34} {nf:7.1f} fps")
+        figures["archs"][arch] = {"net_fps": nf, "end_to_end_fps": pf}
         print(
             f"{arch + ' end to end':<34} {pf:7.1f} fps   ({pf / ceiling:.2f}x of ceiling, {pf / nf:.2f}x of net alone; "
             f"decode+encode alone = {pf / ceiling:.0%} of its time per frame)"
         )
+    write_result("pipeline", figures)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import write_result  # noqa: E402  (the script's folder is sys.path[0])
 from _style_loss import make_style_loss  # noqa: E402
 
 from vidstyle.ops.resample import resize_area, resize_bilinear  # noqa: E402
@@ -74,9 +75,13 @@ def main() -> None:
                 rows[name].append((float((y - t).abs().mean()) * 255, sharpness(y) / t_sharp, st))
     print(f"teacher {tinfo.name} ({tinfo.arch_name}); {len(imgs)} photos at {w}x{h}")
     print(f"{'net':<42} {'L1 to teacher /255':>19} {'sharpness x':>12} {'style loss x':>13}")
+    figures = {"teacher": tinfo.name, "photos": len(imgs), "size": args.size, "nets": {}}
     for name, vals in rows.items():
         l1, sh, st = np.mean(np.array(vals), axis=0)
         print(f"{name:<42} {l1:>19.1f} {sh:>12.2f} {st:>13.2f}")
+        figures["nets"][name] = {"l1_to_teacher_255": float(l1), "sharpness_x": float(sh),
+                                 "style_loss_x": None if np.isnan(st) else float(st)}
+    write_result("students", figures)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _results import write_result  # noqa: E402  (the script's folder is sys.path[0])
 from vidstyle.models.transformer import TransformerNet  # noqa: E402
 from vidstyle.models.vgg import load_vgg16_features  # noqa: E402
 from vidstyle.training.trainer import MARGIN, TrainConfig, step_generators, style_grams, training_step  # noqa: E402
@@ -66,10 +67,13 @@ def main() -> None:
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     print(f"device: {name}; VGG16 from {vgg.source}; crop {args.size}px; {args.steps} timed steps")
     print(f"{'arch':6} {'batch':>5} {'s/step':>8} {'images/s':>9}")
+    rows = []
     for arch in args.arch:
         for b in args.batch_size:
             s = time_steps(arch, b, args.size, args.steps, device, vgg)
             print(f"{arch:6} {b:5d} {s:8.3f} {b / s:9.1f}", flush=True)
+            rows.append({"arch": arch, "batch": b, "s_per_step": s, "images_per_s": b / s})
+    write_result("train_step", {"device": name, "size": args.size, "steps": args.steps, "rows": rows})
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ Stylized images: the trained net at ``--weights`` (a ``.safetensors`` style, or 
 ``*.ckpt.pt`` read with ``weights_only=True``), and, as the hardest case, an unrelated painting
 from ``--styles`` resized to the photo (what a strongly restyling net approaches).
 
-    python benchmarks/strength_blend.py [--weights /work/runs/starry_night.ckpt.pt] [--n 4]
+    python benchmarks/strength_blend.py [--weights runs/starry_night.ckpt.pt] [--n 4]
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
+from _results import write_result  # noqa: E402  (the script's folder is sys.path[0])
 from vidstyle.models.transformer import TransformerNet  # noqa: E402
 from vidstyle.ops.blend import blend_strength, linear_blend  # noqa: E402
 from vidstyle.ops.color import rgb_to_yuv  # noqa: E402
@@ -85,9 +86,11 @@ def summary(m: np.ndarray) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--weights", default="/work/runs/starry_night.ckpt.pt")
-    ap.add_argument("--content", default="/work/shared/data/content")
-    ap.add_argument("--styles", default="/work/shared/data/styles")
+    shared = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data")
+    ap.add_argument("--weights", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "weights", "starry_night.safetensors"),
+                    help="a .safetensors style or a trainer checkpoint (*.ckpt.pt)")
+    ap.add_argument("--content", default=os.path.join(shared, "content"))
+    ap.add_argument("--styles", default=os.path.join(shared, "styles"))
     ap.add_argument("--n", type=int, default=4, help="number of photos")
     ap.add_argument("--width", type=int, default=320)
     args = ap.parse_args()
@@ -106,6 +109,7 @@ def main() -> None:
             art = torch.nn.functional.interpolate(art, size=c.shape[-2:], mode="bilinear", align_corners=False)
             cases.setdefault("unrelated painting", []).append((c, art.clamp(0, 1)))
     print(f"{len(photos)} photos at {args.width} px wide; strengths {STEPS[0]}..{STEPS[-1]} step 0.1")
+    figures = {"photos": len(photos), "width": args.width, "strengths": list(STEPS), "cases": {}}
     for case, pairs in cases.items():
         print(f"\n== {case}")
         methods = (
@@ -119,9 +123,11 @@ def main() -> None:
             agg = {k: float(np.mean([d[k] for d in summ])) for k in summ[0]}
             print(f"  {label:20s} contrast dip {agg['contrast_dip']:.3f}  saturation dip {agg['saturation_dip']:.3f}"
                   f"  distance non-linearity {agg['lin']:.3f}")
+            figures["cases"].setdefault(case, {})[label] = {**agg, "curves": curves.tolist()}
             print("    s      " + " ".join(f"{s:5.1f}" for s in STEPS))
             for j, name in enumerate(("contrast", "saturat.", "distance")):
                 print(f"    {name:8s} " + " ".join(f"{v:5.3f}" for v in curves[:, j]))
+    write_result("strength_blend", figures)
 
 
 if __name__ == "__main__":

@@ -8,15 +8,13 @@ run stopped by ``--time-limit`` or a crash continues with ``--resume``.
     python benchmarks/train_shipped_styles.py --data ../shared/data --out runs/ --device cuda \
         --steps 6000 --time-limit 8 [--only starry_night great_wave]
 
-Then look at ``runs/<name>_preview.jpg`` and copy the good ones into ``weights/``. The shipped set
-came from two such runs on an H100: all seven at style weight 3 for 6.8 minutes (~2,700 steps
-each); The Scream, The Shipwreck and the Renoir washed out the content at 3, so they were rerun
-with ``--variant`` at 1.5 / 2 for 4.8 minutes (~2,200 steps) and the weights below picked from
-the previews.
+Then look at ``runs/<name>_preview.jpg`` and copy the good ones into ``weights/``. About 2,000-3,000
+steps per style at batch 4 are enough on a GPU; The Scream, The Shipwreck and the Renoir wash out
+the content at style weight 3, hence their lower weights below (``--variant`` tries others).
 
 ``starry_night`` has a second stage (``light-bilinear``, started from ``starry_night_nearest``,
 the first stage's result; it runs after it when both are chosen). The shipped weights are its
-step 500, trained on the 2-core CPU with the first stage's weights copied from
+step 500 (a CPU is enough for it), with the first stage's weights copied from
 ``benchmarks/weights``:
 
     cp benchmarks/weights/starry_night_nearest.* runs/
@@ -60,10 +58,9 @@ class Recipe:
 
 
 RECIPES = [
-    # starry_night in two stages: the light net (nearest upsampling; shipped as starry_night until
-    # 2026-12, kept as benchmarks/weights/starry_night_nearest), then retrained as light-bilinear
-    # with the shift-equivariance loss, so its strokes move with the picture (on the 2-core CPU:
-    # about 4.5 s per step).
+    # starry_night in two stages: the light net (nearest upsampling; kept as
+    # benchmarks/weights/starry_night_nearest), then retrained as light-bilinear with the
+    # shift-equivariance loss, so its strokes move with the picture.
     Recipe("starry_night_nearest", "van_gogh_starry_night.jpg", "Vincent van Gogh, The Starry Night (1889)", JCJ_NS, "light",
            shipped=False),
     Recipe("starry_night", "van_gogh_starry_night.jpg", "Vincent van Gogh, The Starry Night (1889)", JCJ_NS, "light-bilinear",

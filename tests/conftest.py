@@ -8,7 +8,7 @@ import torch
 
 @pytest.fixture
 def one_thread():
-    """Run a test with one torch thread (small ops are far faster so on a shared 2-core CPU)."""
+    """Run a test with one torch thread (small ops run far faster so on a small, shared CPU)."""
     n = torch.get_num_threads()
     torch.set_num_threads(1)
     yield

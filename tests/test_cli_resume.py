@@ -95,9 +95,9 @@ def test_interrupted_run_resumes_to_the_uninterrupted_output(tmp_path, style, mo
     assert "wrote" in r.output and "30 frames (16 of them from the saved parts)" in r.output
     assert not work.exists()
     # every frame stylized independently: the joined file is the uninterrupted one, packet for
-    # packet with a deterministic encoder. libx264 is not one here: two runs given the same frames,
-    # timestamps and options (even threads=1) now and then differ in a few packets' bytes, so for
-    # H.264 the timestamps must match exactly
+    # packet with a deterministic encoder. libx264 is not one: two runs given the same frames,
+    # timestamps and options (even threads=1) can differ in a few packets' bytes, so for H.264
+    # the timestamps must match exactly
     if "ffv1" in codec:
         assert video_packets(out) == video_packets(whole)
     else:

@@ -34,6 +34,17 @@ def test_refuses_to_overwrite_and_names_missing_folders(tmp_path):
     assert r.exit_code != 0 and "does not exist" in r.output and "Traceback" not in r.output
 
 
+def test_a_second_run_keeps_an_identical_clip(tmp_path):
+    out = tmp_path / "clip.mp4"
+    assert run(out).exit_code == 0
+    before = out.stat().st_mtime_ns
+    r = run(out)  # the README's quick start run twice
+    assert r.exit_code == 0 and "already the sample clip" in r.output, r.output
+    assert out.stat().st_mtime_ns == before
+    r = run(out, "--synthetic")  # another clip would replace it: refused as before
+    assert r.exit_code != 0 and "exists" in r.output
+
+
 def test_a_failed_copy_keeps_the_old_output(tmp_path, monkeypatch):
     out = tmp_path / "clip.mp4"
     out.write_bytes(b"keep")

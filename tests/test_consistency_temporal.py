@@ -193,7 +193,7 @@ def test_still_shot_carries_more_and_a_moving_shot_does_not():
 
 def test_moving_shot_keeps_the_fresh_fine_detail():
     # averaging a texture that changes every frame lowers its finest band; in a moving shot the
-    # default restores it to the fresh stylization's level (measured 0.98; 0.88 with detail 0.9)
+    # default restores it to the fresh stylization's level (detail target 1.0)
     tc = TemporalConsistency(DISFlow())
     ratios = []
     for t, (c, s) in enumerate(pan_clip(12)):

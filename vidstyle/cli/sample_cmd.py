@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import filecmp
 import shutil
 from pathlib import Path
 
@@ -19,6 +20,9 @@ def sample(output: str, synthetic: bool, overwrite: bool) -> None:
     """Write a short sample clip to OUTPUT (a 3 s, 640x360 city pan, CC0)."""
     out = Path(output)
     if out.exists() and not overwrite:
+        if not synthetic and _same_file(out):  # a second run of a quick start: nothing to do
+            click.echo(f"{output} is already the sample clip")
+            return
         raise OutputError(f"{output} exists (use --overwrite)")
     if not out.parent.exists():
         raise OutputError(f"output folder does not exist: {out.parent}")
@@ -35,3 +39,13 @@ def sample(output: str, synthetic: bool, overwrite: bool) -> None:
     except OSError as e:
         raise OutputError(f"cannot write {output}: {e.strerror or e}") from None
     click.echo(f"wrote {output}")
+
+
+def _same_file(path: Path) -> bool:
+    """Whether ``path`` is a regular file with the bundled sample clip's bytes."""
+    from ..samples import sample_clip_path  # noqa: PLC0415
+
+    try:
+        return path.is_file() and filecmp.cmp(path, sample_clip_path(), shallow=False)
+    except OSError:
+        return False

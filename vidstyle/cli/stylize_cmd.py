@@ -12,7 +12,7 @@ from .common import CONSISTENCY_CHOICES
 @click.command()
 @click.argument("input_path", metavar="INPUT")
 @click.option("-s", "--style", required=True,
-              help="Style name (see `vidstyle styles`), a .safetensors file, or a mix: starry:0.7,wave:0.3.")
+              help="Style name (see `vidstyle styles`), a .safetensors file, or a mix: starry_night:0.7,great_wave:0.3.")
 @click.option("-o", "--output", required=True, help="Output video, image, or sequence pattern (out_%04d.png).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
 @click.option("--backend", default="auto", show_default=True, type=click.Choice(list(BACKENDS)),

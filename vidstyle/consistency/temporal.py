@@ -20,87 +20,49 @@ where ``trust`` in [0, 1] per pixel is the product of
 
 ``alpha < 1`` makes everything the output carries decay geometrically (a pixel's contribution
 after n frames is at most ``alpha**n``), which re-anchors the output to the fresh stylization and
-limits drift: chained per-frame flows accumulate geometric error, so very high ``alpha`` (>= 0.93)
-made the long-term (5-frame) warping error *worse* in our measurements.
+limits drift: chained per-frame flows accumulate geometric error, so a very high ``alpha``
+(>= 0.93) makes the long-term (5-frame) warping error worse, not better.
 
 Two things keep the result sharp. The previous output is warped with bicubic interpolation
-(bilinear resampling blurs a little every frame and the blur accumulates; on a stable
-stylization of a panning clip bilinear lost 24% of the mean gradient, bicubic 7%). And averaging
-a texture that changes from frame to frame lowers its contrast, so the finest band of the blend
-(``x - up(down2(x))``, :mod:`vidstyle.consistency.detail`) is re-amplified where its local RMS fell below ``detail`` (1.0) times the
-fresh stylization's, with a gain capped at ``detail_max_gain``: flicker stays slow, strokes keep
-their contrast. (A target of 0.9, the earlier default, left the blend's finest band at 0.88x the
-fresh one on a pan; at 1.0 the short-term error rises a little, 0.17 -> 0.20x on the city pan and
-0.11 -> 0.12x on the tree clip, and the style loss falls, 1.32 -> 1.30x and 1.11 -> 1.04x with frame 0 counted.)
+(bilinear resampling blurs a little every frame and the blur accumulates). And averaging a texture
+that changes from frame to frame lowers its contrast, so the finest band of the blend
+(``x - up(down2(x))``, :mod:`vidstyle.consistency.detail`) is re-amplified where its local RMS fell
+below ``detail`` times the fresh stylization's, with a gain capped at ``detail_max_gain``: flicker
+stays slow, strokes keep their contrast.
 
 Two flow resolutions. The flow that warps the previous output is estimated on frames shrunk to a
 640-pixel long side (``warp_flow_max_side``; the frames themselves when smaller) and upsampled;
 the masks (forward-backward check, photometric and low-frequency trust) are computed at a 320-pixel
 long side (``flow_max_side``) from that flow resized, plus one backward flow estimated there. Small
-or thin moving objects (pedestrians a few dozen pixels tall) then get their own motion instead of
-the background's smoothed over them — on the static-camera clip (``vtest``) 80% of the short-term
-error of a single 320-pixel flow came from the 2% of pixels that move — while the masks stay cheap.
-The state resets at scene cuts (:class:`~vidstyle.consistency.scenecut.SceneCutDetector`, also
-told the occluded fraction) and whenever the frame size changes.
+or thin moving objects (distant pedestrians) then get their own motion instead of the
+background's smoothed over them, while the masks stay cheap. The state resets at scene cuts
+(:class:`~vidstyle.consistency.scenecut.SceneCutDetector`, also told the occluded fraction) and
+whenever the frame size changes.
 
-Still shots. On a tripod shot most of the frame does not move, and what flickers there after the
-0.85 blend is the net's own frame-to-frame noise, which a higher carry averages away without
-anything to smear. When the 90th percentile of the flow's magnitude is below ``shot_px`` (0.15 px
-per frame, ramping to 0.3 px; measured per-frame values: static-camera street 0.06-0.13, hand-held
-tree 0.3-8, city pan 0.75-1.04), pixels moving less than ``still_px`` (0.25 px, ramping to 1 px)
-carry ``still_alpha`` (0.98) and the detail restoration targets ``still_detail`` (0.7); moving
-objects keep ``alpha``, and the occlusion, photometric and low-frequency checks still apply, so
-people walking out of a region leave no trail. On the static-camera clip: long-term E_warp 0.65 ->
-0.46x per-frame, short-term 0.29 -> 0.23x, sharpness 0.98 -> 0.95x, style loss 1.03 -> 1.06x; the
-pan and the hand-held clip are unchanged (their shots do not count as still). In a 40-frame fade
-to black (flow ~0, so a still shot) the low-frequency lag behind the fresh stylization is 0.108
-against 0.092 without (bounded by the low-frequency check). A strength given as a number
+Still shots. On a tripod shot most of the frame does not move, and what flickers there is the
+net's own frame-to-frame noise, which a higher carry averages away without anything to smear.
+When the 90th percentile of the flow's magnitude is below ``shot_px`` (px per frame), pixels
+moving less than ``still_px`` carry ``still_alpha`` and the detail restoration targets
+``still_detail``; moving objects keep ``alpha``, and the occlusion, photometric and low-frequency
+checks still apply, so people walking out of a region leave no trail. A strength given as a number
 (``--consistency 0.7``) is a plain blend at that strength, without the still-shot carry.
 
-Defaults (``default`` mode: alpha 0.85, detail 1.0, photometric check 0.08..0.2, no erosion of the
-trusted region, DIS medium) were chosen on three clips (city pan with a hard cut, static-camera
-pedestrians, hand-held tree) with the light starry_night net at 640x360 (the nearest-upsampling
-one shipped until 2026-12, now ``benchmarks/weights/starry_night_nearest``), scored with the
-independent E_warp of :mod:`vidstyle.metrics` (``benchmarks/bench_consistency.py``): short-term
-E_warp 0.20 / 0.23 / 0.12x per-frame stylization's (city / vtest / tree), long-term (k=5) 0.34 /
-0.46 / 0.34x, sharpness 1.09 / 0.95 / 1.02x (before the still-shot carry: vtest 0.29x and 0.65x;
-with detail 0.9: 0.17 / 0.23 / 0.11x and 0.29 / 0.46 / 0.31x). A single 320-pixel flow with the stricter photometric check
-(0.04..0.12) and a one-pixel erosion, the previous default, measured 0.22 / 0.52 / 0.20x and 0.40 /
-0.79 / 0.37x. On CPU the step costs about 70-75 ms of CPU time per 640x360 frame with one
-OpenCV thread (the two DIS flows, at 640 and 320 px, about 40 ms of it; warps, resampling and the
-mask pooling go through OpenCV, see :mod:`vidstyle.ops.resample`) and 88-92 ms with two, so
-``stylize`` gives it one thread beside an exported net; the streaming runner overlaps it with
-the net's next frame. End to end with the light net in OpenVINO that is +12-23% process CPU time
-(+20% on each in a later run with the still-shot carry)
-over per-frame stylization on the three clips on an AVX2-only 2-core host (``light``: +0-15%);
-on the AVX-512 host of earlier sessions, whose net is faster and where OpenCV had two threads,
-+25-35%, and on such a host with one OpenCV thread +28-32% (net 80 ms per frame, the
-step about 45 ms of CPU, 25 ms of it the two DIS flows). Live mode keeps every flow at 320 px (``warp_flow_max_side=None``) for latency, and so does ``light`` (alpha 0.7: cheaper, more of
-the per-frame look; 0.28 / 0.48 / 0.22x short-term); ``strong`` (0.9) trades long-term drift for
-the least short-term flicker.
+The defaults (``default`` mode) were chosen on a camera pan with a hard cut, a static-camera
+street and a hand-held shot, scored with the independent E_warp of :mod:`vidstyle.metrics`
+(``benchmarks/bench_consistency.py``). ``stylize`` gives the step one OpenCV thread beside an
+exported net (a second thread mostly spins), and the streaming runner overlaps it with the net's
+next frame. Live mode and ``light`` keep every flow at 320 px (``warp_flow_max_side=None``) for
+latency; ``light`` also carries less (more of the per-frame look); ``strong`` trades long-term
+drift for the least short-term flicker.
 
-What consistency costs in style: averaging the net's texture over frames changes its structure
-(strokes that shift from frame to frame blend into softer blobs of the same contrast), so the
-Gram-matrix style loss of the output rises; with the nearest-upsampling starry_night: 1.36 / 1.07 / 1.04x per-frame on the three clips
-(frames 10, 20, ..., 50; city pan worst, and over its first 16 frames it climbs to about 1.39x,
-where it stays; per VGG layer on
-the city pan, per-frame -> default with detail 0.9: relu1_2 0.029 -> 0.022, relu2_2 0.096 -> 0.172,
-relu3_3 0.169 -> 0.325, relu4_3 0.50 -> 0.55: the mid-level stroke statistics). Much of it is
-resampling: the net is not shift-equivariant (its stride-4 grid; content shifted by 1 px changes the
-output by 12/255 on average, by 4 px 0.7/255), so its strokes change with sub-pixel motion, and
-warping a single stylized frame along the pan with bicubic interpolation, with no blending at all,
-already takes its style loss from 0.79 to 0.99 in 4 frames and 1.17 in 16 (moving it by whole pixels
-keeps 0.79). Blending the finest bands less (keeping them fresh) brings it down only by bringing the
-flicker back: with the band above 1/4 resolution blended at half strength, style loss 1.08x and
-short-term E_warp 0.48x on the city pan (exploratory, not an option). What fixed it is the net:
-the shipped starry_night upsamples bilinearly and was retrained with a shift-equivariance loss
-(1 px changes its output by 7.9/255), so its strokes move with the content, and with ``default``
-its style loss is 1.04 / 1.07 / 1.02x per-frame, short-term E_warp 0.29 / 0.26 / 0.11x, long-term
-0.41 / 0.43 / 0.30x, sharpness 1.04 / 0.95 / 1.02x.
+What consistency costs in style: the net's strokes change with sub-pixel motion unless the net is
+shift-equivariant (a stride-4 grid with nearest upsampling is not), and blending strokes of
+different phases softens their structure, so the Gram-matrix style loss of the output rises. The
+cure is in the net, not here: the shipped ``starry_night`` upsamples bilinearly and was trained
+with a shift-equivariance loss, so its strokes move with the content.
 
-``fine`` computes the flows and masks at full resolution: within a few per cent of ``default``'s
-error here (short-term 0.17 / 0.30 / 0.13x) at 40-60 ms more per 640x360 frame; it helps where the
-moving detail is finer than a 640-pixel frame resolves (4K footage).
+``fine`` computes the flows and masks at full resolution: no better at 640x360, it is meant for
+footage whose moving detail is finer than a 640-pixel frame resolves (4K).
 """
 
 from __future__ import annotations
@@ -184,7 +146,7 @@ class TemporalConsistency:
         p = self.params
         if p.still_alpha is None or p.still_alpha <= p.alpha:
             return p.alpha, p.detail, 0.0
-        # (vector_norm over the channel dim took 10 ms here, this 0.1 ms)
+        # square-sum-sqrt: far cheaper on the CPU than vector_norm over the channel dim
         mag = f_cp.square().sum(1, keepdim=True).sqrt_().mul_(width / f_cp.shape[-1])
         sample = mag.flatten()[::7]  # plenty for the shot's motion
         q = float(sample.kthvalue(max(1, int(0.9 * sample.numel()))).values)
@@ -323,12 +285,8 @@ class TemporalConsistency:
 
 DIS_GD_ITERATIONS = 8
 """Gradient-descent iterations per scale of the DIS flows that ``stylize`` and ``live`` give the
-consistency step (DIS medium's own 25 stay for ``vidstyle eval``). Measured on the three benchmark
-clips with the light-bilinear starry_night (``bench_consistency``, 3 repeats): every E_warp,
-sharpness and style figure unchanged to two decimals (short-term 0.29 / 0.25 / 0.11x per-frame);
-the 640-pixel flow takes 17.2 instead of 19.5 ms, the 320-pixel one 3.9 instead of 4.3 ms. Process
-CPU over per-frame went from +28 / +31 / +31% to +28 / +29 / +29% and, in a second run,
-+31 / +29 / +27%: within the run-to-run noise of about 2 points."""
+consistency step (DIS medium's own 25 stay for ``vidstyle eval``): the blend's warping error,
+sharpness and style loss do not change with the extra iterations, its flows get about 10% cheaper."""
 
 DIS_PATCH_STRIDE = 4
 """Pixels between the patches of the DIS flows that ``stylize`` and ``live`` give the consistency

@@ -10,21 +10,13 @@ rescaled. The default is full resolution: :class:`~vidstyle.consistency.temporal
 downsizes frames itself (it computes its masks at the flow resolution too) and the E_warp metric
 wants the accurate flow.
 
-Measured (textured photos, subpixel shifts and a 2% zoom + 1° rotation, interior EPE in
-full-resolution pixels, single-threaded, time per pair including conversions, busy shared CPU):
-
-==============  ================  ==============  ================  ==============
-preset          384x384 full      384x384 @320    640x360 full      640x360 @320
-==============  ================  ==============  ================  ==============
-ultrafast       0.24 px,  4 ms    0.29 px,  6 ms  0.29 px,  6 ms    0.52 px,  4 ms
-fast            0.13 px,  7 ms    0.16 px,  6 ms  0.16 px,  7 ms    0.33 px,  5 ms
-medium          0.08 px, 22 ms    0.09 px, 16 ms  0.08 px, 26-35 ms 0.16 px, 12 ms
-==============  ================  ==============  ================  ==============
-
-``medium`` at long side 320 is what temporal consistency uses on 640x360 video: in end-to-end
-tests on real clips it gave a lower warping error than ``fast`` at full or half resolution, at
-about 13% of a light style net's time per frame (two flows per frame for the
-forward-backward check).
+Presets trade accuracy for time: ``medium`` has about half the endpoint error of ``fast`` at
+roughly three times its cost, and downscaling to a 320-pixel long side roughly doubles the error
+of either. Temporal consistency uses ``medium`` with fewer gradient-descent iterations and a
+wider patch stride (``DIS_GD_ITERATIONS`` and ``DIS_PATCH_STRIDE`` in
+:mod:`vidstyle.consistency.temporal`), on frames it shrinks itself to a 640-pixel long side for the
+flow that warps and 320 pixels for its masks; ``vidstyle eval`` uses plain ``medium`` at full
+resolution.
 """
 
 from __future__ import annotations
@@ -113,8 +105,8 @@ class DISFlow:
     def calc_gray(self, g1: np.ndarray, g2: np.ndarray) -> np.ndarray:
         """Flow ``g1 → g2`` for two same-size uint8 grayscale images: ``h x w x 2`` float32."""
         # OpenCV lowers the finest scale for an image too small for it and keeps it lowered for
-        # every later call (measured with OpenCV 5.0: after one 40x40 pair, 640x360 flows changed by up
-        # to 9 px); set it back so one estimator gives the same flow whatever it saw before
+        # every later call (so a tiny pair would change every later flow); set it back so one
+        # estimator gives the same flow whatever it saw before
         self._dis.setFinestScale(self._finest)
         return self._dis.calc(g1, g2, None)
 

@@ -22,11 +22,10 @@ frame numbers (multiples of ``N`` from the output's first frame) and are encoded
 so a resumed output gets the same frames and timestamps as the uninterrupted one when every
 frame is stylized independently (packet for packet with a deterministic encoder such as FFV1). Temporal consistency carries state from frame to frame: the
 resumed run decodes and stylizes ``warmup`` frames before the first unsaved one and drops them,
-which brings the carried state close to the uninterrupted run's. Measured with lossless output
-and the light ``starry_night`` net, 60 frames of warm-up: on a 150-frame synthetic clip 0.015/255
-mean difference at the join, gone 40 frames later; on the 300-frame city pan (resumed at frame
-200) 0.24/255 at the join, settling at ~0.2/255 (the detail restoration keeps small differences
-of history alive), with no seam (frame-to-frame change at the join 6.57/255 against 6.54/255).
+which brings the carried state close to the uninterrupted run's: the frames after the join
+differ from it by a fraction of a grey level on average and the join shows no seam (the
+frame-to-frame change there is that of the uninterrupted run). The difference does not vanish
+entirely, since the detail restoration keeps small differences of history alive.
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ class Position:
         return self.text or (f"{self.frame}" if self.frame is not None else f"{float(self.seconds)}s")
 
 
-FramePos = Position  # alias used in the brief
+FramePos = Position  # a second public name for Position
 
 _INT = re.compile(r"^\d+$")
 _SECONDS = re.compile(r"^(\d+(?:\.\d*)?|\.\d+)\s*(s|sec|secs|seconds|ms)$")

@@ -252,9 +252,8 @@ class LiveStats:
 # --------------------------------------------------------------------------- engine
 
 
-# CPU live mode runs the net with its long side at most this (--net-scale auto): small enough for
-# the light arch to keep a real-time frame rate with consistency at 640x360 on a small CPU
-# (benchmarks/bench_live.py). Archs
+# CPU live mode runs the net with its long side at most this (--net-scale auto): the light arch
+# then keeps an interactive frame rate with consistency on a small CPU (benchmarks/bench_live.py). Archs
 # that fold pixels (``unshuffle`` 2, the ``fast`` arch) already run at half resolution inside, so
 # they get twice this side for a similar cost.
 AUTO_NET_SIDE = 320

@@ -205,10 +205,9 @@ def _consistency_factory(cfg: LiveConfig, device, notes: list[str]):
 
 def default_threads(backend: str = "auto") -> int:
     """CPU threads for the net. OpenVINO and ONNX Runtime (``auto``/``openvino``/``onnx``; live
-    turns ONNX Runtime's spinning off): every core, since their idle threads sleep
-    (benchmarks/bench_live.py compares thread counts). PyTorch (``torch``): all cores but one,
-    which capture, encoding and display need (its idle threads spin, so on a busy machine
-    all cores can be slower than one)."""
+    turns ONNX Runtime's spinning off): every core, since the net is most of the work. PyTorch
+    (``torch``): all cores but one, which capture, encoding and display need (its idle threads
+    spin, so on a busy small CPU all cores are slower than one fewer)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):

@@ -1,21 +1,18 @@
 """Exact re-formulations of a transform net's full-resolution layers that run faster on CPUs.
 
 The Johnson et al. net ends in a 9x9 convolution with three output channels at full resolution.
-A convolution with so few outputs keeps a CPU's SIMD lanes mostly idle: in ONNX Runtime on this
-project's 2-core CPU that one layer took ~28% of the light net's time for ~12% of its
-multiply-adds. :class:`FoldedConv` computes the same layer as a ``10 x 10`` stride-2 convolution
-with twelve outputs (one per output channel and 2x2 pixel phase) followed by a ``pixel_shuffle``:
-~23% more multiply-adds that vectorise four times better. Measured in ONNX Runtime, 640x360,
-2 threads: light net ~216 -> ~174 ms per frame, full ~700 -> ~590 ms.
+A convolution with so few outputs keeps a CPU's SIMD lanes mostly idle, so that one layer takes a
+far larger share of the light net's time than of its multiply-adds. :class:`FoldedConv` computes
+the same layer as a ``10 x 10`` stride-2 convolution with twelve outputs (one per output channel
+and 2x2 pixel phase) followed by a ``pixel_shuffle``: ~23% more multiply-adds that vectorise four
+times better, for about a fifth less time per frame in every CPU engine.
 
 The layer before it upsamples to full resolution (nearest 2x, reflection pad, 3x3 conv):
 :class:`SubPixelConvNormAct` computes it at half resolution with four times the outputs and a
 ``pixel_shuffle``, skipping the upsampled tensor, its padding pass and a convolution over four
-times the pixels. Same multiply-adds, better blocked. Measured at 640x360, 2 threads, light net,
-interleaved A/B (exploratory): OpenVINO 103 -> 95 ms (that layer 19.0 -> 12.6 ms), ONNX Runtime
-172 -> 146 ms, PyTorch eager 206 -> 161 ms; full net in OpenVINO 390 -> 372 ms. The same rewrite of
-the half-resolution upsampling layer gained nothing (OpenVINO 124 vs 124 ms) and is left out.
-Outputs agree to float rounding (tests check ~1e-5).
+times the pixels. Same multiply-adds, better blocked. The same rewrite of the half-resolution
+upsampling layer gains nothing and is left out. Outputs agree to float rounding (tests check
+~1e-5).
 
 Also tried and left out, because it was not faster: folding the first (``3 -> c1``) convolution
 the same way as the last.

@@ -16,17 +16,14 @@ instance norm, so its range hardly depends on the content.
 same weights digest plus :data:`INT8_VERSION` (calibration or quantizer changes bump it). The
 first use of a style costs a few seconds of calibration.
 
-Measured on the 2-core AVX-512 (VNNI) CPU at 640x360, OpenVINO fp32 -> int8
-(``benchmarks/bench_cpu_backends.py``): light net 147 -> 83 ms, fast 53 -> 37 ms, full 394 -> 158
-ms; PSNR against fp32 33 / 35 / 30 dB, no difference visible side by side on an ordinary still.
-Dark pictures fare worse (``benchmarks/bench_int8.py``: a photo at 0.2x brightness 28 / 30.5 / 25 dB,
-and the full net's output then shows grain in flat areas). ONNX Runtime
-runs the same model no faster than fp32. The cost is temporal: quantization rounding flips with
-small input changes, so frame-to-frame shimmer grows (per-frame short-term E_warp on static-camera
-footage 2.9x fp32's; mostly from the residual blocks and the two upsampling convolutions, and
-equalizing per-channel activation ranges did not help); temporal consistency absorbs most of it
-(``benchmarks/bench_consistency.py --int8``: default consistency 0.58x instead of 0.52x of the
-fp32 per-frame E_warp there, 0.21-0.24x vs 0.20-0.22x on moving-camera clips).
+What it buys and costs: the convolutions run roughly twice as fast on CPUs with VNNI (the full
+net gains most), with no difference visible side by side on an ordinary still (PSNR about 30-35 dB
+against fp32); ONNX Runtime runs the same model no faster than fp32. Dark pictures fare worse
+(``benchmarks/bench_int8.py``; the full net's output then shows grain in flat areas). The cost is
+temporal: quantization rounding flips with small input changes, so frame-to-frame shimmer grows
+(mostly from the residual blocks and the two upsampling convolutions; equalizing per-channel
+activation ranges does not help), and temporal consistency absorbs most of it
+(``benchmarks/bench_consistency.py --int8``).
 """
 
 from __future__ import annotations

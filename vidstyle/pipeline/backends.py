@@ -4,8 +4,7 @@
 * ``onnx``: :class:`~vidstyle.pipeline.ort_stylizer.OrtStylizer` (ONNX Runtime, CPU).
 * ``openvino``: :class:`~vidstyle.pipeline.openvino_stylizer.OpenVinoStylizer` (OpenVINO, CPU).
 * ``auto``: on a CPU the fastest one installed — OpenVINO, else ONNX Runtime, else PyTorch
-  (measured on the 2-core CPU at 640x360, light net: 134 / 189 / 194 ms per frame,
-  ``benchmarks/bench_cpu_backends.py``); PyTorch on CUDA. If an engine cannot take the net
+  (their order on x86 CPUs; ``benchmarks/bench_cpu_backends.py`` compares them); PyTorch on CUDA. If an engine cannot take the net
   (export or compile failure), ``auto`` tries the next one and says why in its note.
 
 ``--precision int8`` (:mod:`vidstyle.models.int8`) runs a quantized copy of the export in

@@ -34,8 +34,8 @@ from .choices import PRECISIONS
 #: Frames above this many pixels (after padding, per frame) always go to the torch Stylizer. With
 #: ``tile="auto"`` the limit is lower: whatever the net's activations fit in the CPU memory budget
 #: (``tiling.memory_budget``), since the torch Stylizer tiles them in bounded memory and the
-#: exported-net engines hold the whole frame (measured: 3840x2160 with the full net peaked at
-#: 7.6 GB in ONNX Runtime, 2.8 GB tiled in torch).
+#: exported-net engines hold the whole frame (a 4K frame through the full net needs about three
+#: times the memory there).
 MAX_PIXELS = 4096 * 2304
 
 
@@ -77,12 +77,8 @@ def side_threads(engine_threads: int) -> int:
     """PyTorch and OpenCV threads to keep beside an exported-net engine that has ``engine_threads``
     cores: one per four (at least one). They then only convert frames and run temporal
     consistency, whose many small operations gain little from more threads, and idle worker
-    threads busy-wait on cores the engine, decoder and encoder need: on the 2-core CPU, one PyTorch
-    thread instead of two took 6-15% less process CPU time per 640x360 frame end to end (light and
-    fast nets, consistency off and default); one OpenCV thread instead of two made the default
-    consistency step 16-20 ms cheaper in CPU time (its two DIS flows and remaps; 71-76 vs 88-92 ms)
-    and `stylize` with default consistency 5-10% faster (light net, 120-frame city pan: 27.8 vs
-    30.9 s median of three)."""
+    threads busy-wait on cores the engine, decoder and encoder need, which costs more CPU time than
+    the extra threads save."""
     return max(1, int(engine_threads) // 4)
 
 

@@ -7,9 +7,8 @@ CPU plugin (oneDNN kernels chosen for the CPU's vector units) with dynamic input
 inference precision (OpenVINO would otherwise run bf16 on CPUs that have it, which changes the
 output), one stream and a latency hint. Outputs agree with PyTorch to ~1e-5.
 
-Why a second engine: on the 2-core AVX-512 CPU this was developed on, OpenVINO runs the light net
-1.41x, the fast net 1.34x and the full net 1.21x faster than ONNX Runtime at 640x360
-(``benchmarks/bench_cpu_backends.py``).
+Why a second engine: OpenVINO runs the style nets faster than ONNX Runtime on x86 CPUs, most on
+those with AVX-512 (``benchmarks/bench_cpu_backends.py`` compares them).
 """
 
 from __future__ import annotations
@@ -44,7 +43,7 @@ def _core():
                 raise VidstyleError(f"the openvino backend needs openvino: {INSTALL_HINT}") from None
             try:
                 _CORE = openvino.Core()
-            except Exception as e:  # noqa: BLE001 - e.g. no usable CPU plugin on this machine
+            except Exception as e:  # noqa: BLE001 - e.g. no usable CPU plugin on this CPU
                 raise VidstyleError(f"OpenVINO cannot start here: {first_line(e)}") from None
         return _CORE
 

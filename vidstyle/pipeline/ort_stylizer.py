@@ -3,9 +3,9 @@
 ``OrtStylizer(net)(x [B,3,H,W] in [0,1]) -> [B,3,H,W] in [0,1]`` (float32, CPU) is a drop-in for
 :class:`~vidstyle.pipeline.stylizer.Stylizer` on CPU: the net exported once to ONNX and cached
 (see :mod:`vidstyle.pipeline.exported_stylizer`), run by an ONNX Runtime ``CPUExecutionProvider``
-session with all graph optimisations and as many intra-op threads as torch uses. On the 2-core
-CPU this was developed on, the light and full nets run noticeably faster this way than in PyTorch
-eager (see ``benchmarks/bench_cpu_backends.py``); outputs agree with PyTorch to ~1e-5.
+session with all graph optimisations and as many intra-op threads as torch uses. The nets run
+faster this way than in PyTorch eager on CPUs (see ``benchmarks/bench_cpu_backends.py``); outputs
+agree with PyTorch to ~1e-5.
 """
 
 from __future__ import annotations
@@ -60,8 +60,8 @@ class OrtStylizer(ExportedStylizer):
 
     ``threads``: intra-op threads (default ``torch.get_num_threads()``). ``spinning``: let idle
     ONNX Runtime threads busy-wait for the next op (faster for the net alone; the decode, encode
-    and consistency stages run beside it, so the pipeline turns it off where measured slower —
-    see ``benchmarks/bench_cpu_backends.py``).
+    and consistency stages run beside it and need the cores the spinning threads hold, so the
+    pipeline turns it off — ``benchmarks/bench_cpu_backends.py`` compares both).
     """
 
     engine = "ONNX Runtime"
