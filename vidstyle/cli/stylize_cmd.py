@@ -72,7 +72,7 @@ def stylize(
 ) -> None:
     """Stylize INPUT (video file, image sequence or image) into OUTPUT with a trained style."""
     from ..io.reader import open_source  # noqa: PLC0415 - keep `vidstyle --help` light
-    from ..io.checkpoint import WARMUP_FRAMES, ResumableSink, can_resume, plan_resume, work_dir  # noqa: PLC0415
+    from ..io.checkpoint import WARMUP_FRAMES, ResumableSink, can_resume, claim_output, plan_resume, work_dir  # noqa: PLC0415
     from ..io.writer import open_sink  # noqa: PLC0415
     from ..models.mixing import load_styles_mix  # noqa: PLC0415
     from ..pipeline.color import FrameCodec  # noqa: PLC0415
@@ -82,6 +82,8 @@ def stylize(
     import torch  # noqa: PLC0415
 
     controls = parse_controls(strength, preserve_colors)
+    # the output's path is checked and locked before any work; released when the command ends
+    click.get_current_context().with_resource(claim_output(output, overwrite=overwrite))
     if exr_half and not (str(output).lower().rstrip("/").endswith(".exr") or (codec or "").lower() == "exr"):
         raise InputError("--exr-half needs an EXR output (out_%04d.exr or --codec exr)")
     feather = parse_feather(mask_feather)

@@ -45,9 +45,12 @@ import numpy as np
 
 from ..errors import OutputError
 from .frame import Frame, VideoInfo
+from .lock import OutputLock, lock_output
+from .outpath import check_output_path, hidden_name
 from .writer import FrameSink, SequenceSink, VideoSink, stale_partials
 
-__all__ = ["ResumableSink", "ResumePoint", "can_resume", "plan_resume", "work_dir", "PART_FRAMES", "WARMUP_FRAMES"]
+__all__ = ["ResumableSink", "ResumePoint", "can_resume", "claim_output", "plan_resume", "work_dir", "PART_FRAMES",
+           "WARMUP_FRAMES"]
 
 MANIFEST = "manifest.json"
 VERSION = 1
@@ -60,7 +63,23 @@ def work_dir(output: str) -> str:
     """The hidden folder beside ``output`` (a video file, an image pattern or a folder of
     images) that holds its saved parts."""
     folder, name = os.path.split(os.path.abspath(output.rstrip("/" + os.sep) or output))
-    return os.path.join(folder, "." + re.sub(r"[%#]", "_", name) + ".vidstyle-resume")
+    return os.path.join(folder, hidden_name(re.sub(r"[%#]", "_", name), ".vidstyle-resume", folder=folder))
+
+
+def claim_output(output: str, *, overwrite: bool) -> OutputLock:
+    """Start a run writing ``output``: check its path (:func:`~vidstyle.io.outpath.check_output_path`,
+    before any decoding), lock it (:mod:`vidstyle.io.lock`; raises :class:`OutputError` at once
+    when another run is writing it) and delete the temporary files that killed runs of it left
+    (under the lock none is live). Call before :func:`plan_resume`; release the returned lock (or
+    use it as a context manager) when the run ends."""
+    check_output_path(output, overwrite=overwrite)
+    lock = lock_output(output)
+    for stale in stale_partials(output):
+        try:
+            os.remove(stale)
+        except OSError:
+            pass
+    return lock
 
 
 def _info_to_json(info: VideoInfo) -> dict:

@@ -52,9 +52,10 @@ packet. Image sequences carry no audio.
 from __future__ import annotations
 
 import errno
-import glob
+import io
 import math
 import os
+import re
 import shutil
 import tempfile
 from fractions import Fraction
@@ -64,6 +65,7 @@ from vidstyle.io import _util
 from vidstyle.io._exr import encode_exr
 from vidstyle.io._util import has_pattern, one_line, pattern_regex
 from vidstyle.io.frame import Frame, VideoInfo
+from vidstyle.io.outpath import VIDEO_EXTS, check_output_path, hidden_name, physical_folder
 
 import av  # noqa: E402
 import cv2  # noqa: E402  (after _util set OPENCV_IO_ENABLE_OPENEXR)
@@ -94,6 +96,7 @@ _CONTAINERS = {
     ".avi": ("avi", "mpeg4", {"mpeg4", "libx264", "ffv1"}),
     ".webm": ("webm", "libvpx-vp9", {"libvpx-vp9"}),
 }
+assert set(_CONTAINERS) == set(VIDEO_EXTS)
 
 # image-sequence extension -> codec
 _SEQUENCE_EXTS = {".png": "png", ".exr": "exr", ".tif": "tiff", ".tiff": "tiff", ".jpg": "jpeg",
@@ -326,6 +329,83 @@ class FrameSink:
 # --------------------------------------------------------------------------- video
 
 
+def _part_dts(path: str, shift: int, last_dts: int | None) -> list[int] | None:
+    """Decoding times for the video packets of the part ``path`` (in its time base, after ``shift``
+    ticks are subtracted), strictly increasing, each at most its packet's presentation time and
+    above ``last_dts`` (the previous part's last). The part's own are kept when they qualify;
+    Matroska stores none (and ``last_dts + 1`` overtakes a B-frame's time when frames are a tick
+    or two apart), so they are derived as muxers do: the i-th decoding time is the (i - d)-th
+    smallest presentation time, d the part's reordering depth, the first d placed one tick apart
+    below the smallest. None when a packet has no presentation time or two share one."""
+    with av.open(path, mode="r") as part:
+        src = part.streams.video[0]
+        stamps = [(p.pts, p.dts) for p in part.demux(src) if p.size]
+    if any(p is None for p, _ in stamps):
+        return None
+    pts = [p - shift for p, _ in stamps]
+    own = [None if d is None else d - shift for _, d in stamps]
+    floor = last_dts if last_dts is not None else -math.inf
+    if all(d is not None for d in own) and all(d <= p for d, p in zip(own, pts)) \
+            and all(b > a for a, b in zip([floor, *own], own)):
+        return own
+    order = sorted(pts)
+    if any(b <= a for a, b in zip(order, order[1:])):
+        return None
+    rank = {p: i for i, p in enumerate(order)}
+    depth = max(0, max(i - rank[p] for i, p in enumerate(pts)))
+    dts = [order[i - depth] if i >= depth else order[0] - (depth - i) for i in range(len(pts))]
+    if dts and dts[0] <= floor:  # squeezed against the previous part: shift up where there is room
+        dts = [max(d, floor + 1 + i) for i, d in enumerate(dts)]
+        if any(d > p for d, p in zip(dts, pts)):
+            return None
+    return dts
+
+
+def _plan_audio(source: str, muxer: str, supported) -> dict[int, bool]:
+    """For each audio stream of ``source``: can its packets be copied into ``muxer`` (else they
+    are transcoded)? Decided before the first frame: a muxer's codec list is not enough (MP4 lists
+    PCM but refuses it when the file is finished), so a codec it lists gets a trial mux of its
+    first packets into memory."""
+    try:
+        ac = av.open(source, mode="r")
+    except FileNotFoundError:
+        raise InputError(f"{source}: no such file (audio source)") from None
+    except (av.error.FFmpegError, OSError) as exc:
+        raise InputError(f"{source}: cannot read audio ({one_line(exc)})") from None
+    plan = {}
+    with ac:
+        for s in ac.streams.audio:
+            name = s.codec_context.name
+            copy = name in supported and not (muxer == "webm" and name not in ("opus", "vorbis"))
+            if muxer == "avi" and name not in ("mp3", "aac", "pcm_s16le", "ac3"):
+                copy = False
+            plan[s.index] = copy
+        for index in [i for i, copy in plan.items() if copy]:
+            plan[index] = _trial_mux(source, index, muxer)
+    return plan
+
+
+def _trial_mux(source: str, index: int, muxer: str, packets: int = 4) -> bool:
+    """Does ``muxer`` take (header, packets, trailer) the first packets of stream ``index``?"""
+    try:
+        with av.open(source, mode="r") as src:
+            stream = src.streams[index]
+            with av.open(io.BytesIO(), mode="w", format=muxer) as out:
+                dst = out.add_stream_from_template(stream)
+                n = 0
+                for p in src.demux(stream):
+                    if p.size == 0 or (p.pts is None and p.dts is None):
+                        continue
+                    p.stream = dst
+                    out.mux(p)
+                    n += 1
+                    if n >= packets:
+                        break
+        return True
+    except (av.error.FFmpegError, ValueError, TypeError):
+        return False
+
+
 class _AudioTrack:
     def __init__(self, in_stream, out_stream, copy: bool) -> None:
         self.in_stream = in_stream
@@ -335,17 +415,30 @@ class _AudioTrack:
         self.done = False
 
 
+_MKSTEMP_CHARS = 8  # tempfile.mkstemp's random part: 8 of [a-z0-9_]
+
+
 def _partial_affixes(path: str) -> tuple[str, str]:
-    """Prefix and suffix of a video output's temporary file: ``.NAME.<random>.partial.EXT``."""
+    """Prefix and suffix of a video output's temporary file, ``.NAME.<random>.partial.EXT``, the
+    stem shortened when the whole would not fit ``NAME_MAX`` (see :func:`hidden_name`)."""
     base, ext = os.path.splitext(os.path.basename(path))
-    return f".{base}.", f".partial{ext}"
+    suffix = f".partial{ext}"
+    prefix = hidden_name(base, ".", folder=physical_folder(path), reserve=_MKSTEMP_CHARS + len(suffix.encode()))
+    return prefix, suffix
 
 
 def stale_partials(path: str, keep: str | None = None) -> list[str]:
-    """Temporary files of earlier video outputs to ``path`` (runs that were killed), except ``keep``."""
+    """Temporary files of earlier video outputs to ``path`` (runs that were killed), except ``keep``.
+    Only this output's: ``.a.<random>.partial.mp4``, never ``.a.b.<random>.partial.mp4`` (of
+    ``a.b.mp4``). Callers hold the output's lock (:mod:`vidstyle.io.lock`), so none is live."""
     prefix, suffix = _partial_affixes(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    found = glob.glob(os.path.join(glob.escape(folder), glob.escape(prefix) + "*" + glob.escape(suffix)))
+    folder = physical_folder(path)
+    own = re.compile(re.escape(prefix) + "[a-z0-9_]{%d}" % _MKSTEMP_CHARS + re.escape(suffix) + "$")
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    found = [os.path.join(folder, n) for n in names if own.match(n)]
     return [f for f in found if keep is None or os.path.abspath(f) != os.path.abspath(keep)]
 
 
@@ -365,7 +458,8 @@ class VideoSink(FrameSink):
         self.audio_source = audio_source
         self.prores_profile = prores_profile
         self.encoder_options = dict(encoder_options or {})
-        folder = os.path.dirname(os.path.abspath(path))
+        folder = physical_folder(path)
+        self._final = os.path.join(folder, os.path.basename(path))  # where the kernel puts ``path``
         self._created_dirs = _prepare_folder(folder)
         prefix, suffix = _partial_affixes(path)
         try:
@@ -395,6 +489,13 @@ class VideoSink(FrameSink):
         self._video_tb = None
         self._enc_fmt = None
         self._remuxing = False
+        self._audio_copy: dict[int, bool] = {}  # audio stream index -> copied (else transcoded)
+        if audio_source:
+            try:
+                self._audio_copy = _plan_audio(audio_source, muxer, self._container.supported_codecs)
+            except BaseException:
+                self.abort()
+                raise
 
     # setup ---------------------------------------------------------------------------
     def _setup(self, frame: Frame) -> None:
@@ -500,13 +601,15 @@ class VideoSink(FrameSink):
         self._setup_audio()
 
     def _setup_window(self, frame: Frame) -> None:
-        """For a trimmed source: the shift that moves ``frame`` (the first) back to the source's
-        start, and the audio window."""
+        """The shift of every timestamp: for a trimmed source, the one that moves ``frame`` (the
+        first) back to the source's start, plus the audio window; and for a first frame before 0
+        (MPEG-TS cuts, raw edit-listed files), the one that moves it to 0: MP4/MOV would hide the
+        frames before 0 behind an edit list and players would never show them."""
         info = self.info
+        first_t = Fraction(frame.time).limit_denominator(10**9) if frame.time is not None else None
+        if frame.pts is not None and frame.time_base:
+            first_t = Fraction(frame.pts) * Fraction(frame.time_base)
         if info.trimmed:
-            first_t = Fraction(frame.time).limit_denominator(10**9) if frame.time is not None else None
-            if frame.pts is not None and frame.time_base:
-                first_t = Fraction(frame.pts) * Fraction(frame.time_base)
             if first_t is None:
                 first_t = Fraction(info.start_time).limit_denominator(10**9)
             source_start = Fraction(info.source_start).limit_denominator(10**9)
@@ -514,6 +617,8 @@ class VideoSink(FrameSink):
             self._trim_start = first_t > source_start
             self._win_start = float(first_t)
             self._win_end = info.end_time
+        if first_t is not None and first_t - self._shift < 0:
+            self._shift = first_t
 
     def _setup_audio(self) -> None:
         if not self.audio_source:
@@ -525,12 +630,9 @@ class VideoSink(FrameSink):
         except (av.error.FFmpegError, OSError) as exc:
             raise InputError(f"{self.audio_source}: cannot read audio ({one_line(exc)})") from None
         self._audio_container = ac
-        supported = self._container.supported_codecs
         for s in ac.streams.audio:
             name = s.codec_context.name
-            copy = name in supported and not (self.muxer == "webm" and name not in ("opus", "vorbis"))
-            if self.muxer == "avi" and name not in ("mp3", "aac", "pcm_s16le", "ac3"):
-                copy = False
+            copy = self._audio_copy.get(s.index, False)
             try:
                 if copy:
                     out = self._container.add_stream_from_template(s)
@@ -541,8 +643,8 @@ class VideoSink(FrameSink):
                         rate = 48000
                     out = self._container.add_stream(target, rate=rate)
                     layout = s.codec_context.layout
-                    if layout is not None and layout.nb_channels in (1, 2):
-                        out.codec_context.layout = layout.name
+                    if layout is not None and layout.nb_channels in (1, 2):  # "2 channels" (no order) is refused
+                        out.codec_context.layout = "mono" if layout.nb_channels == 1 else "stereo"
                     out.codec_context.time_base = Fraction(1, rate)
                     out.time_base = Fraction(1, rate)
                     if target == "aac":
@@ -723,21 +825,21 @@ class VideoSink(FrameSink):
                         self._setup_window(first)
                         self._setup_audio()
                     shift = int(round(self._shift / self._video_tb)) if self._shift else 0
+                    dts = _part_dts(name, shift, last_dts)
+                    if dts is None:
+                        raise OutputError(f"{self.path}: part {n} has frames without timestamps or with "
+                                          "equal ones (closer than its time base)")
+                    k = 0
                     for pkt in part.demux(src):
                         if pkt.size == 0:
                             continue
                         if Fraction(pkt.time_base) != self._video_tb:
                             raise OutputError(f"{self.path}: part {n} has another time base")
-                        if shift:
-                            pkt.pts = None if pkt.pts is None else pkt.pts - shift
-                            pkt.dts = None if pkt.dts is None else pkt.dts - shift
-                        # decoding times increase across the joins; Matroska stores none, so a
-                        # part's first packets come back without one and get the next free tick
-                        if pkt.dts is None:
-                            pkt.dts = pkt.pts if last_dts is None else last_dts + 1
-                        elif last_dts is not None and pkt.dts <= last_dts:
-                            pkt.dts = last_dts + 1
-                        last_dts = pkt.dts
+                        if k >= len(dts):
+                            raise OutputError(f"{self.path}: part {n} changed while joining")
+                        pkt.pts = pkt.pts - shift
+                        pkt.dts = last_dts = dts[k]
+                        k += 1
                         pkt.stream = self._stream
                         self._mux_video(pkt)
                         count += 1
@@ -767,7 +869,7 @@ class VideoSink(FrameSink):
         if os.path.exists(self.path) and not self.overwrite:
             raise OutputError(f"{self.path}: appeared while writing; not overwritten (use overwrite)")
         _default_mode(self.tmp_path)
-        os.replace(self.tmp_path, self.path)
+        os.replace(self.tmp_path, self._final)
 
     def _close_audio(self) -> None:
         if self._audio_container is not None:
@@ -938,7 +1040,8 @@ class ImageSink(FrameSink):
         self.codec = codec
         self.options = dict(encoder_options or {})
         stem, ext = os.path.splitext(os.path.basename(path))
-        self.tmp = os.path.join(os.path.dirname(os.path.abspath(path)), f".{stem}.partial{ext}")
+        folder = physical_folder(path)
+        self.tmp = os.path.join(folder, hidden_name(stem, f".partial{ext}", folder=folder))
         if os.path.lexists(path) and not overwrite:
             self.abort()
             raise OutputError(f"{path}: already exists (use --overwrite to replace it)")
@@ -990,6 +1093,7 @@ def open_sink(
     if not isinstance(info, VideoInfo):
         raise OutputError("open_sink needs the VideoInfo of the source")
     path = os.fspath(path)
+    check_output_path(path, overwrite=overwrite)
     want = _canonical_codec(codec)
     if crf is not None:
         try:
