@@ -31,6 +31,7 @@ of history alive), with no seam (frame-to-frame change at the join 6.57/255 agai
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -252,7 +253,8 @@ class ResumableSink(FrameSink):
 
     def _close_part(self) -> None:
         part, self._part = self._part, None
-        part.close()
+        with self._as_output(part):
+            part.close()
         for w in part.warnings:
             self._warn(w)
         self.parts.append({"file": os.path.relpath(part.path, self.folder).split(os.sep)[0], "frames": self._in_part})
@@ -267,6 +269,17 @@ class ResumableSink(FrameSink):
             json.dump(manifest, fh, indent=1)
         os.replace(tmp, os.path.join(self.folder, MANIFEST))
 
+    @contextlib.contextmanager
+    def _as_output(self, part: FrameSink):
+        """Report a part's failure (a full disk) as the output's: the part is a detail."""
+        try:
+            yield
+        except OutputError as exc:
+            text = str(exc)
+            if text.startswith(part.path + ": "):
+                text = f"{self.path}: {text[len(part.path) + 2:]}"
+            raise OutputError(text) from None
+
     def _write(self, frame: Frame) -> None:
         if self._skip:  # warm-up frame of a resumed run: stylized again, already saved
             self._skip -= 1
@@ -276,7 +289,8 @@ class ResumableSink(FrameSink):
                           "time": frame.time}
         if self._part is None:
             self._open_part()
-        self._part.write(frame)
+        with self._as_output(self._part):
+            self._part.write(frame)
         self._in_part += 1
         t = frame.time if frame.time is not None else frame.index / float(self.info.fps or 24)
         self.tail.append([t - self.info.source_start, frame.index])

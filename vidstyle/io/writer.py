@@ -186,6 +186,13 @@ def _oserror_message(exc: OSError) -> str:
     return exc.strerror or one_line(exc)
 
 
+def _av_message(exc: Exception) -> str:
+    """An FFmpeg error in a few words: the errno's meaning when it has one (a full disk)."""
+    if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT):
+        return "no space left on the device" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "permission denied"
+    return one_line(exc)
+
+
 # --------------------------------------------------------------------------- pixel helpers
 
 
@@ -265,7 +272,7 @@ class FrameSink:
             raise OutputError(f"{self.path}: write failed ({_oserror_message(exc)})") from None
         except (av.error.FFmpegError, cv2.error, ValueError, TypeError) as exc:
             self.abort()
-            raise OutputError(f"{self.path}: encoding failed ({one_line(exc)})") from None
+            raise OutputError(f"{self.path}: encoding failed ({_av_message(exc)})") from None
         self.frames_written += 1
 
     def close(self) -> None:
@@ -844,7 +851,7 @@ class VideoSink(FrameSink):
                         self._mux_video(pkt)
                         count += 1
         except av.error.FFmpegError as exc:
-            raise OutputError(f"{self.path}: joining the saved parts failed ({one_line(exc)})") from None
+            raise OutputError(f"{self.path}: joining the saved parts failed ({_av_message(exc)})") from None
         self.frames_written = count
         return count
 
@@ -863,7 +870,7 @@ class VideoSink(FrameSink):
                         self._container.mux(pkt)
             self._container.close()
         except av.error.FFmpegError as exc:
-            raise OutputError(f"{self.path}: finishing the file failed ({one_line(exc)})") from None
+            raise OutputError(f"{self.path}: finishing the file failed ({_av_message(exc)})") from None
         finally:
             self._close_audio()
         if os.path.exists(self.path) and not self.overwrite:
