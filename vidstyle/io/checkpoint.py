@@ -16,6 +16,10 @@ returns a :class:`ResumePoint` (frames saved, where to start decoding again), re
 with other settings; without it an existing folder is an error, or with ``overwrite`` it is
 deleted and the run starts over.
 
+:func:`claim_output` starts every run: it checks the output path, locks the output (one run
+per output: two runs would share this folder and mix their frames) and deletes the temporary
+files of killed runs. Hidden names too long for the file system are shortened with a digest.
+
 A part is also closed after ``part_seconds`` of wall-clock time (10 minutes), so a slow run (a
 4K shot with the full net on a CPU) never risks more than that. Otherwise parts start at fixed
 frame numbers (multiples of ``N`` from the output's first frame) and are encoded independently,

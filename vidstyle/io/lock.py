@@ -10,7 +10,8 @@ belongs to the open file, so it is released on any exit, a SIGKILL or a crash in
 lock file left by a killed run is simply locked again. ``release()`` (or leaving the ``with``
 block) removes the file while still holding the lock; a run that opened the old file in that
 instant notices that the name now points elsewhere and tries again. On Windows an open file cannot
-be removed, so the lock file may stay beside the output; it is harmless.
+be removed, so the lock file may stay beside the output; it is harmless. Missing folders on the
+way to the lock file are created, and removed again on release while still empty.
 """
 
 from __future__ import annotations

@@ -94,15 +94,17 @@ def check_output_path(path: str, *, overwrite: bool = False) -> None:
         raise OutputError(f"{path}: is a folder; a video output must be a file (a folder output is an "
                           "image sequence only when its name has no video extension)")
     is_dir = path.endswith(("/", os.sep)) or os.path.isdir(path)
-    target = path.rstrip("/" + os.sep) if is_dir else path
-    folder = os.path.dirname(os.path.abspath(target)) if is_dir else physical_folder(path)
+    target = (path.rstrip("/" + os.sep) or path) if is_dir else path
+    folder = physical_folder(target)
     name = os.path.basename(target)
     if name and _size(name) > name_max(folder):
         raise OutputError(f"{path}: file name too long ({_size(name)} bytes, at most {name_max(folder)})")
-    probe = _existing_ancestor(folder)
-    if not os.path.isdir(probe):
-        raise OutputError(f"cannot write into {folder}: {probe} is a file, not a folder")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise OutputError(f"cannot write into {probe}: permission denied")
+    # the lock and the resume folder go beside the output; a folder output's images inside it
+    for where in [folder, target] if is_dir and os.path.isdir(target) else [folder]:
+        probe = _existing_ancestor(where)
+        if not os.path.isdir(probe):
+            raise OutputError(f"cannot write into {where}: {probe} is a file, not a folder")
+        if not os.access(probe, os.W_OK | os.X_OK):
+            raise OutputError(f"cannot write into {probe}: permission denied")
     if not is_dir and not has_pattern(name) and os.path.lexists(path) and not overwrite:
         raise OutputError(f"{path}: already exists (use --overwrite to replace it)")

@@ -9,9 +9,13 @@ prores_profile=None, encoder_options=None) -> FrameSink``
   pre-existing ``path`` untouched. ``with open_sink(...) as sink:`` closes on success and aborts on
   any exception (``KeyboardInterrupt`` included).
 * Output goes to a hidden temporary file next to ``path`` (``.name.<random>.partial.mp4``; the
-  extension is kept so the right muxer is used): a crash never leaves a half-written ``path``.
-* Failures raise :class:`~vidstyle.errors.OutputError` with a one-line message; an existing
-  ``path`` without ``overwrite`` and an unwritable folder are detected in ``open_sink``.
+  extension is kept so the right muxer is used; a stem too long for ``NAME_MAX`` is shortened,
+  see :func:`~vidstyle.io.outpath.hidden_name`): a crash never leaves a half-written ``path``.
+* Failures raise :class:`~vidstyle.errors.OutputError` with a one-line message; every problem of
+  the path itself (:func:`~vidstyle.io.outpath.check_output_path`: an existing ``path`` without
+  ``overwrite``, an unwritable folder, ``..`` through a missing folder, a folder named like a
+  video) is detected in ``open_sink``, before any frame. Runs that share an output are kept apart
+  by :func:`vidstyle.io.checkpoint.claim_output` (a lock), not here.
 
 Codecs (``codec`` overrides the default for the extension):
 
@@ -40,11 +44,15 @@ Timing: the output video stream uses the source's time base and each frame's own
 variable frame rate stays variable); containers that impose their own time base (Matroska/WebM:
 1 ms) round to it. AVI has no timestamps, only a frame rate: there frames are placed on the
 ``1/fps`` grid. When the source was trimmed (``info.trimmed``) every timestamp, video and audio,
-is shifted so the first frame starts at the source's own start (normally 0).
+is shifted so the first frame starts at the source's own start (normally 0). A first frame before 0
+(an MPEG-TS cut) is shifted to 0, audio alike: MP4/MOV would hide the frames before 0 behind an
+edit list.
 
 Audio: each audio stream of ``audio_source`` (normally the input file; it must share the video
 source's timeline) is copied packet for packet when the output container accepts its codec, or
-transcoded (AAC, Opus for WebM) otherwise. With a trimmed source only packets that *start* inside
+transcoded (AAC, Opus for WebM) otherwise; decided when the sink opens, by a trial mux of the
+first packets into memory (MP4 lists PCM among its codecs but refuses it when the file is
+finished). With a trimmed source only packets that *start* inside
 ``[info.start_time, info.end_time)`` are kept, so the audio duration matches the video's within one
 packet. Image sequences carry no audio.
 """
