@@ -302,3 +302,22 @@ def test_a_killed_run_keeps_its_lock_only_while_alive(tmp_path, style):
     assert r.exit_code == 0, r.output
     assert len(decoded(out)) == 60
     assert files(tmp_path) == ["in.mp4", "out.mp4"]
+
+
+@pytest.mark.parametrize("target", ["shots/out_%04d.png", "frames/"])
+def test_a_rerun_clears_only_its_own_stale_temporaries(tmp_path, style, clip, target):
+    """What killed runs left (their temporary output) goes with the next run of the same output;
+    another output's stays."""
+    out = f"{tmp_path}/{target}"
+    folder = Path(out).parent if "%" in target else Path(out)
+    folder.mkdir()
+    prefix = ".out__04d.png" if "%" in target else "._06d.png"
+    (folder / f"{prefix}.vidstyle-partial-k1ll3d00").mkdir()  # a killed run of this output
+    (folder / ".other__04d.png.vidstyle-partial-k1ll3d00").mkdir()  # another output's
+    (tmp_path / ".in.k1ll3d00.partial.mp4").write_bytes(b"")  # a killed run of in.mp4
+    r = stylize(clip.path, "-s", style, "-o", out)
+    assert r.exit_code == 0, r.output
+    hidden = sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+    assert hidden == [".other__04d.png.vidstyle-partial-k1ll3d00"]
+    assert len(list(folder.glob("*.png"))) == 6
+    assert (tmp_path / ".in.k1ll3d00.partial.mp4").exists()

@@ -52,7 +52,7 @@ from ..errors import OutputError
 from .frame import Frame, VideoInfo
 from .lock import OutputLock, lock_output
 from .outpath import check_output_path, hidden_name
-from .writer import FrameSink, SequenceSink, VideoSink, stale_partials
+from .writer import FrameSink, SequenceSink, VideoSink, stale_partials, stale_sequence_folders
 
 __all__ = ["ResumableSink", "ResumePoint", "can_resume", "claim_output", "plan_resume", "work_dir", "PART_FRAMES",
            "WARMUP_FRAMES"]
@@ -84,6 +84,8 @@ def claim_output(output: str, *, overwrite: bool) -> OutputLock:
             os.remove(stale)
         except OSError:
             pass
+    for stale in stale_sequence_folders(output):
+        shutil.rmtree(stale, ignore_errors=True)
     return lock
 
 

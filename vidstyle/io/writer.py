@@ -79,7 +79,8 @@ import av  # noqa: E402
 import cv2  # noqa: E402  (after _util set OPENCV_IO_ENABLE_OPENEXR)
 import numpy as np  # noqa: E402
 
-__all__ = ["FrameSink", "VideoSink", "SequenceSink", "open_sink", "stale_partials", "PRORES_PROFILES"]
+__all__ = ["FrameSink", "VideoSink", "SequenceSink", "open_sink", "stale_partials", "stale_sequence_folders",
+           "PRORES_PROFILES"]
 
 assert _util
 
@@ -440,6 +441,35 @@ def _partial_affixes(path: str) -> tuple[str, str]:
     suffix = f".partial{ext}"
     prefix = hidden_name(base, ".", folder=physical_folder(path), reserve=_MKSTEMP_CHARS + len(suffix.encode()))
     return prefix, suffix
+
+
+def _sequence_tmp_prefix(template: str, folder: str) -> str:
+    """Prefix of an image sequence's temporary folder (``.out_%04d.png.vidstyle-partial-<random>``,
+    ``%`` spelt ``_``), so a later run of the same output recognises one a killed run left."""
+    return hidden_name(template.replace("%", "_"), ".vidstyle-partial-", folder=folder, reserve=_MKSTEMP_CHARS)
+
+
+def stale_sequence_folders(output: str) -> list[str]:
+    """Temporary folders that killed runs writing the image sequence ``output`` (a pattern or a
+    folder: any image type) left; callers hold the output's lock."""
+    if output.endswith(("/", os.sep)) or os.path.isdir(output):
+        folder = os.path.realpath(output)
+        templates = ["%06d" + ext for ext in _SEQUENCE_DEFAULT_EXT.values()]
+    elif has_pattern(output):
+        folder = physical_folder(output)
+        try:
+            templates = [pattern_regex(output)[1]]
+        except ValueError:
+            return []
+    else:
+        return []
+    prefixes = [_sequence_tmp_prefix(t, folder) for t in templates]
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    own = re.compile("|".join(re.escape(p) + "[a-z0-9_]{%d}$" % _MKSTEMP_CHARS for p in prefixes))
+    return [os.path.join(folder, n) for n in names if own.match(n) and os.path.isdir(os.path.join(folder, n))]
 
 
 def stale_partials(path: str, keep: str | None = None) -> list[str]:
@@ -973,7 +1003,7 @@ class SequenceSink(FrameSink):
             raise OutputError(f"{pattern}: {len(existing)} matching file(s) already exist "
                               "(use --overwrite to replace them)")
         try:
-            self.tmp_dir = tempfile.mkdtemp(prefix=".vidstyle-partial-", dir=self.folder)
+            self.tmp_dir = tempfile.mkdtemp(prefix=_sequence_tmp_prefix(self.template, self.folder), dir=self.folder)
         except OSError as exc:
             self.abort()
             raise OutputError(f"cannot write into {self.folder}: {_oserror_message(exc)}") from None
