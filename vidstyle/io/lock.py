@@ -80,7 +80,11 @@ class OutputLock:
                 raise OutputError(f"{self.output}: cannot create the lock file {self.path} "
                                   f"({exc.strerror or exc})") from None
             try:
-                if not _try_lock(fd):
+                try:
+                    free = _try_lock(fd)
+                except OSError as exc:  # e.g. ENOLCK: a network file system without locks
+                    raise OutputError(f"{self.output}: cannot lock {self.path} ({exc.strerror or exc})") from None
+                if not free:
                     raise OutputError(f"{self.output}: another vidstyle run is writing this output; "
                                       "wait for it to finish or choose another output")
                 try:  # the holder may have removed the file between our open and lock
@@ -103,8 +107,14 @@ class OutputLock:
             return
         try:
             os.remove(self.path)
-        except OSError:
+        except OSError:  # Windows: an open file cannot be removed
             pass
+        if fcntl is None:
+            try:  # msvcrt wants a region unlocked before its file is closed
+                os.lseek(fd, 0, os.SEEK_SET)
+                msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+            except OSError:
+                pass
         os.close(fd)
         self._remove_folders()
 
