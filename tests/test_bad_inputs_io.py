@@ -152,16 +152,48 @@ def test_frames_without_timestamps_join(tmp_path, style):
     assert len(times) == 30 and min(np.diff(times)) > 0.03  # a frame apart, not squeezed together
 
 
+def negative_ts_clip(path: Path) -> Path:
+    """An MPEG-TS clip whose 20 frames start at -10/24 s, with audio from -0.44 s (a cut from a
+    broadcast): every frame decodes, from a negative timestamp."""
+    tb, rate = Fraction(1, 24), 48000
+    out = av.open(str(path), "w", options={"avoid_negative_ts": "disabled"})
+    vs = out.add_stream("libx264", rate=24)
+    vs.width, vs.height, vs.pix_fmt, vs.time_base = W, H, "yuv420p", tb
+    vs.codec_context.time_base = tb
+    vs.options = {"preset": "ultrafast", "bf": "0"}
+    au = out.add_stream("aac", rate=rate)
+    au.codec_context.layout = "mono"
+    sample = -21000
+    for i in range(20):
+        vf = av.VideoFrame.from_ndarray(make_test_frame(W, H, i / 10), format="rgb24")
+        vf.pts, vf.time_base = i - 10, tb
+        for pk in vs.encode(vf):
+            out.mux(pk)
+        while sample < (i - 9) * rate // 24:
+            af = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+            af.sample_rate, af.pts, af.time_base = rate, sample, Fraction(1, rate)
+            for pk in au.encode(af):
+                out.mux(pk)
+            sample += 1024
+    for s in (vs, au):
+        for pk in s.encode(None):
+            out.mux(pk)
+    out.close()
+    return path
+
+
 @pytest.mark.parametrize("ext", [".mp4", ".mkv"])
 def test_negative_first_timestamp_gives_every_frame(tmp_path, style, ext):
-    src = write_clip(tmp_path / "neg.ts", [i - 10 for i in range(20)], Fraction(1, 24),
-                     options={"avoid_negative_ts": "disabled"}, bframes=0)
+    src = negative_ts_clip(tmp_path / "neg.ts")
     assert len(decoded(src)) == 20
     out = tmp_path / f"out{ext}"
-    r = stylize(src, "-s", style, "-o", out)
+    r = stylize(src, "-s", style, "-o", out, "--checkpoint-every", "4")
     assert r.exit_code == 0, r.output
-    got = decoded(out)
-    assert len(got) == 20 and min(f.pts for f in got) >= 0
+    times = sorted(float(f.pts * f.time_base) for f in decoded(out))
+    assert len(times) == 20 and abs(times[0]) < 1e-3 and abs(times[-1] - 19 / 24) < 2e-3
+    with av.open(str(out)) as c:
+        audio = [float(p.pts * p.time_base) for p in c.demux(c.streams.audio[0]) if p.size]
+    assert 0 <= audio[0] < 0.05  # moved with the video; what came before the first frame is dropped
 
 
 def test_large_start_time_is_not_truncation(tmp_path, style):

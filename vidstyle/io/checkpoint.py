@@ -248,7 +248,8 @@ class ResumableSink(FrameSink):
             info = dataclasses.replace(self.info, trimmed=False)
             self._part = VideoSink(os.path.join(self.folder, name + self.ext), info, muxer=f.muxer, codec=f.codec,
                                    crf=f.crf, audio_source=None, overwrite=True, prores_profile=f.prores_profile,
-                                   encoder_options=f.encoder_options, container_options=_exact_edits(f.muxer, info))
+                                   encoder_options=f.encoder_options, container_options=_exact_edits(f.muxer, info),
+                                   shift=self._lead())
         else:  # a folder of frames numbered as in the output
             os.makedirs(os.path.join(self.folder, name), exist_ok=True)
             self._part = SequenceSink(os.path.join(self.folder, name, f.template), self.info, codec=f.codec,
@@ -256,6 +257,18 @@ class ResumableSink(FrameSink):
                                       created_dirs=[], first_number=self.saved)
         self._in_part = 0
         self._part_started = time.monotonic()
+
+    def _lead(self) -> Fraction:
+        """How far before 0 the output's first frame is (0 when it is not): every part is shifted
+        by it, so none has a frame before 0 (which MP4 would hide) and all keep one timeline."""
+        first = self.first or {}
+        if first.get("pts") is not None and first.get("time_base"):
+            t = Fraction(first["pts"]) * Fraction(first["time_base"])
+        elif first.get("time") is not None:
+            t = Fraction(first["time"]).limit_denominator(10**9)
+        else:
+            return Fraction(0)
+        return min(Fraction(0), t)
 
     def _close_part(self) -> None:
         part, self._part = self._part, None
@@ -313,7 +326,7 @@ class ResumableSink(FrameSink):
             tb = first.get("time_base")
             timing = Frame(np.zeros((1, 1, 3), np.uint8), 0, first.get("pts"), None if tb is None else Fraction(tb),
                            first.get("time"))
-            self.final.remux([os.path.join(self.folder, p["file"]) for p in self.parts], timing)
+            self.final.remux([os.path.join(self.folder, p["file"]) for p in self.parts], timing, offset=self._lead())
         else:
             for p in self.parts:
                 d = os.path.join(self.folder, p["file"])

@@ -492,8 +492,11 @@ class VideoSink(FrameSink):
 
     def __init__(self, path: str, info: VideoInfo, *, muxer: str, codec: str, crf: int | None,
                  audio_source: str | None, overwrite: bool, prores_profile, encoder_options,
-                 container_options: dict | None = None) -> None:
+                 container_options: dict | None = None, shift: Fraction | None = None) -> None:
+        """``shift``: seconds subtracted from every timestamp, fixed (the parts of a resumable
+        output share one); None: worked out from the first frame (module docstring)."""
         super().__init__(path, info, overwrite)
+        self._fixed_shift = shift
         self._container = None
         self._audio_container = None
         self.tmp_path = None
@@ -651,6 +654,9 @@ class VideoSink(FrameSink):
         (MPEG-TS cuts, raw edit-listed files), the one that moves it to 0: MP4/MOV would hide the
         frames before 0 behind an edit list and players would never show them."""
         info = self.info
+        if self._fixed_shift is not None:
+            self._shift = Fraction(self._fixed_shift)
+            return
         first_t = Fraction(frame.time).limit_denominator(10**9) if frame.time is not None else None
         if frame.pts is not None and frame.time_base:
             first_t = Fraction(frame.pts) * Fraction(frame.time_base)
@@ -766,6 +772,9 @@ class VideoSink(FrameSink):
     def _mux_audio(self, track: _AudioTrack, p, tb) -> None:
         shift_ts = int(round(self._shift / Fraction(tb))) if self._shift else 0
         if track.copy:
+            ts = p.pts if p.pts is not None else p.dts
+            if self._shift < 0 and ts - shift_ts < 0:  # before the first frame, moved to 0
+                return
             if shift_ts:
                 if p.pts is not None:
                     p.pts -= shift_ts
@@ -843,13 +852,13 @@ class VideoSink(FrameSink):
         if self._audio_tracks and pkt.dts is not None:
             self._pump_audio(float(pkt.dts * self._video_tb) + 0.25)
 
-    def remux(self, files: list[str], first: Frame) -> int:
+    def remux(self, files: list[str], first: Frame, offset: Fraction = Fraction(0)) -> int:
         """Fill this output with the video packets of ``files`` instead of encoding frames.
 
         ``files``: earlier outputs of this sink's codec and muxer, in order, whose frames carry the
         source's own (unshifted) timestamps: the parts of one run (see
-        :mod:`vidstyle.io.checkpoint`). ``first``: the first frame's timing (pts, time base), for
-        the trimmed-range shift. Audio is added from ``audio_source`` as when encoding. Returns the
+        :mod:`vidstyle.io.checkpoint`) less ``offset`` seconds. ``first``: the first frame's timing
+        (pts, time base), for the shift. Audio is added from ``audio_source`` as when encoding. Returns the
         number of video packets; ``close()`` then finishes the file.
         """
         if self._stream is not None or self.frames_written:
@@ -869,7 +878,7 @@ class VideoSink(FrameSink):
                         self._video_tb = Fraction(src.time_base)
                         self._setup_window(first)
                         self._setup_audio()
-                    shift = int(round(self._shift / self._video_tb)) if self._shift else 0
+                    shift = int(round((self._shift - offset) / self._video_tb))
                     dts = _part_dts(name, shift, last_dts)
                     if dts is None:
                         raise OutputError(f"{self.path}: part {n} has frames without timestamps or with "
