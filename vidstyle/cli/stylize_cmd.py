@@ -72,7 +72,8 @@ def stylize(
 ) -> None:
     """Stylize INPUT (video file, image sequence or image) into OUTPUT with a trained style."""
     from ..io.reader import open_source  # noqa: PLC0415 - keep `vidstyle --help` light
-    from ..io.checkpoint import WARMUP_FRAMES, ResumableSink, can_resume, claim_output, plan_resume, work_dir  # noqa: PLC0415
+    from ..io.checkpoint import (  # noqa: PLC0415
+        WARMUP_FRAMES, ResumableSink, can_resume, claim_output, plan_resume, work_dir)
     from ..io.writer import open_sink  # noqa: PLC0415
     from ..models.mixing import load_styles_mix  # noqa: PLC0415
     from ..pipeline.color import FrameCodec  # noqa: PLC0415

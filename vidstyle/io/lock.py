@@ -48,7 +48,7 @@ def _try_lock(fd: int) -> bool:
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
     except (BlockingIOError, PermissionError):
         return False
-    except OSError as exc:
+    except OSError:
         if fcntl is None:  # msvcrt reports a held lock as a plain OSError (EDEADLOCK / EACCES)
             return False
         raise
@@ -68,7 +68,7 @@ class OutputLock:
     def held(self) -> bool:
         return self._fd is not None
 
-    def acquire(self) -> "OutputLock":
+    def acquire(self) -> OutputLock:
         if self._fd is not None:
             return self
         self._make_folders(os.path.dirname(self.path))
@@ -144,7 +144,7 @@ class OutputLock:
                 break
         self._created = []
 
-    def __enter__(self) -> "OutputLock":
+    def __enter__(self) -> OutputLock:
         return self.acquire()
 
     def __exit__(self, *exc) -> None:

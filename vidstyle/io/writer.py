@@ -858,8 +858,8 @@ class VideoSink(FrameSink):
         ``files``: earlier outputs of this sink's codec and muxer, in order, whose frames carry the
         source's own (unshifted) timestamps: the parts of one run (see
         :mod:`vidstyle.io.checkpoint`) less ``offset`` seconds. ``first``: the first frame's timing
-        (pts, time base), for the shift. Audio is added from ``audio_source`` as when encoding. Returns the
-        number of video packets; ``close()`` then finishes the file.
+        (pts, time base), for the shift. Audio is added from ``audio_source`` as when encoding.
+        Returns the number of video packets; ``close()`` then finishes the file.
         """
         if self._stream is not None or self.frames_written:
             raise OutputError(f"{self.path}: remux needs a fresh output")
