@@ -79,9 +79,14 @@ class RenderJob:
         after every written frame (from the encoding thread: keep it short); ``log(level, text)``
         gets status lines, notes and warnings. Raises ``VidstyleError`` for bad settings, input or
         output (one-line messages), ``Cancelled`` after :meth:`cancel`."""
-        cfg, ctl = self.config, self.config.controls
         say = log or (lambda level, text: None)
         self._check()
+        # the output's path is checked and locked before any work (a second run of it stops at once)
+        with checkpoint.claim_output(self.config.output, overwrite=self.config.overwrite):
+            return self._run_claimed(progress, say)
+
+    def _run_claimed(self, progress: Callable[[Progress], None] | None, say: Log) -> RenderStats:
+        cfg, ctl = self.config, self.config.controls
         setup = self._set_up(say)
         self._check()
         point = setup.point

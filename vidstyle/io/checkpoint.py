@@ -16,6 +16,10 @@ returns a :class:`ResumePoint` (frames saved, where to start decoding again), re
 with other settings; without it an existing folder is an error, or with ``overwrite`` it is
 deleted and the run starts over.
 
+:func:`claim_output` starts every run: it checks the output path, locks the output (one run
+per output: two runs would share this folder and mix their frames) and deletes the temporary
+files of killed runs. Hidden names too long for the file system are shortened with a digest.
+
 A part is also closed after ``part_seconds`` of wall-clock time (10 minutes), so a slow run (a
 4K shot with the full net on a CPU) never risks more than that. Otherwise parts start at fixed
 frame numbers (multiples of ``N`` from the output's first frame) and are encoded independently,
@@ -30,6 +34,7 @@ entirely, since the detail restoration keeps small differences of history alive.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -44,9 +49,12 @@ import numpy as np
 
 from ..errors import OutputError
 from .frame import Frame, VideoInfo
-from .writer import FrameSink, SequenceSink, VideoSink, stale_partials
+from .lock import OutputLock, lock_output
+from .outpath import check_output_path, hidden_name
+from .writer import FrameSink, SequenceSink, VideoSink, stale_partials, stale_sequence_folders
 
-__all__ = ["ResumableSink", "ResumePoint", "can_resume", "plan_resume", "work_dir", "PART_FRAMES", "WARMUP_FRAMES"]
+__all__ = ["ResumableSink", "ResumePoint", "can_resume", "claim_output", "plan_resume", "work_dir", "PART_FRAMES",
+           "WARMUP_FRAMES"]
 
 MANIFEST = "manifest.json"
 VERSION = 1
@@ -59,7 +67,25 @@ def work_dir(output: str) -> str:
     """The hidden folder beside ``output`` (a video file, an image pattern or a folder of
     images) that holds its saved parts."""
     folder, name = os.path.split(os.path.abspath(output.rstrip("/" + os.sep) or output))
-    return os.path.join(folder, "." + re.sub(r"[%#]", "_", name) + ".vidstyle-resume")
+    return os.path.join(folder, hidden_name(re.sub(r"[%#]", "_", name), ".vidstyle-resume", folder=folder))
+
+
+def claim_output(output: str, *, overwrite: bool) -> OutputLock:
+    """Start a run writing ``output``: check its path (:func:`~vidstyle.io.outpath.check_output_path`,
+    before any decoding), lock it (:mod:`vidstyle.io.lock`; raises :class:`OutputError` at once
+    when another run is writing it) and delete the temporary files that killed runs of it left
+    (under the lock none is live). Call before :func:`plan_resume`; release the returned lock (or
+    use it as a context manager) when the run ends."""
+    check_output_path(output, overwrite=overwrite)
+    lock = lock_output(output)
+    for stale in stale_partials(output):
+        try:
+            os.remove(stale)
+        except OSError:
+            pass
+    for stale in stale_sequence_folders(output):
+        shutil.rmtree(stale, ignore_errors=True)
+    return lock
 
 
 def _info_to_json(info: VideoInfo) -> dict:
@@ -221,7 +247,8 @@ class ResumableSink(FrameSink):
             info = dataclasses.replace(self.info, trimmed=False)
             self._part = VideoSink(os.path.join(self.folder, name + self.ext), info, muxer=f.muxer, codec=f.codec,
                                    crf=f.crf, audio_source=None, overwrite=True, prores_profile=f.prores_profile,
-                                   encoder_options=f.encoder_options, container_options=_exact_edits(f.muxer, info))
+                                   encoder_options=f.encoder_options, container_options=_exact_edits(f.muxer, info),
+                                   shift=self._lead())
         else:  # a folder of frames numbered as in the output
             os.makedirs(os.path.join(self.folder, name), exist_ok=True)
             self._part = SequenceSink(os.path.join(self.folder, name, f.template), self.info, codec=f.codec,
@@ -230,9 +257,22 @@ class ResumableSink(FrameSink):
         self._in_part = 0
         self._part_started = time.monotonic()
 
+    def _lead(self) -> Fraction:
+        """How far before 0 the output's first frame is (0 when it is not): every part is shifted
+        by it, so none has a frame before 0 (which MP4 would hide) and all keep one timeline."""
+        first = self.first or {}
+        if first.get("pts") is not None and first.get("time_base"):
+            t = Fraction(first["pts"]) * Fraction(first["time_base"])
+        elif first.get("time") is not None:
+            t = Fraction(first["time"]).limit_denominator(10**9)
+        else:
+            return Fraction(0)
+        return min(Fraction(0), t)
+
     def _close_part(self) -> None:
         part, self._part = self._part, None
-        part.close()
+        with self._as_output(part):
+            part.close()
         for w in part.warnings:
             self._warn(w)
         self.parts.append({"file": os.path.relpath(part.path, self.folder).split(os.sep)[0], "frames": self._in_part})
@@ -247,6 +287,17 @@ class ResumableSink(FrameSink):
             json.dump(manifest, fh, indent=1)
         os.replace(tmp, os.path.join(self.folder, MANIFEST))
 
+    @contextlib.contextmanager
+    def _as_output(self, part: FrameSink):
+        """Report a part's failure (a full disk) as the output's: the part is a detail."""
+        try:
+            yield
+        except OutputError as exc:
+            text = str(exc)
+            if text.startswith(part.path + ": "):
+                text = f"{self.path}: {text[len(part.path) + 2:]}"
+            raise OutputError(text) from None
+
     def _write(self, frame: Frame) -> None:
         if self._skip:  # warm-up frame of a resumed run: stylized again, already saved
             self._skip -= 1
@@ -256,7 +307,8 @@ class ResumableSink(FrameSink):
                           "time": frame.time}
         if self._part is None:
             self._open_part()
-        self._part.write(frame)
+        with self._as_output(self._part):
+            self._part.write(frame)
         self._in_part += 1
         t = frame.time if frame.time is not None else frame.index / float(self.info.fps or 24)
         self.tail.append([t - self.info.source_start, frame.index])
@@ -273,7 +325,7 @@ class ResumableSink(FrameSink):
             tb = first.get("time_base")
             timing = Frame(np.zeros((1, 1, 3), np.uint8), 0, first.get("pts"), None if tb is None else Fraction(tb),
                            first.get("time"))
-            self.final.remux([os.path.join(self.folder, p["file"]) for p in self.parts], timing)
+            self.final.remux([os.path.join(self.folder, p["file"]) for p in self.parts], timing, offset=self._lead())
         else:
             for p in self.parts:
                 d = os.path.join(self.folder, p["file"])

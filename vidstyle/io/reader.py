@@ -138,9 +138,10 @@ def _output_format(fmt) -> tuple[str, str, bool]:
 
 
 def _stream_duration(container, stream) -> float | None:
-    """Best guess of the video stream's duration in seconds."""
+    """Best guess of the video stream's duration in seconds (from its first frame)."""
     if stream.duration is not None and stream.time_base:
         return float(stream.duration * stream.time_base)
+    end = None
     tag = (stream.metadata or {}).get("DURATION") or (stream.metadata or {}).get("duration")
     if tag:
         try:
@@ -148,12 +149,20 @@ def _stream_duration(container, stream) -> float | None:
             secs = 0.0
             for p in parts:
                 secs = secs * 60 + float(p)
-            return secs
+            end = secs
         except ValueError:
             pass
-    if container.duration is not None:
-        return container.duration / av.time_base
-    return None
+    if end is None and container.duration is not None:
+        end = container.duration / av.time_base
+    if end is None:
+        return None
+    # Matroska/WebM as FFmpeg writes them store the *end* time here, not the length: a stream
+    # starting at 100 s says 100.8 s. Counted from the first frame it would be a false end at
+    # 200.8 s (and a false "truncated" warning). A value below the start is a true length.
+    start = float(stream.start_time * stream.time_base) if stream.start_time is not None and stream.time_base else 0.0
+    if "matroska" in (container.format.name or "") and 0 < start < end:
+        return end - start
+    return end
 
 
 def _open_container(path: str):
@@ -397,10 +406,12 @@ class VideoSource(FrameSource):
         n_out = 0
         last_end = None
         fmt = self._out_fmt
+        step = max(1, int(round(1 / (fps * tb)))) if fps else 1  # one frame, in ticks
         for vf in raw:
             pts = vf.pts
-            if pts is None:  # rare: no timestamp; extrapolate
-                pts = (last_pts + 1) if last_pts is not None else 0
+            if pts is None:  # rare: no timestamp; extrapolate by one frame (one tick would squeeze
+                # the frames together, and a container with a coarser time base merges them)
+                pts = (last_pts + step) if last_pts is not None else 0
             if seeking and fps:
                 rel = Fraction(pts) * tb - self._origin
                 index = int(round(rel * fps))

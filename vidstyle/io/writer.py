@@ -9,9 +9,13 @@ prores_profile=None, encoder_options=None) -> FrameSink``
   pre-existing ``path`` untouched. ``with open_sink(...) as sink:`` closes on success and aborts on
   any exception (``KeyboardInterrupt`` included).
 * Output goes to a hidden temporary file next to ``path`` (``.name.<random>.partial.mp4``; the
-  extension is kept so the right muxer is used): a crash never leaves a half-written ``path``.
-* Failures raise :class:`~vidstyle.errors.OutputError` with a one-line message; an existing
-  ``path`` without ``overwrite`` and an unwritable folder are detected in ``open_sink``.
+  extension is kept so the right muxer is used; a stem too long for ``NAME_MAX`` is shortened,
+  see :func:`~vidstyle.io.outpath.hidden_name`): a crash never leaves a half-written ``path``.
+* Failures raise :class:`~vidstyle.errors.OutputError` with a one-line message; every problem of
+  the path itself (:func:`~vidstyle.io.outpath.check_output_path`: an existing ``path`` without
+  ``overwrite``, an unwritable folder, ``..`` through a missing folder, a folder named like a
+  video) is detected in ``open_sink``, before any frame. Runs that share an output are kept apart
+  by :func:`vidstyle.io.checkpoint.claim_output` (a lock), not here.
 
 Codecs (``codec`` overrides the default for the extension):
 
@@ -40,11 +44,15 @@ Timing: the output video stream uses the source's time base and each frame's own
 variable frame rate stays variable); containers that impose their own time base (Matroska/WebM:
 1 ms) round to it. AVI has no timestamps, only a frame rate: there frames are placed on the
 ``1/fps`` grid. When the source was trimmed (``info.trimmed``) every timestamp, video and audio,
-is shifted so the first frame starts at the source's own start (normally 0).
+is shifted so the first frame starts at the source's own start (normally 0). A first frame before 0
+(an MPEG-TS cut) is shifted to 0, audio alike: MP4/MOV would hide the frames before 0 behind an
+edit list.
 
 Audio: each audio stream of ``audio_source`` (normally the input file; it must share the video
 source's timeline) is copied packet for packet when the output container accepts its codec, or
-transcoded (AAC, Opus for WebM) otherwise. With a trimmed source only packets that *start* inside
+transcoded (AAC, Opus for WebM) otherwise; decided when the sink opens, by a trial mux of the
+first packets into memory (MP4 lists PCM among its codecs but refuses it when the file is
+finished). With a trimmed source only packets that *start* inside
 ``[info.start_time, info.end_time)`` are kept, so the audio duration matches the video's within one
 packet. Image sequences carry no audio.
 """
@@ -52,9 +60,10 @@ packet. Image sequences carry no audio.
 from __future__ import annotations
 
 import errno
-import glob
+import io
 import math
 import os
+import re
 import shutil
 import tempfile
 from fractions import Fraction
@@ -64,12 +73,14 @@ from vidstyle.io import _util
 from vidstyle.io._exr import encode_exr
 from vidstyle.io._util import has_pattern, one_line, pattern_regex
 from vidstyle.io.frame import Frame, VideoInfo
+from vidstyle.io.outpath import VIDEO_EXTS, check_output_path, hidden_name, physical_folder
 
 import av  # noqa: E402
 import cv2  # noqa: E402  (after _util set OPENCV_IO_ENABLE_OPENEXR)
 import numpy as np  # noqa: E402
 
-__all__ = ["FrameSink", "VideoSink", "SequenceSink", "open_sink", "stale_partials", "PRORES_PROFILES"]
+__all__ = ["FrameSink", "VideoSink", "SequenceSink", "open_sink", "stale_partials", "stale_sequence_folders",
+           "PRORES_PROFILES"]
 
 assert _util
 
@@ -94,6 +105,7 @@ _CONTAINERS = {
     ".avi": ("avi", "mpeg4", {"mpeg4", "libx264", "ffv1"}),
     ".webm": ("webm", "libvpx-vp9", {"libvpx-vp9"}),
 }
+assert set(_CONTAINERS) == set(VIDEO_EXTS)
 
 # image-sequence extension -> codec
 _SEQUENCE_EXTS = {".png": "png", ".exr": "exr", ".tif": "tiff", ".tiff": "tiff", ".jpg": "jpeg",
@@ -183,6 +195,13 @@ def _oserror_message(exc: OSError) -> str:
     return exc.strerror or one_line(exc)
 
 
+def _av_message(exc: Exception) -> str:
+    """An FFmpeg error in a few words: the errno's meaning when it has one (a full disk)."""
+    if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT):
+        return "no space left on the device" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "permission denied"
+    return one_line(exc)
+
+
 # --------------------------------------------------------------------------- pixel helpers
 
 
@@ -262,7 +281,7 @@ class FrameSink:
             raise OutputError(f"{self.path}: write failed ({_oserror_message(exc)})") from None
         except (av.error.FFmpegError, cv2.error, ValueError, TypeError) as exc:
             self.abort()
-            raise OutputError(f"{self.path}: encoding failed ({one_line(exc)})") from None
+            raise OutputError(f"{self.path}: encoding failed ({_av_message(exc)})") from None
         self.frames_written += 1
 
     def close(self) -> None:
@@ -326,6 +345,83 @@ class FrameSink:
 # --------------------------------------------------------------------------- video
 
 
+def _part_dts(path: str, shift: int, last_dts: int | None) -> list[int] | None:
+    """Decoding times for the video packets of the part ``path`` (in its time base, after ``shift``
+    ticks are subtracted), strictly increasing, each at most its packet's presentation time and
+    above ``last_dts`` (the previous part's last). The part's own are kept when they qualify;
+    Matroska stores none (and ``last_dts + 1`` overtakes a B-frame's time when frames are a tick
+    or two apart), so they are derived as muxers do: the i-th decoding time is the (i - d)-th
+    smallest presentation time, d the part's reordering depth, the first d placed one tick apart
+    below the smallest. None when a packet has no presentation time or two share one."""
+    with av.open(path, mode="r") as part:
+        src = part.streams.video[0]
+        stamps = [(p.pts, p.dts) for p in part.demux(src) if p.size]
+    if any(p is None for p, _ in stamps):
+        return None
+    pts = [p - shift for p, _ in stamps]
+    own = [None if d is None else d - shift for _, d in stamps]
+    floor = last_dts if last_dts is not None else -math.inf
+    if all(d is not None for d in own) and all(d <= p for d, p in zip(own, pts)) \
+            and all(b > a for a, b in zip([floor, *own], own)):
+        return own
+    order = sorted(pts)
+    if any(b <= a for a, b in zip(order, order[1:])):
+        return None
+    rank = {p: i for i, p in enumerate(order)}
+    depth = max(0, max(i - rank[p] for i, p in enumerate(pts)))
+    dts = [order[i - depth] if i >= depth else order[0] - (depth - i) for i in range(len(pts))]
+    if dts and dts[0] <= floor:  # squeezed against the previous part: shift up where there is room
+        dts = [max(d, floor + 1 + i) for i, d in enumerate(dts)]
+        if any(d > p for d, p in zip(dts, pts)):
+            return None
+    return dts
+
+
+def _plan_audio(source: str, muxer: str, supported) -> dict[int, bool]:
+    """For each audio stream of ``source``: can its packets be copied into ``muxer`` (else they
+    are transcoded)? Decided before the first frame: a muxer's codec list is not enough (MP4 lists
+    PCM but refuses it when the file is finished), so a codec it lists gets a trial mux of its
+    first packets into memory."""
+    try:
+        ac = av.open(source, mode="r")
+    except FileNotFoundError:
+        raise InputError(f"{source}: no such file (audio source)") from None
+    except (av.error.FFmpegError, OSError) as exc:
+        raise InputError(f"{source}: cannot read audio ({one_line(exc)})") from None
+    plan = {}
+    with ac:
+        for s in ac.streams.audio:
+            name = s.codec_context.name
+            copy = name in supported and not (muxer == "webm" and name not in ("opus", "vorbis"))
+            if muxer == "avi" and name not in ("mp3", "aac", "pcm_s16le", "ac3"):
+                copy = False
+            plan[s.index] = copy
+        for index in [i for i, copy in plan.items() if copy]:
+            plan[index] = _trial_mux(source, index, muxer)
+    return plan
+
+
+def _trial_mux(source: str, index: int, muxer: str, packets: int = 4) -> bool:
+    """Does ``muxer`` take (header, packets, trailer) the first packets of stream ``index``?"""
+    try:
+        with av.open(source, mode="r") as src:
+            stream = src.streams[index]
+            with av.open(io.BytesIO(), mode="w", format=muxer) as out:
+                dst = out.add_stream_from_template(stream)
+                n = 0
+                for p in src.demux(stream):
+                    if p.size == 0 or (p.pts is None and p.dts is None):
+                        continue
+                    p.stream = dst
+                    out.mux(p)
+                    n += 1
+                    if n >= packets:
+                        break
+        return True
+    except (av.error.FFmpegError, ValueError, TypeError):
+        return False
+
+
 class _AudioTrack:
     def __init__(self, in_stream, out_stream, copy: bool) -> None:
         self.in_stream = in_stream
@@ -335,17 +431,59 @@ class _AudioTrack:
         self.done = False
 
 
+_MKSTEMP_CHARS = 8  # tempfile.mkstemp's random part: 8 of [a-z0-9_]
+
+
 def _partial_affixes(path: str) -> tuple[str, str]:
-    """Prefix and suffix of a video output's temporary file: ``.NAME.<random>.partial.EXT``."""
+    """Prefix and suffix of a video output's temporary file, ``.NAME.<random>.partial.EXT``, the
+    stem shortened when the whole would not fit ``NAME_MAX`` (see :func:`hidden_name`)."""
     base, ext = os.path.splitext(os.path.basename(path))
-    return f".{base}.", f".partial{ext}"
+    suffix = f".partial{ext}"
+    prefix = hidden_name(base, ".", folder=physical_folder(path), reserve=_MKSTEMP_CHARS + len(suffix.encode()))
+    return prefix, suffix
+
+
+def _sequence_tmp_prefix(template: str, folder: str) -> str:
+    """Prefix of an image sequence's temporary folder (``.out_%04d.png.vidstyle-partial-<random>``,
+    ``%`` spelt ``_``), so a later run of the same output recognises one a killed run left."""
+    return hidden_name(template.replace("%", "_"), ".vidstyle-partial-", folder=folder, reserve=_MKSTEMP_CHARS)
+
+
+def stale_sequence_folders(output: str) -> list[str]:
+    """Temporary folders that killed runs writing the image sequence ``output`` (a pattern or a
+    folder: any image type) left; callers hold the output's lock."""
+    if output.endswith(("/", os.sep)) or os.path.isdir(output):
+        folder = os.path.realpath(output)
+        templates = ["%06d" + ext for ext in _SEQUENCE_DEFAULT_EXT.values()]
+    elif has_pattern(output):
+        folder = physical_folder(output)
+        try:
+            templates = [pattern_regex(output)[1]]
+        except ValueError:
+            return []
+    else:
+        return []
+    prefixes = [_sequence_tmp_prefix(t, folder) for t in templates]
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    own = re.compile("|".join(re.escape(p) + "[a-z0-9_]{%d}$" % _MKSTEMP_CHARS for p in prefixes))
+    return [os.path.join(folder, n) for n in names if own.match(n) and os.path.isdir(os.path.join(folder, n))]
 
 
 def stale_partials(path: str, keep: str | None = None) -> list[str]:
-    """Temporary files of earlier video outputs to ``path`` (runs that were killed), except ``keep``."""
+    """Temporary files of earlier video outputs to ``path`` (runs that were killed), except ``keep``.
+    Only this output's: ``.a.<random>.partial.mp4``, never ``.a.b.<random>.partial.mp4`` (of
+    ``a.b.mp4``). Callers hold the output's lock (:mod:`vidstyle.io.lock`), so none is live."""
     prefix, suffix = _partial_affixes(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    found = glob.glob(os.path.join(glob.escape(folder), glob.escape(prefix) + "*" + glob.escape(suffix)))
+    folder = physical_folder(path)
+    own = re.compile(re.escape(prefix) + "[a-z0-9_]{%d}" % _MKSTEMP_CHARS + re.escape(suffix) + "$")
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    found = [os.path.join(folder, n) for n in names if own.match(n)]
     return [f for f in found if keep is None or os.path.abspath(f) != os.path.abspath(keep)]
 
 
@@ -354,8 +492,11 @@ class VideoSink(FrameSink):
 
     def __init__(self, path: str, info: VideoInfo, *, muxer: str, codec: str, crf: int | None,
                  audio_source: str | None, overwrite: bool, prores_profile, encoder_options,
-                 container_options: dict | None = None) -> None:
+                 container_options: dict | None = None, shift: Fraction | None = None) -> None:
+        """``shift``: seconds subtracted from every timestamp, fixed (the parts of a resumable
+        output share one); None: worked out from the first frame (module docstring)."""
         super().__init__(path, info, overwrite)
+        self._fixed_shift = shift
         self._container = None
         self._audio_container = None
         self.tmp_path = None
@@ -365,7 +506,8 @@ class VideoSink(FrameSink):
         self.audio_source = audio_source
         self.prores_profile = prores_profile
         self.encoder_options = dict(encoder_options or {})
-        folder = os.path.dirname(os.path.abspath(path))
+        folder = physical_folder(path)
+        self._final = os.path.join(folder, os.path.basename(path))  # where the kernel puts ``path``
         self._created_dirs = _prepare_folder(folder)
         prefix, suffix = _partial_affixes(path)
         try:
@@ -395,6 +537,13 @@ class VideoSink(FrameSink):
         self._video_tb = None
         self._enc_fmt = None
         self._remuxing = False
+        self._audio_copy: dict[int, bool] = {}  # audio stream index -> copied (else transcoded)
+        if audio_source:
+            try:
+                self._audio_copy = _plan_audio(audio_source, muxer, self._container.supported_codecs)
+            except BaseException:
+                self.abort()
+                raise
 
     # setup ---------------------------------------------------------------------------
     def _setup(self, frame: Frame) -> None:
@@ -500,13 +649,18 @@ class VideoSink(FrameSink):
         self._setup_audio()
 
     def _setup_window(self, frame: Frame) -> None:
-        """For a trimmed source: the shift that moves ``frame`` (the first) back to the source's
-        start, and the audio window."""
+        """The shift of every timestamp: for a trimmed source, the one that moves ``frame`` (the
+        first) back to the source's start, plus the audio window; and for a first frame before 0
+        (MPEG-TS cuts, raw edit-listed files), the one that moves it to 0: MP4/MOV would hide the
+        frames before 0 behind an edit list and players would never show them."""
         info = self.info
+        if self._fixed_shift is not None:
+            self._shift = Fraction(self._fixed_shift)
+            return
+        first_t = Fraction(frame.time).limit_denominator(10**9) if frame.time is not None else None
+        if frame.pts is not None and frame.time_base:
+            first_t = Fraction(frame.pts) * Fraction(frame.time_base)
         if info.trimmed:
-            first_t = Fraction(frame.time).limit_denominator(10**9) if frame.time is not None else None
-            if frame.pts is not None and frame.time_base:
-                first_t = Fraction(frame.pts) * Fraction(frame.time_base)
             if first_t is None:
                 first_t = Fraction(info.start_time).limit_denominator(10**9)
             source_start = Fraction(info.source_start).limit_denominator(10**9)
@@ -514,6 +668,8 @@ class VideoSink(FrameSink):
             self._trim_start = first_t > source_start
             self._win_start = float(first_t)
             self._win_end = info.end_time
+        if first_t is not None and first_t - self._shift < 0:
+            self._shift = first_t
 
     def _setup_audio(self) -> None:
         if not self.audio_source:
@@ -525,12 +681,9 @@ class VideoSink(FrameSink):
         except (av.error.FFmpegError, OSError) as exc:
             raise InputError(f"{self.audio_source}: cannot read audio ({one_line(exc)})") from None
         self._audio_container = ac
-        supported = self._container.supported_codecs
         for s in ac.streams.audio:
             name = s.codec_context.name
-            copy = name in supported and not (self.muxer == "webm" and name not in ("opus", "vorbis"))
-            if self.muxer == "avi" and name not in ("mp3", "aac", "pcm_s16le", "ac3"):
-                copy = False
+            copy = self._audio_copy.get(s.index, False)
             try:
                 if copy:
                     out = self._container.add_stream_from_template(s)
@@ -541,8 +694,8 @@ class VideoSink(FrameSink):
                         rate = 48000
                     out = self._container.add_stream(target, rate=rate)
                     layout = s.codec_context.layout
-                    if layout is not None and layout.nb_channels in (1, 2):
-                        out.codec_context.layout = layout.name
+                    if layout is not None and layout.nb_channels in (1, 2):  # "2 channels" (no order) is refused
+                        out.codec_context.layout = "mono" if layout.nb_channels == 1 else "stereo"
                     out.codec_context.time_base = Fraction(1, rate)
                     out.time_base = Fraction(1, rate)
                     if target == "aac":
@@ -619,6 +772,9 @@ class VideoSink(FrameSink):
     def _mux_audio(self, track: _AudioTrack, p, tb) -> None:
         shift_ts = int(round(self._shift / Fraction(tb))) if self._shift else 0
         if track.copy:
+            ts = p.pts if p.pts is not None else p.dts
+            if self._shift < 0 and ts - shift_ts < 0:  # before the first frame, moved to 0
+                return
             if shift_ts:
                 if p.pts is not None:
                     p.pts -= shift_ts
@@ -696,14 +852,14 @@ class VideoSink(FrameSink):
         if self._audio_tracks and pkt.dts is not None:
             self._pump_audio(float(pkt.dts * self._video_tb) + 0.25)
 
-    def remux(self, files: list[str], first: Frame) -> int:
+    def remux(self, files: list[str], first: Frame, offset: Fraction = Fraction(0)) -> int:
         """Fill this output with the video packets of ``files`` instead of encoding frames.
 
         ``files``: earlier outputs of this sink's codec and muxer, in order, whose frames carry the
         source's own (unshifted) timestamps: the parts of one run (see
-        :mod:`vidstyle.io.checkpoint`). ``first``: the first frame's timing (pts, time base), for
-        the trimmed-range shift. Audio is added from ``audio_source`` as when encoding. Returns the
-        number of video packets; ``close()`` then finishes the file.
+        :mod:`vidstyle.io.checkpoint`) less ``offset`` seconds. ``first``: the first frame's timing
+        (pts, time base), for the shift. Audio is added from ``audio_source`` as when encoding.
+        Returns the number of video packets; ``close()`` then finishes the file.
         """
         if self._stream is not None or self.frames_written:
             raise OutputError(f"{self.path}: remux needs a fresh output")
@@ -722,27 +878,27 @@ class VideoSink(FrameSink):
                         self._video_tb = Fraction(src.time_base)
                         self._setup_window(first)
                         self._setup_audio()
-                    shift = int(round(self._shift / self._video_tb)) if self._shift else 0
+                    shift = int(round((self._shift - offset) / self._video_tb))
+                    dts = _part_dts(name, shift, last_dts)
+                    if dts is None:
+                        raise OutputError(f"{self.path}: part {n} has frames without timestamps or with "
+                                          "equal ones (closer than its time base)")
+                    k = 0
                     for pkt in part.demux(src):
                         if pkt.size == 0:
                             continue
                         if Fraction(pkt.time_base) != self._video_tb:
                             raise OutputError(f"{self.path}: part {n} has another time base")
-                        if shift:
-                            pkt.pts = None if pkt.pts is None else pkt.pts - shift
-                            pkt.dts = None if pkt.dts is None else pkt.dts - shift
-                        # decoding times increase across the joins; Matroska stores none, so a
-                        # part's first packets come back without one and get the next free tick
-                        if pkt.dts is None:
-                            pkt.dts = pkt.pts if last_dts is None else last_dts + 1
-                        elif last_dts is not None and pkt.dts <= last_dts:
-                            pkt.dts = last_dts + 1
-                        last_dts = pkt.dts
+                        if k >= len(dts):
+                            raise OutputError(f"{self.path}: part {n} changed while joining")
+                        pkt.pts = pkt.pts - shift
+                        pkt.dts = last_dts = dts[k]
+                        k += 1
                         pkt.stream = self._stream
                         self._mux_video(pkt)
                         count += 1
         except av.error.FFmpegError as exc:
-            raise OutputError(f"{self.path}: joining the saved parts failed ({one_line(exc)})") from None
+            raise OutputError(f"{self.path}: joining the saved parts failed ({_av_message(exc)})") from None
         self.frames_written = count
         return count
 
@@ -761,13 +917,13 @@ class VideoSink(FrameSink):
                         self._container.mux(pkt)
             self._container.close()
         except av.error.FFmpegError as exc:
-            raise OutputError(f"{self.path}: finishing the file failed ({one_line(exc)})") from None
+            raise OutputError(f"{self.path}: finishing the file failed ({_av_message(exc)})") from None
         finally:
             self._close_audio()
         if os.path.exists(self.path) and not self.overwrite:
             raise OutputError(f"{self.path}: appeared while writing; not overwritten (use overwrite)")
         _default_mode(self.tmp_path)
-        os.replace(self.tmp_path, self.path)
+        os.replace(self.tmp_path, self._final)
 
     def _close_audio(self) -> None:
         if self._audio_container is not None:
@@ -856,7 +1012,7 @@ class SequenceSink(FrameSink):
             raise OutputError(f"{pattern}: {len(existing)} matching file(s) already exist "
                               "(use --overwrite to replace them)")
         try:
-            self.tmp_dir = tempfile.mkdtemp(prefix=".vidstyle-partial-", dir=self.folder)
+            self.tmp_dir = tempfile.mkdtemp(prefix=_sequence_tmp_prefix(self.template, self.folder), dir=self.folder)
         except OSError as exc:
             self.abort()
             raise OutputError(f"cannot write into {self.folder}: {_oserror_message(exc)}") from None
@@ -938,7 +1094,8 @@ class ImageSink(FrameSink):
         self.codec = codec
         self.options = dict(encoder_options or {})
         stem, ext = os.path.splitext(os.path.basename(path))
-        self.tmp = os.path.join(os.path.dirname(os.path.abspath(path)), f".{stem}.partial{ext}")
+        folder = physical_folder(path)
+        self.tmp = os.path.join(folder, hidden_name(stem, f".partial{ext}", folder=folder))
         if os.path.lexists(path) and not overwrite:
             self.abort()
             raise OutputError(f"{path}: already exists (use --overwrite to replace it)")
@@ -990,6 +1147,7 @@ def open_sink(
     if not isinstance(info, VideoInfo):
         raise OutputError("open_sink needs the VideoInfo of the source")
     path = os.fspath(path)
+    check_output_path(path, overwrite=overwrite)
     want = _canonical_codec(codec)
     if crf is not None:
         try:
