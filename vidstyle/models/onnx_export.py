@@ -29,6 +29,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ..cache import cache_root
 from ..errors import VidstyleError
 from .fold import fold_for_cpu
 from .transformer import TransformerNet
@@ -175,13 +176,8 @@ def read_metadata(model: str | Path | bytes) -> dict:
 
 
 def cache_dir() -> Path:
-    """``$VIDSTYLE_CACHE/onnx``, else ``$XDG_CACHE_HOME/vidstyle/onnx``, else ``~/.cache/vidstyle/onnx``."""
-    base = os.environ.get("VIDSTYLE_CACHE")
-    if base:
-        return Path(base).expanduser() / "onnx"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    root = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return root / "vidstyle" / "onnx"
+    """``onnx`` in vidstyle's cache folder (:func:`vidstyle.cache.cache_root`)."""
+    return cache_root() / "onnx"
 
 
 def cached_onnx(net: TransformerNet, meta: dict | None = None) -> Path | bytes:
