@@ -63,16 +63,37 @@ def leftovers(folder: Path, keep: set[str]) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.name not in keep)
 
 
+def big_flat_png(path: Path, width: int, height: int) -> None:
+    """A valid grey 8-bit RGB PNG of ``width x height``: a few hundred kilobytes on disk, since the
+    deflate stream repeats one fully flushed block of rows (so it is made without encoding the
+    whole picture), but ``3 * width * height`` bytes once decoded."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = 100
+    assert height % rows == 0
+    block = (b"\0" + b"\x80" * (3 * width)) * rows
+    c = zlib.compressobj(9)
+    first = c.compress(block) + c.flush(zlib.Z_FULL_FLUSH)
+    middle = c.compress(block) + c.flush(zlib.Z_FULL_FLUSH)  # independent of what came before it
+    last = c.compress(block) + c.flush()
+    adler = 1
+    for _ in range(height // rows):
+        adler = zlib.adler32(block, adler)
+    n = height // rows
+    stream = first + middle * (n - 2) + last[:-4] + struct.pack(">I", adler)
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", stream) + chunk(b"IEND", b""))
+
+
 def png_header_only(path: Path, width: int, height: int) -> None:
-    """A PNG whose header claims ``width x height`` (8-bit RGB) with a tiny, truncated image stream:
-    small on disk, enormous once decoded."""
+    """A PNG whose header claims ``width x height`` (8-bit RGB) over a few bytes of image data."""
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    row = b"\0" + b"\0" * (3 * width)
-    idat = zlib.compress(row * 4, 9)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+                     + chunk(b"IEND", b""))
 
 
 # --------------------------------------------------------------------------- weights
@@ -182,3 +203,159 @@ def test_cached_vgg_that_would_run_code_is_refused(tmp_path, photo_dir):
     assert_one_error(r, match="refusing to read")
     assert not marker.exists()
     assert not out.parent.exists() or leftovers(out.parent, set()) == []
+
+
+# --------------------------------------------------------------------------- train / distill options
+
+
+@pytest.fixture
+def train_setup(tmp_path, photo_dir, monkeypatch):
+    """(style image, content folder, output folder); loading VGG or running a step fails the test:
+    every bad option must be refused before that work."""
+    import cv2
+
+    from vidstyle.training import distill as distill_mod
+    from vidstyle.training import trainer
+
+    def heavy(*a, **k):
+        raise AssertionError("heavy work started before the options were checked")
+
+    monkeypatch.setattr(trainer, "load_vgg16_features", heavy)
+    monkeypatch.setattr(trainer, "run_steps", heavy)
+    monkeypatch.setattr(distill_mod, "run_steps", heavy)
+    style = tmp_path / "painting.png"
+    cv2.imwrite(str(style), np.full((40, 40, 3), 100, np.uint8))
+    out = tmp_path / "w"
+    out.mkdir()
+    return style, photo_dir, out
+
+
+BAD_RUN_OPTIONS = [
+    (["--lr", "nan"], "--lr"), (["--lr", "-1"], "--lr"), (["--lr", "inf"], "--lr"),
+    (["--batch-size", "0"], "--batch-size"), (["--steps", "0"], "--steps"), (["--steps", "-5"], "--steps"),
+    (["--checkpoint-every", "0"], "--checkpoint-every"), (["--time-limit", "0"], "--time-limit"),
+    (["--time-limit", "nan"], "--time-limit"), (["--size", "100000"], "--size"),
+]
+
+
+@pytest.mark.parametrize("extra,match", BAD_RUN_OPTIONS + [
+    (["--style-weight", "nan"], "--style-weight"), (["--temporal-weight", "-1"], "--temporal-weight"),
+    (["--style-size", "0"], "--style-size"),
+])
+def test_train_options_are_refused_before_vgg_loads(train_setup, extra, match):
+    style, content, out = train_setup
+    r = run("train", "--style-image", style, "--content-dir", content, "--out", out / "mine", "--arch", "light",
+            "--size", "32", "--quiet", *extra)
+    assert_one_error(r, match=match)
+    assert leftovers(out, set()) == []
+
+
+@pytest.mark.parametrize("extra,match", BAD_RUN_OPTIONS)
+def test_distill_options_are_refused_before_a_step(train_setup, style, extra, match):
+    _, content, out = train_setup
+    r = run("distill", style, "--content-dir", content, "--out", out / "mine", "--size", "32", "--quiet", *extra)
+    assert_one_error(r, match=match)
+    assert leftovers(out, set()) == []
+
+
+def test_train_refuses_huge_images_and_bad_outputs_up_front(train_setup, tmp_path):
+    style, content, out = train_setup
+    args = ["--content-dir", content, "--arch", "light", "--size", "32", "--quiet"]
+    huge = tmp_path / "huge.png"
+    png_header_only(huge, 100000, 100000)
+    assert_one_error(run("train", "--style-image", huge, "--out", out / "a", *args), match="megapixels")
+    assert_one_error(run("train", "--style-image", style, "--out", out / "a", "--preview-image", tmp_path / "no.png", *args),
+                     match="no.png")
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert_one_error(run("train", "--style-image", style, "--out", blocker / "sub" / "mine", *args), code=3,
+                     match="not a folder")
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    try:  # root writes through permissions: a read-only file system stands in then
+        target = locked / "mine" if os.geteuid() != 0 else Path("/proc/vidstyle-test/mine")
+        assert_one_error(run("train", "--style-image", style, "--out", target, *args), code=3, match="not writable")
+    finally:
+        locked.chmod(0o700)
+    assert leftovers(out, set()) == []
+    # a photo in the content folder whose header is too large is refused before training starts
+    png_header_only(content / "zz_huge.png", 30000, 30000)
+    assert_one_error(run("train", "--style-image", style, "--out", out / "b", *args[2:], "--content-dir", content),
+                     match="zz_huge.png")
+
+
+# --------------------------------------------------------------------------- pixel budget
+
+
+def test_huge_png_is_refused_from_its_header_in_little_memory(tmp_path, style):
+    """A 20000x20000 PNG of about a megabyte (1.2 GB decoded, several GB as tensors) is refused
+    before decoding: the child's peak memory stays at what importing vidstyle takes."""
+    huge = tmp_path / "huge.png"
+    big_flat_png(huge, 20000, 20000)
+    assert huge.stat().st_size < 2_000_000
+    out = tmp_path / "out.png"
+    err_path = tmp_path / "stderr.txt"
+    with open(err_path, "w") as err:
+        proc = subprocess.Popen([sys.executable, "-c", ENTRY, "stylize", str(huge), "-s", style, "-o", str(out),
+                                 "--backend", "torch", "--consistency", "off", "--quiet"], stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    r = subprocess.CompletedProcess(proc.args, proc.returncode, "", err_path.read_text())
+    assert_one_error(r, code=2, match="20000x20000 is 400 megapixels")
+    assert usage.ru_maxrss < 1_000_000, f"peak RSS {usage.ru_maxrss / 1024:.0f} MiB"  # KiB on Linux
+    assert leftovers(tmp_path, {"huge.png", "stderr.txt"}) == []
+
+
+def test_pixel_limit_option_and_environment(tmp_path, style, small_image):
+    out = tmp_path / "o.png"
+    r = run("stylize", small_image, "-s", style, "-o", out, "--max-pixels", "1000", "--backend", "torch",
+            "--consistency", "off", "--quiet")
+    assert_one_error(r, code=2, match="48x40 is 0 megapixels, above the limit of 0.001")
+    r = run("stylize", small_image, "-s", style, "-o", out, "--backend", "torch", "--consistency", "off", "--quiet",
+            env={"VIDSTYLE_MAX_PIXELS": "1000"})
+    assert_one_error(r, code=2, match="above the limit")
+    r = run("stylize", small_image, "-s", style, "-o", out, "--backend", "torch", "--consistency", "off", "--quiet",
+            env={"VIDSTYLE_MAX_PIXELS": "lots"})
+    assert_one_error(r, code=2, match="VIDSTYLE_MAX_PIXELS")
+    assert not out.exists()
+    # the option overrides the environment, both ways
+    r = run("stylize", small_image, "-s", style, "-o", out, "--max-pixels", "1920", "--backend", "torch",
+            "--consistency", "off", "--quiet", env={"VIDSTYLE_MAX_PIXELS": "10"})
+    assert r.exit_code == 0, r.stderr
+    assert out.exists()
+
+
+@pytest.mark.parametrize("kind", ["video", "sequence"])
+def test_pixel_limit_applies_to_videos_and_sequences(tmp_path, style, kind):
+    from vidstyle.io.synthetic import make_test_sequence
+
+    if kind == "video":
+        src = make_test_clip(str(tmp_path / "in.mkv"), width=64, height=48, frames=3, audio=False, codec="ffv1").path
+        out = tmp_path / "out.mkv"
+    else:
+        (tmp_path / "seq").mkdir()
+        make_test_sequence(str(tmp_path / "seq" / "f_%04d.png"), frames=3, width=64, height=48)
+        src, out = str(tmp_path / "seq" / "f_%04d.png"), tmp_path / "out_%04d.png"
+    r = run("stylize", src, "-s", style, "-o", out, "--max-pixels", "3000", "--backend", "torch", "--consistency",
+            "off", "--quiet")
+    assert_one_error(r, code=2, match="64x48")
+    assert leftovers(tmp_path, {"in.mkv", "f_0001.png", "f_0002.png", "f_0003.png"}) == []
+
+
+def test_header_sizes_of_every_image_format(tmp_path):
+    import cv2
+
+    from vidstyle.io.limits import image_header_size
+    from vidstyle.io.synthetic import make_test_image
+
+    img = np.random.default_rng(0).integers(0, 255, (37, 65, 3), dtype=np.uint8)
+    for name, params in [("a.png", []), ("a.jpg", []), ("p.jpg", [cv2.IMWRITE_JPEG_PROGRESSIVE, 1]), ("a.bmp", []),
+                         ("a.tif", []), ("a.webp", []), ("l.webp", [cv2.IMWRITE_WEBP_QUALITY, 101])]:
+        cv2.imwrite(str(tmp_path / name), img, params)
+        assert image_header_size(tmp_path / name) == (65, 37), name
+    cv2.imwrite(str(tmp_path / "b.png"), img.astype(np.uint16) * 200)
+    assert image_header_size(tmp_path / "b.png") == (65, 37)
+    make_test_image(str(tmp_path / "a.exr"), width=65, height=37)
+    assert image_header_size(tmp_path / "a.exr") == (65, 37)
+    (tmp_path / "junk.png").write_bytes(b"\x89PNG\r\n")
+    assert image_header_size(tmp_path / "junk.png") is None

@@ -62,13 +62,17 @@ from .common import CONSISTENCY_CHOICES, build_consistency, pick_device
               metavar="FRAMES", help="Video and image-sequence outputs are saved in parts of this many frames (or of 10 "
                                      "minutes of work, if less), joined at the end; an interrupted run keeps them "
                                      "for --resume.")
+@click.option("--max-pixels", default=None, type=click.IntRange(1), metavar="PIXELS",
+              help="Refuse frames larger than this many pixels, checked from the file's header before decoding "
+                   "(default: $VIDSTYLE_MAX_PIXELS, else 100000000 = 100 megapixels). Frames below it run in "
+                   "bounded memory (tiled when large).")
 @click.option("--quiet", is_flag=True, help="No progress bar or messages (errors still go to stderr).")
 def stylize(
     input_path: str, style: str, output: str, device: str, backend: str, precision: str, threads: int | None, batch_size: int | None, tile_spec: str,
     start: str | None, end: str | None,
     codec: str | None, crf: int | None, consistency: str, flow_kind: str, raft_weights: str | None,
     strength: str, preserve_colors: bool, mask_spec: str | None, mask_feather: str, mix_mode: str, colorspace: str,
-    exr_half: bool, overwrite: bool, resume: bool, part_frames: int, quiet: bool,
+    exr_half: bool, overwrite: bool, resume: bool, part_frames: int, max_pixels: int | None, quiet: bool,
 ) -> None:
     """Stylize INPUT (video file, image sequence or image) into OUTPUT with a trained style."""
     from ..io.reader import open_source  # noqa: PLC0415 - keep `vidstyle --help` light
@@ -106,7 +110,8 @@ def stylize(
     side = threads_beside(stylizer, cores)
     if resume and point is None and not quiet:
         click.echo(f"nothing saved to resume for {output}: starting from the beginning", err=True)
-    with open_source(input_path, start=point.start if point and point.start else start, end=end) as source, \
+    with open_source(input_path, start=point.start if point and point.start else start, end=end,
+                     max_pixels=max_pixels) as source, \
             ExitStack() as stack:
         matte = None
         if mask_spec is not None:
