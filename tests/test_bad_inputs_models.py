@@ -359,3 +359,71 @@ def test_header_sizes_of_every_image_format(tmp_path):
     assert image_header_size(tmp_path / "a.exr") == (65, 37)
     (tmp_path / "junk.png").write_bytes(b"\x89PNG\r\n")
     assert image_header_size(tmp_path / "junk.png") is None
+
+
+# --------------------------------------------------------------------------- eval
+
+
+def test_eval_one_frame_video_is_one_line(tmp_path):
+    clip = make_test_clip(str(tmp_path / "one.mp4"), width=64, height=48, frames=1, audio=False).path
+    report = tmp_path / "report.json"
+    report.write_text("old")
+    r = run("eval", clip, clip, "--json", report)
+    assert_one_error(r, code=2, match="need at least 2")
+    assert report.read_text() == "old"
+
+
+def test_eval_huge_size_is_refused_before_allocating(tmp_path):
+    clip = make_test_clip(str(tmp_path / "in.mp4"), width=64, height=48, frames=3, audio=False).path
+    assert_one_error(run("eval", clip, clip, "--size", "100000x100000", "-q"), code=2, match="megapixels")
+
+
+def test_eval_of_tiny_frames_and_what_the_numbers_mean(tmp_path):
+    clip = make_test_clip(str(tmp_path / "in.mkv"), width=8, height=8, frames=4, audio=False, codec="ffv1").path
+    r = run("eval", clip, clip, "--long-k", "2")
+    assert r.exit_code == 0, r.stderr
+    assert "lower is steadier" in r.stdout and "floor" in r.stdout
+    assert r.stdout.strip().splitlines()[-1] == "verdict: 1.00x the input's own flicker"
+
+
+# --------------------------------------------------------------------------- tiny frames
+
+
+@pytest.mark.parametrize("backend", ["torch", "onnx", "openvino"])
+def test_frames_of_a_few_pixels_are_stylized_on_every_backend(tmp_path, style, backend, export_cache):
+    """Frames under the nets' reflection padding (<= 4 px) and under DIS's 12 px (consistency on)
+    are padded and cropped back, on every engine."""
+    import cv2
+
+    from vidstyle.io.synthetic import make_test_sequence
+
+    for w, h in [(1, 1), (3, 4), (4, 9)]:
+        img = tmp_path / f"in{w}x{h}.png"
+        cv2.imwrite(str(img), np.random.default_rng(w).integers(0, 255, (h, w, 3), dtype=np.uint8))
+        out = tmp_path / f"out{w}x{h}.png"
+        r = run("stylize", img, "-s", style, "-o", out, "--backend", backend, "--quiet")
+        assert r.exit_code == 0 and r.exception is None, (r.stderr, r.exception)
+        assert cv2.imread(str(out)).shape == (h, w, 3)
+    (tmp_path / "seq").mkdir()
+    make_test_sequence(str(tmp_path / "seq" / "f_%04d.png"), frames=3, width=7, height=5)
+    r = run("stylize", tmp_path / "seq" / "f_%04d.png", "-s", style, "-o", tmp_path / "o" / "o_%04d.png",
+            "--backend", backend, "--consistency", "default", "--quiet")
+    assert r.exit_code == 0 and r.exception is None, (r.stderr, r.exception)
+    assert [cv2.imread(str(p)).shape for p in sorted((tmp_path / "o").glob("o_*.png"))] == [(5, 7, 3)] * 3
+
+
+def test_net_and_flow_take_any_size():
+    from vidstyle.flow.dis import DISFlow
+    from vidstyle.models.transformer import TransformerNet
+    from vidstyle.pipeline.stylizer import Stylizer
+
+    for arch in ("light", "fast"):
+        torch.manual_seed(0)
+        st = Stylizer(TransformerNet(arch), "cpu")
+        for hw in [(1, 1), (2, 5), (4, 4), (5, 40), (40, 3)]:
+            y = st(torch.rand(1, 3, *hw))
+            assert y.shape[-2:] == hw and bool(torch.isfinite(y).all())
+    flow = DISFlow()
+    for hw in [(1, 1), (5, 11), (11, 40)]:
+        a = torch.rand(1, 3, *hw)
+        assert flow(a, a).shape == (1, 2, *hw)
