@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import struct
 import subprocess
 import sys
@@ -37,7 +36,7 @@ def run(*args, env: dict | None = None):
 
 def run_process(*args, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """``vidstyle ARGS`` in a fresh interpreter."""
-    return subprocess.run([sys.executable, "-c", ENTRY, *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-c", ENTRY, *map(str, args)], capture_output=True, text=True, check=False,
                           timeout=300, env={**os.environ, **(env or {})}, cwd=cwd)
 
 
@@ -427,3 +426,24 @@ def test_net_and_flow_take_any_size():
     for hw in [(1, 1), (5, 11), (11, 40)]:
         a = torch.rand(1, 3, *hw)
         assert flow(a, a).shape == (1, 2, *hw)
+
+
+def test_large_frames_are_converted_in_bands(monkeypatch):
+    """The output conversion of a large frame runs in bands of rows (small temporaries); the
+    result is the whole-frame one (to a float ulp where a transfer function runs)."""
+    from vidstyle.pipeline import color
+
+    rng = np.random.default_rng(0)
+    t = torch.rand(1, 3, 61, 23) * 1.2 - 0.1
+    matte = torch.rand(1, 1, 61, 23)
+    for spaces in [("srgb", "srgb"), ("linear", "linear")]:
+        for like in [rng.integers(0, 255, (61, 23, 4), dtype=np.uint8), rng.random((61, 23, 3), dtype=np.float32)]:
+            codec = color.FrameCodec(*spaces)
+            whole = codec.to_image(t, like, matte)
+            monkeypatch.setattr(color, "BAND_PIXELS", 50)
+            banded = codec.to_image(t, like, matte)
+            monkeypatch.setattr(color, "BAND_PIXELS", 1 << 22)
+            assert banded.dtype == whole.dtype and banded.shape == whole.shape
+            assert np.allclose(banded.astype(np.float64), whole.astype(np.float64), atol=1e-6)
+            if banded.dtype == like.dtype:
+                assert np.array_equal(banded[..., 3:], like[..., 3:])

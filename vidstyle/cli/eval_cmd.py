@@ -55,10 +55,10 @@ def format_table(results: list[dict], input_path: str) -> str:
     k = r0["long_k"]
     w, h = r0["size"]
     lines = [
-        f"E_warp (Lai et al. 2018; mean squared RGB error in [0,1] over non-occluded pixels), "
-        f"flow {r0['flow']} on the input, {w}x{h}, {r0['frames']} frames",
-        "lower is steadier; the input's own E_warp is the floor (flow errors and real changes in the "
-        "picture), so output/input 1.00x is as steady as the source",
+        (f"E_warp (Lai et al. 2018; mean squared RGB error in [0,1] over non-occluded pixels), "
+         f"flow {r0['flow']} on the input, {w}x{h}, {r0['frames']} frames"),
+        ("lower is steadier; the input's own E_warp is the floor (flow errors and real changes in the "
+         "picture), so output/input 1.00x is as steady as the source"),
     ]
     if r0["cuts"]:
         lines.append(f"scene cuts before frames {', '.join(map(str, r0['cuts']))}: pairs across them skipped")
