@@ -447,3 +447,6 @@ def test_large_frames_are_converted_in_bands(monkeypatch):
             assert np.allclose(banded.astype(np.float64), whole.astype(np.float64), atol=1e-6)
             if banded.dtype == like.dtype:
                 assert np.array_equal(banded[..., 3:], like[..., 3:])
+    scalar = color.FrameCodec().to_image(t, like, torch.tensor(0.0))  # a weight, not a matte
+    monkeypatch.setattr(color, "BAND_PIXELS", 50)
+    assert np.array_equal(color.FrameCodec().to_image(t, like, torch.tensor(0.0)), scalar)

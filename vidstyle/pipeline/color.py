@@ -143,7 +143,8 @@ class FrameCodec:
             y = _convert(t[..., r0:r1, :].float().clamp(0.0, 1.0), "srgb", self.out_space)
             if matte is not None:
                 orig = _convert(raw_tensor(like[r0:r1, :, :3], y.device), self.in_space, self.out_space)
-                m = matte[..., r0:r1, :].to(y.device, torch.float32)
+                full = matte.dim() >= 2 and matte.shape[-2] == h  # else a scalar or broadcast weight
+                m = (matte[..., r0:r1, :] if full else matte).to(y.device, torch.float32)
                 y = orig + (y - orig) * m
             y = y[0].permute(1, 2, 0)
             if scale:
