@@ -18,6 +18,7 @@ LAYERS: dict[str, int] = {
     "errors": 0,    # user-facing error types
     "ops": 0,       # shared tensor operations: colour, blends, feathering, resampling
     "samples": 0,   # bundled media (a path, no code)
+    "hub": 0,       # tensor-only reading of downloaded weight files
     "io": 1,        # decoding, encoding, checkpoints, atomic files, cache folder
     "flow": 1,      # optical flow, warping, occlusion
     "models": 1,    # nets, style files, mixing, export

@@ -77,7 +77,8 @@ class Runtime:
     ``"auto"``, ``"off"`` or a tile size in px.
 
     Device, engine, threads and batching give the same frames up to float rounding, so a run may
-    be resumed on another machine; int8 and tiling change them.
+    be resumed on another machine; int8 and tiling change them. ``max_pixels``: the largest frame
+    accepted (None: ``$VIDSTYLE_MAX_PIXELS`` or 100 megapixels), checked before decoding.
     """
 
     device: str = _opt("auto", frames=False)
@@ -86,6 +87,7 @@ class Runtime:
     threads: int | None = _opt(None, frames=False)
     batch_size: int | None = _opt(None, frames=False)
     tile: int | str = _opt("auto", frames=True)
+    max_pixels: int | None = _opt(None, frames=False)
 
     def __post_init__(self) -> None:
         _choice(self.backend, "backend", ("auto", "torch", "onnx", "openvino"))
@@ -94,6 +96,8 @@ class Runtime:
             v = getattr(self, name)
             if v is not None and not _whole(v, 1, 256):
                 raise _error(f"{name} must be a whole number in 1..256, not {v!r}")
+        if self.max_pixels is not None and not _whole(self.max_pixels, 1, 1 << 40):
+            raise _error(f"max_pixels must be a positive whole number, not {self.max_pixels!r}")
 
 
 @dataclass(frozen=True)

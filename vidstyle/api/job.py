@@ -92,7 +92,8 @@ class RenderJob:
         point = setup.point
         start = point.start if point and point.start else position_text(cfg.start)
         warnings: list[str] = []
-        with open_source(cfg.input, start=start, end=position_text(cfg.end)) as source, ExitStack() as stack:
+        with open_source(cfg.input, start=start, end=position_text(cfg.end),
+                         max_pixels=cfg.runtime.max_pixels) as source, ExitStack() as stack:
             matte = None
             if ctl.mask is not None:
                 from ..pipeline.mattes import open_matte  # noqa: PLC0415 - only for masked runs

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from ..errors import InputError
 from ..models.arch import ARCH_CHOICES
 from .common import check_crop_size, pick_device
 
@@ -39,13 +38,9 @@ def distill(teacher: str, content_dir: str, out: str, arch: str, size: int, step
     from ..training.config import checkpoint_path  # noqa: PLC0415
 
     check_crop_size(size, arch)
-    if steps < 1 or batch_size < 1 or checkpoint_every < 1:
-        raise InputError("--steps, --batch-size and --checkpoint-every must be at least 1")
-    if time_limit is not None and time_limit <= 0:
-        raise InputError("--time-limit must be a positive number of minutes")
     cfg = DistillConfig(teacher=teacher, content_dir=content_dir, out=out, arch=arch, size=size, steps=steps,
                         batch_size=batch_size, lr=lr, seed=seed, checkpoint_every=checkpoint_every,
                         preview_image=preview_image, device=str(pick_device(device)), init=init)
-    path = run_distill(cfg, resume=resume, quiet=quiet, time_limit=time_limit * 60 if time_limit else None)
+    path = run_distill(cfg, resume=resume, quiet=quiet, time_limit=time_limit * 60 if time_limit is not None else None)
     if not quiet:
         click.echo(f"wrote {path} (+ {Path(path).with_suffix('.json').name}); checkpoint kept at {checkpoint_path(out)}")

@@ -18,7 +18,7 @@ from ..errors import InputError
 from .common import pick_device
 
 
-def _parse_size(text: str | None) -> tuple[int, int] | None:
+def _parse_size(text: str | None, max_pixels: int | None = None) -> tuple[int, int] | None:
     if text is None:
         return None
     try:
@@ -27,6 +27,9 @@ def _parse_size(text: str | None) -> tuple[int, int] | None:
         raise InputError(f"--size must look like 640x360, not {text!r}") from None
     if w < 16 or h < 16:
         raise InputError(f"--size {text} is too small (at least 16x16)")
+    from ..io.limits import check_pixels  # noqa: PLC0415
+
+    check_pixels(w, h, "--size", max_pixels)  # frames are resized to it: as large as a decoded frame
     return w, h
 
 
@@ -52,8 +55,10 @@ def format_table(results: list[dict], input_path: str) -> str:
     k = r0["long_k"]
     w, h = r0["size"]
     lines = [
-        f"E_warp (Lai et al. 2018; mean squared RGB error in [0,1] over non-occluded pixels), "
-        f"flow {r0['flow']} on the input, {w}x{h}, {r0['frames']} frames",
+        (f"E_warp (Lai et al. 2018; mean squared RGB error in [0,1] over non-occluded pixels), "
+         f"flow {r0['flow']} on the input, {w}x{h}, {r0['frames']} frames"),
+        ("lower is steadier; the input's own E_warp is the floor (flow errors and real changes in the "
+         "picture), so output/input 1.00x is as steady as the source"),
     ]
     if r0["cuts"]:
         lines.append(f"scene cuts before frames {', '.join(map(str, r0['cuts']))}: pairs across them skipped")
@@ -64,7 +69,19 @@ def format_table(results: list[dict], input_path: str) -> str:
         lines.append(f"{r.get('output', 'output'):{name_w}}{_fmt(r['short']):>13}{_fmt(r['long']):>13}{r['sharpness']:>11.4f}")
         lines.append(f"{'  output/input':{name_w}}{_fmt(r['ratio_short'], True):>13}{_fmt(r['ratio_long'], True):>13}")
     lines.append(f"{'pairs':{name_w}}{r0['pairs_short']:>13}{r0['pairs_long']:>13}")
+    lines.append(verdict(results))
     return "\n".join(lines)
+
+
+def verdict(results: list[dict]) -> str:
+    """One line: each output's short-term E_warp as a multiple of the input's own."""
+    def ratio(r: dict) -> str:
+        v = r["ratio_short"]
+        return f"{v:.2f}x" if v is not None and math.isfinite(v) else "not measurable"
+
+    if len(results) == 1:
+        return f"verdict: {ratio(results[0])} the input's own flicker"
+    return "verdict: " + ", ".join(f"{r.get('output', 'output')} {ratio(r)}" for r in results) + " the input's own flicker"
 
 
 @click.command("eval")
@@ -82,11 +99,14 @@ def format_table(results: list[dict], input_path: str) -> str:
 @click.option("--json", "json_path", default=None, metavar="FILE|-", help="Also write the results as JSON (- = stdout).")
 @click.option("--threads", default=0, type=click.IntRange(0, 256),
               help="CPU threads for torch (0: torch's default). 1 is often fastest on a busy machine.")
+@click.option("--max-pixels", default=None, type=click.IntRange(1), metavar="PIXELS",
+              help="Refuse frames (and --size) larger than this many pixels, before decoding "
+                   "(default: $VIDSTYLE_MAX_PIXELS, else 100 megapixels).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or table (errors still go to stderr).")
 def eval_cmd(
     input_path: str, outputs: tuple[str, ...], flow_kind: str, raft_weights: str | None, device: str, long_k: int,
     max_frames: int | None, size_text: str | None, max_side: int | None, keep_cuts: bool, json_path: str | None,
-    threads: int, quiet: bool,
+    threads: int, max_pixels: int | None, quiet: bool,
 ) -> None:
     """Temporal stability of OUTPUT(s), stylizations of INPUT: short/long-term warping error."""
     from contextlib import ExitStack  # noqa: PLC0415
@@ -99,15 +119,19 @@ def eval_cmd(
 
     if threads:
         torch.set_num_threads(threads)
-    size = _parse_size(size_text)
+    size = _parse_size(size_text, max_pixels)
     dev = pick_device(device)
     flow, flow_msg = get_flow(flow_kind, device=str(dev), raft_weights=raft_weights, dis_max_side=None)
     to_table = sys.stderr if json_path == "-" else sys.stdout
     if not quiet:
         click.echo(flow_msg, err=True)
     with ExitStack() as stack:
-        src = stack.enter_context(open_source(input_path))
-        outs = [stack.enter_context(open_source(p)) for p in outputs]
+        src = stack.enter_context(open_source(input_path, max_pixels=max_pixels))
+        outs = [stack.enter_context(open_source(p, max_pixels=max_pixels)) for p in outputs]
+        for path, s in zip((input_path, *outputs), (src, *outs)):
+            if s.info.frame_count is not None and s.info.frame_count < 2:
+                n = s.info.frame_count
+                raise InputError(f"{path}: {n} frame{'' if n == 1 else 's'}; need at least 2 to measure temporal stability")
         total = src.info.frame_count
         if max_frames is not None:
             total = min(total, max_frames) if total else max_frames

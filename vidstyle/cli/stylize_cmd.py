@@ -57,13 +57,17 @@ from .common import CONSISTENCY_CHOICES
               metavar="FRAMES", help="Video and image-sequence outputs are saved in parts of this many frames (or of 10 "
                                      "minutes of work, if less), joined at the end; an interrupted run keeps them "
                                      "for --resume.")
+@click.option("--max-pixels", default=None, type=click.IntRange(1), metavar="PIXELS",
+              help="Refuse frames larger than this many pixels, checked from the file's header before decoding "
+                   "(default: $VIDSTYLE_MAX_PIXELS, else 100000000 = 100 megapixels). Frames below it run in "
+                   "bounded memory (tiled when large).")
 @click.option("--quiet", is_flag=True, help="No progress bar or messages (errors still go to stderr).")
 def stylize(
     input_path: str, style: str, output: str, device: str, backend: str, precision: str, threads: int | None, batch_size: int | None, tile_spec: str,
     start: str | None, end: str | None,
     codec: str | None, crf: int | None, consistency: str, flow_kind: str, raft_weights: str | None,
     strength: str, preserve_colors: bool, mask_spec: str | None, mask_feather: str, mix_mode: str, colorspace: str,
-    exr_half: bool, overwrite: bool, resume: bool, part_frames: int, quiet: bool,
+    exr_half: bool, overwrite: bool, resume: bool, part_frames: int, max_pixels: int | None, quiet: bool,
 ) -> None:
     """Stylize INPUT (video file, image sequence or image) into OUTPUT with a trained style."""
     from ..api.config import Controls, RenderConfig, Runtime  # noqa: PLC0415 - keep `vidstyle --help` light
@@ -80,7 +84,7 @@ def stylize(
         controls=Controls(strength=controls.strength, preserve_colors=preserve_colors, mask=mask_spec,
                           mask_feather=feather, colorspace=colorspace),
         runtime=Runtime(device=device, backend=backend, precision=precision, threads=threads,
-                        batch_size=batch_size, tile=tile_spec),
+                        batch_size=batch_size, tile=tile_spec, max_pixels=max_pixels),
         exr_half=exr_half, overwrite=overwrite, resume=resume, checkpoint_every=part_frames,
     ))
     bar = ProgressBar(quiet)

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from ..errors import InputError
 from ..models.arch import ARCH_CHOICES
 from ..training.config import LossWeights, TrainConfig, checkpoint_path
 from .common import check_crop_size, pick_device
@@ -60,8 +59,6 @@ def train(
         preview_image=preview_image, device=str(pick_device(device)), style_title=style_title,
         style_license=style_license, style_source=style_source, init=init,
     )
-    if time_limit is not None and time_limit <= 0:
-        raise InputError("--time-limit must be a positive number of minutes")
-    path = run_training(cfg, resume=resume, quiet=quiet, time_limit=time_limit * 60 if time_limit else None)
+    path = run_training(cfg, resume=resume, quiet=quiet, time_limit=time_limit * 60 if time_limit is not None else None)
     if not quiet:
         click.echo(f"wrote {path} (+ {Path(path).with_suffix('.json').name}); checkpoint kept at {checkpoint_path(out)}")

@@ -36,6 +36,8 @@ _PRESETS = {
 }
 
 DEFAULT_PRESET = "medium"
+#: Smallest side given to OpenCV's DIS, which refuses images under 12 px a side.
+MIN_SIDE = 16
 DEFAULT_MAX_SIDE: int | None = None  # callers (temporal consistency) downscale themselves
 
 
@@ -103,11 +105,20 @@ class DISFlow:
         return max(8, int(round(height * s))), max(8, int(round(width * s)))
 
     def calc_gray(self, g1: np.ndarray, g2: np.ndarray) -> np.ndarray:
-        """Flow ``g1 → g2`` for two same-size uint8 grayscale images: ``h x w x 2`` float32."""
+        """Flow ``g1 → g2`` for two same-size uint8 grayscale images: ``h x w x 2`` float32.
+
+        OpenCV's DIS refuses images under :data:`MIN_SIDE` pixels a side; smaller ones are
+        edge-padded to that size and the flow is cropped back."""
         # OpenCV lowers the finest scale for an image too small for it and keeps it lowered for
         # every later call (so a tiny pair would change every later flow); set it back so one
         # estimator gives the same flow whatever it saw before
         self._dis.setFinestScale(self._finest)
+        h, w = g1.shape[:2]
+        ph, pw = max(0, MIN_SIDE - h), max(0, MIN_SIDE - w)
+        if ph or pw:
+            g1 = cv2.copyMakeBorder(g1, 0, ph, 0, pw, cv2.BORDER_REPLICATE)
+            g2 = cv2.copyMakeBorder(g2, 0, ph, 0, pw, cv2.BORDER_REPLICATE)
+            return np.ascontiguousarray(self._dis.calc(g1, g2, None)[:h, :w])
         return self._dis.calc(g1, g2, None)
 
     @torch.inference_mode()

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import InputError, VidstyleError
+from ..hub import hub_state
 
 __all__ = ["RaftFlow", "load_raft", "load_raft_state", "RAFT_MODELS", "WEIGHTS_UNAVAILABLE"]
 
@@ -79,10 +80,9 @@ def load_raft(model: str = "small", weights: str | Path | None = None, device: s
     build, default = _builders(model)
     net = build(weights=None, progress=False)
     if weights is None:
-        try:
-            state = default.get_state_dict(progress=False, map_location="cpu")
-        except Exception:  # noqa: BLE001 - offline, proxy, corrupt cache, ...
-            raise VidstyleError(WEIGHTS_UNAVAILABLE) from None
+        state = hub_state(default)  # a tampered cached file is refused, never unpickled
+        if state is None:
+            raise VidstyleError(WEIGHTS_UNAVAILABLE)
         source = f"torchvision {default}"
     else:
         state = load_raft_state(weights)

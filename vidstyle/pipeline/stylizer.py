@@ -2,7 +2,8 @@
 
 CUDA: fp16 weights and activations, channels_last memory format. CPU: fp32 (fp16 is slower
 there), channels_last when it is faster for the net (see benchmarks). Odd sizes are reflect-padded
-to the net's stride and cropped back, so output size always equals input size.
+to the net's stride (and frames of a few pixels up to :func:`~vidstyle.ops.tensors.min_side`)
+and cropped back, so output size always equals input size.
 
 Memory: a batch is split into chunks so that no tensor inside the net exceeds 2**31 elements (CUDA
 kernels index with 32 bits) and, with ``tile="auto"``, so that a chunk's activations fit the
@@ -21,7 +22,7 @@ import torch
 from ..models.fold import fold_for_cpu
 from ..models.transformer import TransformerNet
 from . import tiling
-from ..ops.tensors import pad_to_multiple
+from ..ops.tensors import min_side, pad_to_multiple
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ class Stylizer:
     @torch.inference_mode()
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         x = x.to(self.device, non_blocking=True)
-        xp, (h, w) = pad_to_multiple(x, self.stride)
+        xp, (h, w) = pad_to_multiple(x, self.stride, min_side(self.stride))
         plan = self.plan(*xp.shape[:1], *xp.shape[-2:])
         outs = []
         for part in xp.split(plan.chunk):

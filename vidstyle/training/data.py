@@ -9,12 +9,15 @@ import numpy as np
 import torch
 
 from ..errors import InputError
+from ..io.limits import check_image_file
 
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 
 
 def read_rgb(path: str | Path, max_side: int | None = None) -> np.ndarray:
-    """Read an image as ``H x W x 3`` uint8 RGB, optionally downscaled to ``max_side``."""
+    """Read an image as ``H x W x 3`` uint8 RGB, optionally downscaled to ``max_side``; refused
+    above the pixel limit (:mod:`vidstyle.io.limits`) before it is decoded."""
+    check_image_file(path)
     img = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if img is None:
         raise InputError(f"cannot read image: {path}")
@@ -43,6 +46,8 @@ class ContentImages:
         self.files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_EXTS)
         if not self.files:
             raise InputError(f"no images in content folder: {folder}")
+        for f in self.files:  # headers only: a photo too large to decode is refused before training
+            check_image_file(f)
         self.max_side = max_side
         self._cache: dict[int, np.ndarray] = {}
 

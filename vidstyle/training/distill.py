@@ -33,8 +33,8 @@ import torch.nn.functional as F
 from ..errors import InputError
 from ..models.styles import load_style, save_style
 from ..models.transformer import TransformerNet
-from .data import ContentImages
-from .trainer import checkpoint_path, open_checkpoint, restore_checkpoint, run_steps, step_generators
+from .data import ContentImages, read_rgb
+from .trainer import check_run, checkpoint_path, open_checkpoint, restore_checkpoint, run_steps, step_generators
 
 
 @dataclass
@@ -98,11 +98,14 @@ def distill(cfg: DistillConfig, resume: bool = False, quiet: bool = False, time_
 
     ``time_limit`` (seconds) ends the run early at a step boundary, checkpointed.
     """
+    check_run(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, checkpoint_every=cfg.checkpoint_every,
+              out=cfg.out, time_limit=time_limit)
     dev = torch.device(cfg.device)
     teacher, tinfo = load_style(cfg.teacher, dev)
     teacher.requires_grad_(False)
     content = ContentImages(cfg.content_dir)
     preview_src = cfg.preview_image or str(content.files[0])
+    read_rgb(preview_src, 64)  # an unreadable preview image fails now, not at the first checkpoint
     out = Path(cfg.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     ckpt = checkpoint_path(out)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import tempfile
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -20,7 +21,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from ..errors import InputError, VidstyleError
+from ..errors import InputError, OutputError, VidstyleError
 from ..io.atomic import atomic_path
 from ..models.styles import save_style
 from ..models.transformer import TransformerNet
@@ -31,6 +32,38 @@ from .data import ContentImages, read_rgb, to_tensor
 from .motion import MotionConfig, make_motion_pair
 
 MARGIN = 16  # pixels around each crop so the random motion never samples outside the image
+
+
+def check_run(*, steps: int, batch_size: int, lr: float, checkpoint_every: int, out: str | Path,
+              time_limit: float | None = None, loss_weights: dict[str, float] | None = None) -> None:
+    """Refuse, with one ``InputError`` line, options that would otherwise fail only once a run
+    is under way (after the content photos, the nets and VGG have loaded)."""
+    for name, value in (("--steps", steps), ("--batch-size", batch_size), ("--checkpoint-every", checkpoint_every)):
+        if value < 1:
+            raise InputError(f"{name} must be at least 1, not {value}")
+    if not (math.isfinite(lr) and lr >= 0):  # 0 is allowed: it keeps the weights (a check of --init)
+        raise InputError(f"--lr must be a number >= 0, not {lr}")
+    if time_limit is not None and not (math.isfinite(time_limit) and time_limit > 0):
+        raise InputError("--time-limit must be a positive number of minutes")
+    for name, value in (loss_weights or {}).items():
+        if not (math.isfinite(value) and value >= 0):
+            raise InputError(f"--{name.replace('_', '-')}-weight must be a number >= 0, not {value}")
+    check_writable(Path(out))
+
+
+def check_writable(out: Path) -> None:
+    """``OutputError`` unless the files ``out.*`` can be created: the nearest existing folder on
+    the way to ``out`` must be a writable folder."""
+    folder = out.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise OutputError(f"cannot write {out}: {folder} is not a folder")
+    try:  # a real file, not os.access: root passes every permission check on a read-only mount
+        with tempfile.TemporaryFile(dir=folder, prefix=".vidstyle-probe-"):
+            pass
+    except OSError as e:
+        raise OutputError(f"cannot write {out}: {folder} is not writable ({e.strerror or e})") from None
 
 
 def step_generators(seed: int, step: int) -> tuple[np.random.Generator, torch.Generator]:
@@ -229,10 +262,15 @@ def train(
     ``time_limit`` (seconds) ends the run early at a step boundary: the checkpoint, preview and
     weights are written as at the last step, and ``--resume`` can carry on later.
     """
+    check_run(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, checkpoint_every=cfg.checkpoint_every,
+              out=cfg.out, time_limit=time_limit, loss_weights=asdict(cfg.weights))
+    if cfg.style_size < 16:
+        raise InputError(f"--style-size must be at least 16, not {cfg.style_size}")
     dev = torch.device(cfg.device)
     content = ContentImages(cfg.content_dir)
     style_img = _load_style_image(cfg)
     preview_src = cfg.preview_image or str(content.files[0])
+    read_rgb(preview_src, 64)  # an unreadable preview image fails now, not at the first checkpoint
     out = Path(cfg.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     ckpt = checkpoint_path(out)
