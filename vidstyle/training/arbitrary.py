@@ -308,10 +308,13 @@ def train_arbitrary(
         },
         "training": {
             **{k: v for k, v in cfg.to_dict().items() if k not in ("content_dir", "style_dir", "out", "device")},
+            "preview_image": Path(cfg.preview_image or content.files[0]).name,
+            "preview_style": Path(preview_style).name,
             "steps_done": done,
             "history": history,
             "final_losses": final,
             "seconds_this_run": round(time.time() - t0, 1),
+            "device_this_run": dev.type,
         },
     }
     return save_decoder(decoder.cpu(), out, meta)
