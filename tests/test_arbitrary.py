@@ -176,6 +176,14 @@ def test_training_resumes_exactly_and_saves_fp16_weights_with_sidecar(one_thread
     assert meta["data"]["styles"]["training"] == ["alpha", "beta"]
     assert (tmp_path / "out" / "adain_preview.jpg").is_file()
 
+    # --init: a new run (other settings, fresh optimizer) starting from the saved weights.
+    started = T.train_arbitrary(_config(tmp_path / "c", photo_dir, style_dir, steps=0, init=str(weights)), quiet=True, encoder=enc)
+    assert all(torch.equal(a, b) for a, b in zip(A.load_decoder(started)[0].state_dict().values(), dec.state_dict().values()))
+    with pytest.raises(InputError, match="width-8"):
+        wide = _config(tmp_path / "d", photo_dir, style_dir, steps=1, init=str(weights))
+        wide.width = 16
+        T.train_arbitrary(wide, quiet=True, encoder=enc)
+
     cfg3 = _config(tmp_path / "b", photo_dir, style_dir, steps=3)
     cfg3.size = 48
     with pytest.raises(InputError, match="same --size"):

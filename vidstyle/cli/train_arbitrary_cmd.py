@@ -30,6 +30,8 @@ from .common import pick_device
 @click.option("--style-weight", default=ArbitraryLossWeights.style, show_default=True)
 @click.option("--recon-weight", default=ArbitraryLossWeights.recon, show_default=True,
               help="Reconstruction of the photo's own features; 0 disables (pure AdaIN training).")
+@click.option("--init", "init", type=click.Path(dir_okay=False), default=None, metavar="DECODER",
+              help="Start a new run from a trained decoder's .safetensors (same --width; new settings and optimizer).")
 @click.option("--checkpoint-every", default=ArbitraryConfig.checkpoint_every, show_default=True)
 @click.option("--preview-image", type=click.Path(dir_okay=False), default=None, help="Content photo for previews.")
 @click.option("--preview-style", type=click.Path(dir_okay=False), default=None, help="Style image for previews (default: a held-out painting).")
@@ -40,7 +42,7 @@ from .common import pick_device
 @click.option("--quiet", is_flag=True)
 def train_arbitrary_cmd(
     content_dir: str, style_dir: str, out: str, holdout: str, size: int, style_side: int, steps: int, batch_size: int,
-    lr: float, seed: int, width: int, style_weight: float, recon_weight: float, checkpoint_every: int, preview_image: str | None,
+    lr: float, seed: int, width: int, style_weight: float, recon_weight: float, init: str | None, checkpoint_every: int, preview_image: str | None,
     preview_style: str | None, time_limit: float | None, resume: bool, threads: int | None, device: str, quiet: bool,
 ) -> None:
     """Train the decoder that turns any image into a style (AdaIN; checkpoints, --resume continues exactly)."""
@@ -56,7 +58,7 @@ def train_arbitrary_cmd(
         holdout=tuple(h.strip() for h in holdout.split(",") if h.strip()), size=size, style_side=style_side,
         steps=steps, batch_size=batch_size, lr=lr, seed=seed, width=width, checkpoint_every=checkpoint_every,
         weights=ArbitraryLossWeights(style=style_weight, recon=recon_weight, recon_pixel=recon_pixel),
-        preview_image=preview_image, preview_style=preview_style, device=str(pick_device(device)),
+        preview_image=preview_image, preview_style=preview_style, device=str(pick_device(device)), init=init,
     )
     path = train_arbitrary(cfg, resume=resume, quiet=quiet, time_limit=time_limit * 60 if time_limit else None)
     if not quiet:

@@ -6,12 +6,12 @@ image's, ``t = IN(f) * std_s + mean_s``; a trained decoder maps ``t`` back to RG
 the only trained part and the only one shipped (fp16 safetensors + JSON sidecar); the encoder is
 loaded at run time from the same offline VGG16 source as the perceptual losses.
 
-Why AdaIN at relu3_1: AdaIN's transform is two per-channel statistics, so a decoder trained on a
-dozen paintings (plus plain reconstruction of photos) already sees the kind of features any style
-produces, where WCT needs the decoder to invert fully re-coloured covariances and linear style
-transfer needs its transformation nets trained on many styles; relu3_1 (instead of the paper's
-relu4_1) halves the encoder and decoder cost per frame and its decoder learns to reconstruct in
-hundreds of CPU steps instead of thousands, at the price of smaller-scale texture.
+Why AdaIN at relu3_1: through the same decoder WCT (Li et al. 2017) trades a little less style
+loss for more content loss, costs an eigendecomposition per frame and normalises with a whole-frame
+covariance that tiles cannot share, and linear style transfer (Li et al. 2019) needs transformation
+nets trained on far more styles than a dozen paintings, so AdaIN gives the best balance this data
+and a CPU can train; relu3_1 (instead of the paper's relu4_1) with a half-width decoder needs a
+third of the multiply-adds per frame and per training step, at the price of smaller-scale texture.
 
 Controls: ``strength`` interpolates in feature space between the content features and the AdaIN
 output (0 gives the decoder's reconstruction of the content); several style images mix by

@@ -31,7 +31,7 @@ from torch import nn
 from ..errors import InputError
 from ..models.arbitrary import (
     BOTTLENECK, ENCODER_LAYERS, STRIDE, ArbitraryStyleNet, Decoder, Encoder, adain, feature_stats, load_encoder,
-    read_style_image, save_decoder, style_stats,
+    load_decoder, read_style_image, save_decoder, style_stats,
 )
 from .data import IMAGE_EXTS, ContentImages
 from .trainer import checkpoint_path, open_checkpoint, restore_checkpoint, run_steps, step_generators
@@ -71,6 +71,7 @@ class ArbitraryConfig:
     preview_image: str | None = None
     preview_style: str | None = None
     device: str = "cpu"
+    init: str | None = None  # a decoder .safetensors a fresh run starts from (new settings, new optimizer)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -272,6 +273,8 @@ def train_arbitrary(
     net = _PreviewNet(decoder, encoder, read_style_image(preview_style, cfg.style_side))
     if state is not None:
         start, history = restore_checkpoint(state, net, opt)
+    elif cfg.init:
+        init_decoder(decoder, cfg.init)
     amp = dev.type == "cuda"
 
     def step_fn(step: int) -> tuple[torch.Tensor, dict[str, float]]:
@@ -310,6 +313,7 @@ def train_arbitrary(
             **{k: v for k, v in cfg.to_dict().items() if k not in ("content_dir", "style_dir", "out", "device")},
             "preview_image": Path(cfg.preview_image or content.files[0]).name,
             "preview_style": Path(preview_style).name,
+            "init": Path(cfg.init).name if cfg.init else None,
             "steps_done": done,
             "history": history,
             "final_losses": final,
@@ -318,6 +322,15 @@ def train_arbitrary(
         },
     }
     return save_decoder(decoder.cpu(), out, meta)
+
+
+def init_decoder(decoder: Decoder, path: str) -> None:
+    """Copy a trained decoder's weights (same width) into ``decoder``: a new run, e.g. with larger
+    crops and batches on a GPU, that starts where a CPU run stopped."""
+    src, _meta = load_decoder(path)
+    if src.width != decoder.width:
+        raise InputError(f"--init {path} is a width-{src.width} decoder; this run has --width {decoder.width}")
+    decoder.load_state_dict(src.state_dict())
 
 
 def _licence_counts(rows: dict) -> dict[str, int]:
