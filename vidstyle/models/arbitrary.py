@@ -6,12 +6,13 @@ image's, ``t = IN(f) * std_s + mean_s``; a trained decoder maps ``t`` back to RG
 the only trained part and the only one shipped (fp16 safetensors + JSON sidecar); the encoder is
 loaded at run time from the same offline VGG16 source as the perceptual losses.
 
-Why AdaIN at relu3_1: through the same decoder WCT (Li et al. 2017) trades a little less style
-loss for more content loss, costs an eigendecomposition per frame and normalises with a whole-frame
-covariance that tiles cannot share, and linear style transfer (Li et al. 2019) needs transformation
-nets trained on far more styles than a dozen paintings, so AdaIN gives the best balance this data
-and a CPU can train; relu3_1 (instead of the paper's relu4_1) with a half-width decoder needs a
-third of the multiply-adds per frame and per training step, at the price of smaller-scale texture.
+Why AdaIN at relu3_1: through the same decoder WCT (Li et al. 2017) only moves along the
+style/content trade-off (less style loss, more content loss; ``strength`` moves AdaIN along it
+too) while costing an eigendecomposition per frame and a whole-frame covariance that tiles cannot
+share, and linear style transfer (Li et al. 2019) needs transformation nets trained on far more
+styles than a dozen paintings, so AdaIN gives the best balance this data and a CPU can train;
+relu3_1 (instead of the paper's relu4_1) with a half-width decoder needs a third of the
+multiply-adds per frame and per training step, at the price of smaller-scale texture.
 
 Controls: ``strength`` interpolates in feature space between the content features and the AdaIN
 output (0 gives the decoder's reconstruction of the content); several style images mix by
@@ -302,12 +303,14 @@ class ArbitraryStyleNet(nn.Module):
 
 
 def shipped_decoder_path() -> Path:
-    """The decoder shipped in the package's weights folder (``weights/arbitrary/adain.safetensors``)."""
+    """The decoder shipped in the package's weights folder (``weights/arbitrary/adain.safetensors``):
+    the installed package's, else the source checkout's this module was imported from."""
+    checkout = Path(__file__).resolve().parents[2] / "weights" / (SHIPPED_NAME + ".safetensors")
     try:
-        base = Path(str(resources.files("vidstyle.weights")))
+        installed = Path(str(resources.files("vidstyle.weights"))) / (SHIPPED_NAME + ".safetensors")
     except (ModuleNotFoundError, TypeError):
-        base = Path(__file__).resolve().parents[2] / "weights"
-    return base / (SHIPPED_NAME + ".safetensors")
+        return checkout
+    return installed if installed.is_file() or not checkout.is_file() else checkout
 
 
 def save_decoder(decoder: Decoder, path: str | Path, meta: dict) -> Path:
