@@ -103,6 +103,7 @@ def _register() -> None:
         ("stylize_cmd", "stylize"),
         ("eval_cmd", "eval_cmd"),
         ("train_cmd", "train"),
+        ("train_arbitrary_cmd", "train_arbitrary_cmd"),
         ("distill_cmd", "distill"),
         ("live_cmd", "live"),
         ("sample_cmd", "sample"),

