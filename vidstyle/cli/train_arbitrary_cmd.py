@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import torch
 
 from ..errors import InputError
-from ..training.arbitrary import DEFAULT_HOLDOUT, ArbitraryConfig, ArbitraryLossWeights, train_arbitrary
-from ..training.trainer import checkpoint_path
+from ..training.arbitrary_config import DEFAULT_HOLDOUT, ArbitraryConfig, ArbitraryLossWeights
+from ..training.config import checkpoint_path
 from .common import pick_device
 
 
@@ -46,6 +45,9 @@ def train_arbitrary_cmd(
     preview_style: str | None, time_limit: float | None, resume: bool, threads: int | None, device: str, quiet: bool,
 ) -> None:
     """Train the decoder that turns any image into a style (AdaIN; checkpoints, --resume continues exactly)."""
+    import torch  # noqa: PLC0415 - keep `vidstyle --help` light
+
+    from ..training.arbitrary import train_arbitrary  # noqa: PLC0415
     if time_limit is not None and time_limit <= 0:
         raise InputError("--time-limit must be a positive number of minutes")
     if threads is not None:
