@@ -93,8 +93,9 @@ class SequenceSink(FrameSink):
 
     PNG/TIFF follow the frame dtype (8 or 16 bits; float frames become 16-bit), JPEG is 8-bit RGB,
     EXR is float32 (``encoder_options={"exr_half": True}`` for half floats; integer frames are
-    scaled to 0..1; encoded by FFmpeg's EXR codec, zip16 compression). Files are written into a hidden temporary folder and moved into place by
-    ``close()``; with ``overwrite`` older files matching the pattern are removed.
+    scaled to 0..1; encoded by FFmpeg's EXR codec, zip16 compression). Files are written into a
+    hidden temporary folder and moved into place by ``close()``; with ``overwrite`` older files
+    matching the pattern are removed.
     """
 
     def __init__(self, pattern: str, info: VideoInfo, *, codec: str, overwrite: bool,

@@ -3,6 +3,11 @@
 ``open_sink(path, info, *, codec=None, crf=None, audio_source=None, overwrite=False,
 prores_profile=None, encoder_options=None) -> FrameSink``
 
+This module picks the sink for a path; the parts live beside it: the codec policy in
+:mod:`~vidstyle.io.codecs`, :mod:`~vidstyle.io.video_sink` with :mod:`~vidstyle.io.audio` and
+:mod:`~vidstyle.io.remux`, and :mod:`~vidstyle.io.image_sinks`. Their public names are re-exported
+here.
+
 * ``sink.write(frame)`` encodes one :class:`~vidstyle.io.frame.Frame` (or a bare ``H x W x C``
   array); ``sink.close()`` flushes the encoder, copies the audio and then atomically renames the
   temporary file onto ``path``; ``sink.abort()`` deletes the temporary output and leaves any
