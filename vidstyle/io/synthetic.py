@@ -121,8 +121,31 @@ def make_test_clip(
     if codec in ("libx264", "libx265") and pix == "yuv420p" and (width % 2 or height % 2):
         pix = "yuv444p"
     tb = Fraction(1, 90000) if irregular else 1 / fps
+    pts, duration = _frame_pts(frames, fps, tb, irregular)
+    n_samples = int(round(duration * sample_rate))
 
-    # frame times
+    options = {"movflags": "+faststart"} if faststart else {}
+    out = av.open(path, mode="w", options=options)
+    try:
+        vs = _add_video_stream(out, codec, fps, width, height, pix, tb, rotation)
+        tone = _Tone(out, audio_codec, audio_channels, sample_rate, n_samples) if audio else None
+        _write_frames(out, vs, tone, pts, tb, seed)
+        if tone is not None:
+            tone.pump(duration)
+            tone.flush()
+    finally:
+        out.close()
+    return SyntheticClip(
+        path=path, width=width, height=height, fps=fps, time_base=tb, frame_pts=pts,
+        frame_times=[float(p * tb) for p in pts],
+        audio_codec=audio_codec if audio else None,
+        audio_duration=(n_samples / sample_rate) if audio else 0.0, pix_fmt=pix,
+    )
+
+
+def _frame_pts(frames: int, fps: Fraction, tb: Fraction, irregular: bool) -> tuple[list[int], float]:
+    """Presentation times (ticks of ``tb``) of ``frames`` frames at ``fps``, and the clip's
+    duration in seconds; ``irregular``: every third gap 1.5x, every seventh 2x."""
     pts, t = [], Fraction(0)
     step = 1 / fps
     for i in range(frames):
@@ -134,88 +157,94 @@ def make_test_clip(
             if (i + 1) % 7 == 0:
                 gap = step * 2
         t += gap
-    duration = float(t)
+    return pts, float(t)
 
-    options = {"movflags": "+faststart"} if faststart else {}
-    out = av.open(path, mode="w", options=options)
-    try:
-        vs = out.add_stream(codec, rate=fps)
-        vs.width, vs.height, vs.pix_fmt = width, height, pix
-        vs.time_base = tb
-        vs.codec_context.time_base = tb
-        opts = {}
-        if codec == "libx264":
-            opts = {"preset": "ultrafast", "crf": "20", "g": "12", "bf": "2"}
-        elif codec == "libx265":
-            opts = {"preset": "ultrafast", "crf": "24", "x265-params": "log-level=error"}
-        elif codec == "libvpx-vp9":
-            opts = {"deadline": "realtime", "cpu-used": "8", "crf": "40", "b": "0"}
-        elif codec == "prores_ks":
-            opts = {"profile": "4" if pix.startswith("yuva") or pix == "yuv444p10le" else "2"}
-        vs.options = opts
-        if rotation:
-            vs.set_display_rotation(int(rotation))
-        a_stream = None
-        if audio:
-            a_stream = out.add_stream(audio_codec, rate=sample_rate)
-            a_stream.codec_context.layout = "stereo" if audio_channels == 2 else "mono"
-            a_stream.time_base = Fraction(1, sample_rate)
-            a_stream.codec_context.time_base = Fraction(1, sample_rate)
 
-        comps = list(av.VideoFormat(pix).components)
-        alpha = any(c.is_alpha for c in comps)
-        deep = max(c.bits for c in comps) > 8
-        src_fmt = ("rgba64le" if alpha else "rgb48le") if deep else ("rgba" if alpha else "rgb24")
-        n_samples = int(round(duration * sample_rate))
-        a_done = 0
-        chunk = 1024
-
-        def pump_audio(until: float) -> None:
-            nonlocal a_done
-            if a_stream is None:
-                return
-            limit = min(n_samples, int(until * sample_rate))
-            while a_done < limit:
-                n = min(chunk, n_samples - a_done)
-                ts = (a_done + np.arange(n)) / sample_rate
-                left = 0.3 * np.sin(2 * np.pi * 440.0 * ts)
-                chans = [left] if audio_channels == 1 else [left, 0.2 * np.sin(2 * np.pi * 660.0 * ts)]
-                data = np.stack(chans).astype(np.float32)
-                af = av.AudioFrame.from_ndarray(data, format="fltp",
-                                                layout="stereo" if audio_channels == 2 else "mono")
-                af.sample_rate = sample_rate
-                af.pts = a_done
-                af.time_base = Fraction(1, sample_rate)
-                for p in a_stream.encode(af):
-                    out.mux(p)
-                a_done += n
-
-        for i, p in enumerate(pts):
-            t_i = float(p * tb)
-            img = make_test_frame(width, height, t_i, seed=seed,
-                                  dtype=np.uint16 if deep else np.uint8, alpha=alpha)
-            vf = av.VideoFrame.from_ndarray(img, format=src_fmt)
-            if pix.startswith("yuv"):
-                vf = vf.reformat(format=pix, dst_colorspace="ITU709", dst_color_range="MPEG")
-            vf.pts = p
-            vf.time_base = tb
-            for pk in vs.encode(vf):
-                out.mux(pk)
-            pump_audio(t_i + 0.2)
-        for pk in vs.encode(None):
+def _write_frames(out, vs, tone: "_Tone | None", pts: list[int], tb: Fraction, seed: int) -> None:
+    """Encode the pattern frame of each time in ``pts`` (ticks of ``tb``) into the stream ``vs``
+    (its pixel format decides depth and alpha), the audio ``tone`` kept 0.2 s ahead."""
+    pix, width, height = vs.pix_fmt, vs.width, vs.height
+    comps = list(av.VideoFormat(pix).components)
+    alpha = any(c.is_alpha for c in comps)
+    deep = max(c.bits for c in comps) > 8
+    src_fmt = ("rgba64le" if alpha else "rgb48le") if deep else ("rgba" if alpha else "rgb24")
+    for p in pts:
+        t_i = float(p * tb)
+        img = make_test_frame(width, height, t_i, seed=seed, dtype=np.uint16 if deep else np.uint8,
+                              alpha=alpha)
+        vf = av.VideoFrame.from_ndarray(img, format=src_fmt)
+        if pix.startswith("yuv"):
+            vf = vf.reformat(format=pix, dst_colorspace="ITU709", dst_color_range="MPEG")
+        vf.pts = p
+        vf.time_base = tb
+        for pk in vs.encode(vf):
             out.mux(pk)
-        pump_audio(duration)
-        if a_stream is not None:
-            for pk in a_stream.encode(None):
-                out.mux(pk)
-    finally:
-        out.close()
-    return SyntheticClip(
-        path=path, width=width, height=height, fps=fps, time_base=tb, frame_pts=pts,
-        frame_times=[float(p * tb) for p in pts],
-        audio_codec=audio_codec if audio else None,
-        audio_duration=(n_samples / sample_rate) if audio else 0.0, pix_fmt=pix,
-    )
+        if tone is not None:
+            tone.pump(t_i + 0.2)
+    for pk in vs.encode(None):
+        out.mux(pk)
+
+
+def _add_video_stream(out, codec: str, fps: Fraction, width: int, height: int, pix: str, tb: Fraction,
+                      rotation: int):
+    """The clip's video stream, with fast settings (short GOP, B-frames) for each test codec."""
+    vs = out.add_stream(codec, rate=fps)
+    vs.width, vs.height, vs.pix_fmt = width, height, pix
+    vs.time_base = tb
+    vs.codec_context.time_base = tb
+    opts = {}
+    if codec == "libx264":
+        opts = {"preset": "ultrafast", "crf": "20", "g": "12", "bf": "2"}
+    elif codec == "libx265":
+        opts = {"preset": "ultrafast", "crf": "24", "x265-params": "log-level=error"}
+    elif codec == "libvpx-vp9":
+        opts = {"deadline": "realtime", "cpu-used": "8", "crf": "40", "b": "0"}
+    elif codec == "prores_ks":
+        opts = {"profile": "4" if pix.startswith("yuva") or pix == "yuv444p10le" else "2"}
+    vs.options = opts
+    if rotation:
+        vs.set_display_rotation(int(rotation))
+    return vs
+
+
+class _Tone:
+    """The clip's audio: a 440 Hz sine (660 Hz on the second channel), ``n_samples`` long,
+    encoded in chunks as the video advances so the streams interleave."""
+
+    CHUNK = 1024
+
+    def __init__(self, out, codec: str, channels: int, sample_rate: int, n_samples: int) -> None:
+        self.out = out
+        self.channels = channels
+        self.rate = sample_rate
+        self.n_samples = n_samples
+        self.done = 0
+        self.stream = out.add_stream(codec, rate=sample_rate)
+        self.stream.codec_context.layout = "stereo" if channels == 2 else "mono"
+        self.stream.time_base = Fraction(1, sample_rate)
+        self.stream.codec_context.time_base = Fraction(1, sample_rate)
+
+    def pump(self, until: float) -> None:
+        """Encode the samples before ``until`` seconds."""
+        limit = min(self.n_samples, int(until * self.rate))
+        while self.done < limit:
+            n = min(self.CHUNK, self.n_samples - self.done)
+            ts = (self.done + np.arange(n)) / self.rate
+            left = 0.3 * np.sin(2 * np.pi * 440.0 * ts)
+            chans = [left] if self.channels == 1 else [left, 0.2 * np.sin(2 * np.pi * 660.0 * ts)]
+            data = np.stack(chans).astype(np.float32)
+            af = av.AudioFrame.from_ndarray(data, format="fltp", layout="stereo" if self.channels == 2 else "mono")
+            af.sample_rate = self.rate
+            af.pts = self.done
+            af.time_base = Fraction(1, self.rate)
+            for p in self.stream.encode(af):
+                self.out.mux(p)
+            self.done += n
+
+    def flush(self) -> None:
+        """Drain the encoder."""
+        for pk in self.stream.encode(None):
+            self.out.mux(pk)
 
 
 def _imwrite(path: str, image: np.ndarray) -> None:

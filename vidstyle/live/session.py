@@ -279,40 +279,13 @@ def _setup(cfg: LiveConfig, echo: Callable[[str], None], *, capture, capture_kin
            capture_fps: float | None, bank: StyleBank | None, lost_after: float) -> _Running:
     """Check the settings, load the first style, open the source and the outputs, and say what runs
     (errors here leave nothing open)."""
-    import torch  # noqa: PLC0415
-
     from ..pipeline.controls import StyleControls  # noqa: PLC0415
     from ..pipeline.device import pick_device  # noqa: PLC0415
-    from ..pipeline.exported_stylizer import threads_beside  # noqa: PLC0415
 
     _check_config(cfg)
-    window_note = None
-    if cfg.display:
-        from .display import check_display  # noqa: PLC0415
-
-        try:
-            check_display()
-        except VidstyleError as e:
-            if cfg.preview_http is None:
-                raise
-            cfg = replace(cfg, display=False)  # the browser preview is the window
-            window_note = f"no window ({str(e).split(';')[0]}): preview in the browser only"
+    cfg, window_note = _check_window(cfg)
     device = pick_device(cfg.device)
-    threads = cfg.threads or (default_threads(cfg.backend) if device.type == "cpu" else None)
-    if threads:
-        torch.set_num_threads(int(threads))
-
-    # styles (the first one loads now: a bad style is an error before the camera opens)
-    if bank is None:
-        if not cfg.styles:
-            raise InputError("no styles given: -s NAME_OR_FILE.safetensors")
-        bank = StyleBank(cfg.styles, device, backend=cfg.backend, precision=cfg.precision,
-                         threads=threads if device.type == "cpu" else None)
-    first = bank.get(0)[0]
-    if threads:
-        # an exported-net engine keeps its threads; PyTorch only resizes and runs consistency beside
-        # it, and its idle OpenMP threads would busy-wait on the engine's cores
-        torch.set_num_threads(threads_beside(first, threads))
+    bank, first = _load_styles(cfg, device, bank)
     try:
         controls = StyleControls(strength=cfg.strength, preserve_colors=cfg.preserve_colors)
     except ValueError as e:
@@ -339,18 +312,63 @@ def _setup(cfg: LiveConfig, echo: Callable[[str], None], *, capture, capture_kin
     run = _Running(cfg, echo, session, bank, state, slot, capture, cap_thread, engine)
     _open_outputs(run)
 
+    source_txt = f"{name} ({capture_kind}{f', {capture_fps:g} fps' if capture_fps else ''}) on {device}"
+    _announce(run, source_txt, first, device, notes, window_note)
+    return run
+
+
+def _check_window(cfg: LiveConfig) -> tuple[LiveConfig, str | None]:
+    """``cfg``, without the window when none can open but the browser preview can stand in (and
+    a note saying so); an error when neither can show the output."""
+    if not cfg.display:
+        return cfg, None
+    from .display import check_display  # noqa: PLC0415
+
+    try:
+        check_display()
+    except VidstyleError as e:
+        if cfg.preview_http is None:
+            raise
+        return replace(cfg, display=False), f"no window ({str(e).split(';')[0]}): preview in the browser only"
+    return cfg, None
+
+
+def _load_styles(cfg: LiveConfig, device, bank: StyleBank | None):
+    """The style bank (``bank`` or one of ``cfg.styles``) and its first stylizer, loaded now so a
+    bad style is an error before the camera opens; sets PyTorch's threads to fit beside it."""
+    import torch  # noqa: PLC0415
+
+    from ..pipeline.exported_stylizer import threads_beside  # noqa: PLC0415
+
+    threads = cfg.threads or (default_threads(cfg.backend) if device.type == "cpu" else None)
+    if threads:
+        torch.set_num_threads(int(threads))
+    if bank is None:
+        if not cfg.styles:
+            raise InputError("no styles given: -s NAME_OR_FILE.safetensors")
+        bank = StyleBank(cfg.styles, device, backend=cfg.backend, precision=cfg.precision,
+                         threads=threads if device.type == "cpu" else None)
+    first = bank.get(0)[0]
+    if threads:
+        # an exported-net engine keeps its threads; PyTorch only resizes and runs consistency beside
+        # it, and its idle OpenMP threads would busy-wait on the engine's cores
+        torch.set_num_threads(threads_beside(first, threads))
+    return bank, first
+
+
+def _announce(run: _Running, source_txt: str, first, device, notes: list[str], window_note: str | None) -> None:
+    """Say what runs: the source, the styles, consistency and net size, and the keys."""
+    cfg, bank = run.cfg, run.bank
     styles_txt = ", ".join(bank.names[:5]) + (f" (+{len(bank) - 5} more)" if len(bank) > 5 else "")
     said = list(notes) or ["consistency off"]
     if cfg.net_scale is None and device.type == "cpu":
         side = auto_net_side(first)
         said.append(f"net at long side <= {side} px (--net-scale auto; 1 for full-size strokes)")
-    session.say(f"live: {name} ({capture_kind}{f', {capture_fps:g} fps' if capture_fps else ''}) on {device}; "
-                f"styles: {styles_txt}; " + "; ".join(said))
+    run.session.say(f"live: {source_txt}; styles: {styles_txt}; " + "; ".join(said))
     if window_note:
-        session.say(window_note)
+        run.session.say(window_note)
     if run.window is not None:
-        session.say("keys: " + ", ".join(key_help()))
-    return run
+        run.session.say("keys: " + ", ".join(key_help()))
 
 
 def _initial_consistency(cfg: LiveConfig, device, notes: list[str]):

@@ -141,10 +141,6 @@ def stylize_stream(
     if masks is not None:
         frames = _with_mattes(frames, masks)
     run = _Stages(stylizer, controls, consistency, codec)
-    in_q: queue.Queue = queue.Queue(maxsize=queue_size)
-    post_q: queue.Queue = queue.Queue(maxsize=max(1, queue_size // max(1, batch_size)))
-    out_q: queue.Queue = queue.Queue(maxsize=queue_size)
-    stop = threading.Event()
     errors: list = []  # raised by the finishing or the encoding thread (the first one counts)
     bar = tqdm(total=total, disable=quiet, unit="frame", desc=desc, dynamic_ncols=True, smoothing=0.1)
 
@@ -154,53 +150,91 @@ def stylize_stream(
         if on_frame is not None:
             on_frame(stats.frames)
 
-    reader = threading.Thread(target=_producer, args=(frames, in_q, stop), daemon=True, name="vidstyle-decode")
-    finisher = threading.Thread(target=_finisher, args=(run, post_q, out_q, errors), daemon=True, name="vidstyle-finish")
-    writer = threading.Thread(target=_consumer, args=(sink, out_q, errors, written), daemon=True, name="vidstyle-encode")
-    t0 = time.perf_counter()
-    reader.start()
-    finisher.start()
-    writer.start()
+    threads = _Threads.start(frames, sink, run, queue_size, batch_size, errors, written)
     ok = False
     try:
-        done = False
-        while not done:
-            batch: list[Frame] = []
-            while len(batch) < batch_size:
-                item = _get(in_q, errors, cancel)
-                if item is _END:
-                    done = True
-                    break
-                assert isinstance(item, Frame)
-                if batch and item.image.shape[:2] != batch[0].image.shape[:2]:
-                    _put(post_q, _stylize(batch, run), errors, cancel)
-                    batch = []
-                batch.append(item)
-            if batch:
-                _put(post_q, _stylize(batch, run), errors, cancel)
-        _put(post_q, _END, errors, cancel)
-        _join(finisher, cancel)
-        _join(writer, cancel)
+        _net_loop(threads.in_q, threads.post_q, run, batch_size, errors, cancel)
+        _join(threads.finisher, cancel)
+        _join(threads.writer, cancel)
         if errors:
             raise errors[0]
         ok = True
     finally:
-        stop.set()
+        threads.stop(ok, errors)
+        bar.close()
+    stats.seconds = time.perf_counter() - threads.t0
+    return stats
+
+
+@dataclass
+class _Threads:
+    """The decoding, finishing and encoding threads of one run and the queues between them."""
+
+    in_q: queue.Queue
+    post_q: queue.Queue
+    stopping: threading.Event
+    reader: threading.Thread
+    finisher: threading.Thread
+    writer: threading.Thread
+    t0: float
+
+    @classmethod
+    def start(cls, frames: Iterable[Frame], sink: FrameWriter, run: "_Stages", queue_size: int, batch_size: int,
+              errors: list, written: Callable[[], None]) -> "_Threads":
+        """Start the threads; ``t0`` is when (``time.perf_counter`` seconds)."""
+        in_q: queue.Queue = queue.Queue(maxsize=queue_size)
+        post_q: queue.Queue = queue.Queue(maxsize=max(1, queue_size // max(1, batch_size)))
+        out_q: queue.Queue = queue.Queue(maxsize=queue_size)
+        stopping = threading.Event()
+        reader = threading.Thread(target=_producer, args=(frames, in_q, stopping), daemon=True,
+                                  name="vidstyle-decode")
+        finisher = threading.Thread(target=_finisher, args=(run, post_q, out_q, errors), daemon=True,
+                                    name="vidstyle-finish")
+        writer = threading.Thread(target=_consumer, args=(sink, out_q, errors, written), daemon=True,
+                                  name="vidstyle-encode")
+        t0 = time.perf_counter()
+        reader.start()
+        finisher.start()
+        writer.start()
+        return cls(in_q, post_q, stopping, reader, finisher, writer, t0)
+
+    def stop(self, ok: bool, errors: list) -> None:
+        """End the threads; after a failure (``ok`` False) nothing more reaches the sink."""
+        self.stopping.set()
         # The decoder thread must be out of the demuxer before the caller closes the source:
         # closing a container that another thread is decoding crashes (PyAV segfault, seen once
         # in a test run where the net raised mid-clip). It notices ``stop`` within one frame.
-        reader.join(timeout=60)
+        self.reader.join(timeout=60)
         if not ok:
             # the finishing and encoding threads drain what is queued without using it and end,
             # so nothing is written to the sink after this returns (the caller aborts it then)
             if not errors:
                 errors.append(RuntimeError("stopped"))
-            _put_end(post_q, finisher)
-            finisher.join(timeout=60)
-            writer.join(timeout=60)
-        bar.close()
-    stats.seconds = time.perf_counter() - t0
-    return stats
+            _put_end(self.post_q, self.finisher)
+            self.finisher.join(timeout=60)
+            self.writer.join(timeout=60)
+
+
+def _net_loop(in_q: queue.Queue, post_q: queue.Queue, run: "_Stages", batch_size: int, errors: list,
+              cancel: threading.Event | None) -> None:
+    """The net's stage, in the calling thread: decoded frames in batches of up to ``batch_size``
+    (a size change starts a new batch), each stylized and queued for finishing; then the end."""
+    done = False
+    while not done:
+        batch: list[Frame] = []
+        while len(batch) < batch_size:
+            item = _get(in_q, errors, cancel)
+            if item is _END:
+                done = True
+                break
+            assert isinstance(item, Frame)
+            if batch and item.image.shape[:2] != batch[0].image.shape[:2]:
+                _put(post_q, _stylize(batch, run), errors, cancel)
+                batch = []
+            batch.append(item)
+        if batch:
+            _put(post_q, _stylize(batch, run), errors, cancel)
+    _put(post_q, _END, errors, cancel)
 
 
 def _join(thread: threading.Thread, cancel: threading.Event | None) -> None:
