@@ -54,14 +54,14 @@ def test_stylize_with_a_style_image_keeps_size_and_frames(tmp_path):
     assert len(frames) == 4 and (frames[0].width, frames[0].height) == (64, 48)
 
 
-@pytest.mark.parametrize("case", ["both", "blank", "tiny", "missing", "onnx"])
+@pytest.mark.parametrize("case", ["both", "none", "blank", "tiny", "missing", "onnx"])
 def test_bad_style_image_use_is_one_error_line_and_no_output(tmp_path, style, case):
     clip = make_test_clip(str(tmp_path / "in.mp4"), width=32, height=24, frames=2, audio=False)
     good = painting(tmp_path / "good.png")
     blank = tmp_path / "blank.png"
     cv2.imwrite(str(blank), np.full((100, 100, 3), 90, np.uint8))
     tiny = painting(tmp_path / "tiny.png", size=(40, 32))
-    args = {"both": ["--style-image", good, "-s", style], "blank": ["--style-image", blank],
+    args = {"both": ["--style-image", good, "-s", style], "none": [], "blank": ["--style-image", blank],
             "tiny": ["--style-image", tiny], "missing": ["--style-image", tmp_path / "none.png"],
             "onnx": ["--style-image", good, "--backend", "onnx"]}[case]
     out = tmp_path / "out.mp4"
