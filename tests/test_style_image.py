@@ -124,3 +124,20 @@ def test_preview_writes_a_labelled_sheet(tmp_path, style, monkeypatch):
     assert "5 tiles" in r.output
     r = run("preview", "--style-image", painting(tmp_path / "s.png"), clip.path, "-o", out, "--size", "64")
     assert r.exit_code != 0 and r.output.startswith("error: ") and "exists" in r.output
+
+
+def test_live_runs_a_style_image_and_refuses_exported_engines(tmp_path):
+    import av
+
+    clip = make_test_clip(str(tmp_path / "in.mp4"), width=64, height=48, frames=6, fps=50, audio=False)
+    img = painting(tmp_path / "s.png")
+    out = tmp_path / "live.mp4"
+    r = run("live", "--source", clip.path, "--style-image", img, "--no-display", "-o", out, "--frames", 3,
+            "--size", "48x32", "--threads", 1)
+    assert r.exit_code == 0, r.output
+    assert "styles: s.png" in r.output
+    with av.open(str(out)) as c:
+        assert len(list(c.decode(video=0))) == 3
+    r = run("live", "--source", clip.path, "--style-image", img, "--backend", "onnx", "--no-display",
+            "-o", tmp_path / "live2.mp4", "--frames", 3)
+    assert r.exit_code != 0 and "torch backend" in r.output and not (tmp_path / "live2.mp4").exists()

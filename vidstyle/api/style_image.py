@@ -22,7 +22,11 @@ from ..errors import InputError
 from ..models.mixing import parse_style_spec
 from .config import StyleSpec, style_text
 
-__all__ = ["check_engine", "load_net", "load_style_image_net", "style_image_parts"]
+__all__ = ["IMAGE_EXTENSIONS", "check_engine", "is_style_image_spec", "load_net", "load_style_image_net",
+           "style_image_parts"]
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+"""Names that mark a style spec as image files (live mode's style list holds both kinds)."""
 
 
 def style_image_parts(spec: StyleSpec) -> list[tuple[str, float]]:
@@ -30,6 +34,14 @@ def style_image_parts(spec: StyleSpec) -> list[tuple[str, float]]:
     weights summing to one, zero-weight entries dropped."""
     text = style_text(spec) if isinstance(spec, Mapping) else os.fspath(spec)
     return [(p, w) for p, w in parse_style_spec(text) if w > 0]
+
+
+def is_style_image_spec(spec: str) -> bool:
+    """Does every entry of ``spec`` (a path or a mix) name an image file by its extension?"""
+    from ..models.mixing import split_mix_item  # noqa: PLC0415
+
+    names = [split_mix_item(s)[0] for s in str(spec).split(",") if s.strip()]
+    return bool(names) and all(n.lower().endswith(IMAGE_EXTENSIONS) for n in names)
 
 
 def load_style_image_net(spec: StyleSpec, device: torch.device | str = "cpu", strength: float = 1.0) -> tuple[nn.Module, str]:
