@@ -141,3 +141,11 @@ def test_live_runs_a_style_image_and_refuses_exported_engines(tmp_path):
     r = run("live", "--source", clip.path, "--style-image", img, "--backend", "onnx", "--no-display",
             "-o", tmp_path / "live2.mp4", "--frames", 3)
     assert r.exit_code != 0 and "torch backend" in r.output and not (tmp_path / "live2.mp4").exists()
+
+
+def test_large_frames_tile_like_whole_frames(tmp_path):
+    img = painting(tmp_path / "s.png")
+    x = torch.rand(1, 3, 120, 150)
+    whole = Stylizer(style_image=img, device="cpu", tile="off", strength=0.8).stylize_tensor(x)
+    tiled = Stylizer(style_image=img, device="cpu", tile=64, strength=0.8).stylize_tensor(x)
+    assert tiled.shape == whole.shape and float((tiled - whole).abs().max()) < 1e-4
