@@ -16,10 +16,14 @@ from vidstyle.api.config import RenderConfig
 from vidstyle.api.fingerprint import fingerprint
 from vidstyle.api.frames import Stylizer
 from vidstyle.api.style_image import load_style_image_net
+from vidstyle.api.video import VideoStylizer
 from vidstyle.cli import main
 from vidstyle.errors import InputError
 from vidstyle.io.synthetic import make_test_clip
 from vidstyle.models import arbitrary as A
+
+
+REAL_ENCODER = A.load_encoder
 
 
 @pytest.fixture(autouse=True)
@@ -105,6 +109,9 @@ def test_stylizer_with_a_style_image_keeps_kind_dtype_and_shape(tmp_path):
     assert st.net.strength == 1.0 and not torch.allclose(st(t), y)
     with pytest.raises(InputError):
         Stylizer(style_image=painting(tmp_path / "s.png"), device="cpu", backend="openvino")
+    video = VideoStylizer(style_image={painting(tmp_path / "s.png"): 1.0}, device="cpu", consistency="default")
+    frames = [np.roll(img, 2 * t, axis=1) for t in range(3) for img in [np.full((24, 32, 3), 40, np.uint8)]]
+    assert all(video(f).shape == (24, 32, 3) for f in frames)
 
 
 def test_preview_writes_a_labelled_sheet(tmp_path, style, monkeypatch):
@@ -149,3 +156,17 @@ def test_large_frames_tile_like_whole_frames(tmp_path):
     whole = Stylizer(style_image=img, device="cpu", tile="off", strength=0.8).stylize_tensor(x)
     tiled = Stylizer(style_image=img, device="cpu", tile=64, strength=0.8).stylize_tensor(x)
     assert tiled.shape == whole.shape and float((tiled - whole).abs().max()) < 1e-4
+
+
+def test_missing_vgg_weights_say_what_to_install(tmp_path, monkeypatch):
+    from vidstyle.models import vgg
+
+    monkeypatch.setattr(A, "load_encoder", REAL_ENCODER)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(vgg, "_find_offline_onnx", lambda: None)
+    clip = make_test_clip(str(tmp_path / "in.mp4"), width=32, height=24, frames=2, audio=False)
+    out = tmp_path / "out.mp4"
+    r = run("stylize", clip.path, "--style-image", painting(tmp_path / "s.png"), "-o", out)
+    lines = r.output.strip().splitlines()
+    assert r.exit_code != 0 and len(lines) == 1 and "pip install 'vidstyle[train]'" in lines[0], r.output
+    assert not out.exists()
