@@ -50,9 +50,11 @@ def run(*args):
 def test_stylize_with_a_style_image_keeps_size_and_frames(tmp_path):
     clip = make_test_clip(str(tmp_path / "in.mp4"), width=64, height=48, frames=4, audio=False)
     a, b = painting(tmp_path / "a.png", 0), painting(tmp_path / "b.png", 1)
+    matte = tmp_path / "matte.png"
+    cv2.imwrite(str(matte), np.repeat(np.array([0, 255], np.uint8), 32)[None, :, None].repeat(48, 0).repeat(3, 2))
     out = tmp_path / "out.mp4"
     r = run("stylize", clip.path, "--style-image", f"{a}:0.7,{b}:0.3", "-o", out, "--strength", "0.7",
-            "--preserve-colors", "--quiet")
+            "--preserve-colors", "--mask", matte, "--quiet")
     assert r.exit_code == 0, r.output
     frames = list(__import__("av").open(str(out)).decode(video=0))
     assert len(frames) == 4 and (frames[0].width, frames[0].height) == (64, 48)
