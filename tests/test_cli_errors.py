@@ -12,7 +12,7 @@ from vidstyle.cli import main
 @pytest.mark.parametrize("args, needle", [
     (["live", "--frames", "0"], "--frames"),
     (["live", "--bogus"], "--bogus"),
-    (["stylize", "in.mp4"], "--style"),
+    (["stylize", "in.mp4"], "--output"),
     (["stylize", "in.mp4", "-s", "x", "-o", "y.mp4", "--crf", "99"], "--crf"),
     (["eval"], "INPUT"),
     (["export", "starry_night"], "--onnx"),

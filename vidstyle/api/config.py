@@ -104,6 +104,10 @@ class Runtime:
 class RenderConfig:
     """One render: ``input`` (video, image sequence or image) → ``output`` with ``style``.
 
+    ``style_image`` instead of ``style``: any image (or a mix ``"a.jpg:0.7,b.jpg:0.3"``) as the
+    style, through the arbitrary-style net (see :mod:`vidstyle.api.style_image`); then
+    ``controls.strength`` is that net's feature-space strength.
+
     ``start``/``end``: the range (end exclusive). ``codec``/``crf``: output encoding (default from
     the output name). ``consistency``: ``off``, ``light``, ``default``, ``strong``, ``fine`` or a
     strength 0..1; ``flow``: auto, raft or dis (``raft_weights``: a local RAFT state dict).
@@ -115,7 +119,7 @@ class RenderConfig:
 
     input: str = _required(frames=True, identity="path")
     output: str = _required(frames=False)
-    style: StyleSpec = _required(frames=True)
+    style: StyleSpec | None = _opt(None, frames=True)
     mix: str = _opt("auto", frames=True)
     start: Position = _opt(None, frames=True)
     end: Position = _opt(None, frames=True)
@@ -130,6 +134,8 @@ class RenderConfig:
     overwrite: bool = _opt(False, frames=False)
     resume: bool = _opt(False, frames=False)
     checkpoint_every: int = _opt(250, frames=True)
+    # any image as a style (``"a.jpg"`` or a mix ``"a.jpg:0.7,b.jpg:0.3"``) instead of ``style``
+    style_image: StyleSpec | None = _opt(None, frames=True, identity="file")
 
     def __post_init__(self) -> None:
         for name in ("input", "output", "raft_weights"):
@@ -144,6 +150,7 @@ class RenderConfig:
             object.__setattr__(self, "style", dict(self.style))
         elif isinstance(self.style, os.PathLike):
             object.__setattr__(self, "style", os.fspath(self.style))
+        _check_style_choice(self)
         _choice(self.mix, "mix", ("auto", "weights", "outputs"))
         _choice(self.flow, "flow", ("auto", "raft", "dis"))
         if self.crf is not None and not _whole(self.crf, 0, 51):
@@ -155,6 +162,16 @@ class RenderConfig:
         exr = self.output.lower().rstrip("/").endswith(".exr") or (self.codec or "").lower() == "exr"
         if self.exr_half and not exr:
             raise _error("exr_half needs an EXR output (out_%04d.exr or codec exr)")
+
+
+def _check_style_choice(config: RenderConfig) -> None:
+    """Exactly one of ``style``/``style_image``; the image spec kept as text."""
+    if config.style_image is not None:
+        if config.style is not None:
+            raise _error("give either style or style_image, not both")
+        object.__setattr__(config, "style_image", style_text(config.style_image))
+    elif config.style is None:
+        raise _error("no style given")
 
 
 def style_text(style: StyleSpec) -> str:

@@ -63,8 +63,13 @@ def fingerprint(config: RenderConfig, net) -> dict:
     """The JSON-able fingerprint of ``config``'s frames made with ``net``."""
     out: dict[str, Any] = {}
     for name, (f, value) in frame_fields(config).items():
-        if name == "style":
+        if name == "style" and value is not None:
             value = style_text(value)
+        if name == "style_image" and value is not None:  # each image of a mix by its identity
+            from .style_image import style_image_parts  # noqa: PLC0415
+
+            out[name] = [[p, w, file_identity(p)] for p, w in style_image_parts(value)]
+            continue
         out[name] = _identity(f.metadata.get("identity"), value)
     out["net"] = weights_digest(net)
     return out

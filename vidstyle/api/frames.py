@@ -16,7 +16,6 @@ import numpy as np
 import torch
 
 from ..errors import InputError
-from ..models.mixing import load_styles_mix
 from ..pipeline.backends import make_stylizer
 from ..pipeline.color import FrameCodec
 from ..pipeline.controls import StyleControls, apply_mask, check_strength
@@ -24,6 +23,7 @@ from ..pipeline.device import pick_device
 from ..pipeline.mattes import matte_plane
 from ..pipeline.tiling import parse_tile
 from .config import StyleSpec, style_text
+from .style_image import load_net
 
 __all__ = ["Stylizer"]
 
@@ -32,24 +32,30 @@ class Stylizer:
     """``Stylizer(style)(image) -> image``: one picture at a time (no temporal state).
 
     ``style``: a name, a ``.safetensors`` path or a mix ``{"a": 0.7, "b": 0.3}`` (``mix``: auto,
-    weights, outputs). ``device``/``backend``/``precision``/``tile``: as ``vidstyle stylize`` takes
+    weights, outputs); or ``style_image``: any image (or a mix ``"a.jpg:0.7,b.jpg:0.3"``) as the
+    style, on PyTorch, with ``strength`` acting in the arbitrary net's feature space. ``device``/``backend``/``precision``/``tile``: as ``vidstyle stylize`` takes
     them; ``threads``: the exported engines' CPU threads (PyTorch keeps its own setting).
     ``strength`` (0..1) and ``preserve_colors`` are attributes that may change between calls.
     ``description`` says which style runs where.
     """
 
-    def __init__(self, style: StyleSpec, *, device: str = "auto", backend: str = "auto", precision: str = "fp32",
-                 threads: int | None = None, tile: int | str = "auto", mix: str = "auto", strength: float = 1.0,
+    def __init__(self, style: StyleSpec | None = None, *, style_image: StyleSpec | None = None, device: str = "auto",
+                 backend: str = "auto", precision: str = "fp32", threads: int | None = None,
+                 tile: int | str = "auto", mix: str = "auto", strength: float = 1.0,
                  preserve_colors: bool = False) -> None:
         try:
             self.controls = StyleControls(strength=check_strength(strength), preserve_colors=bool(preserve_colors))
             parse_tile(tile)
         except ValueError as e:
             raise InputError(str(e)) from None
-        if isinstance(style, Mapping) or not isinstance(style, str):
+        if style is not None and (isinstance(style, Mapping) or not isinstance(style, str)):
             style = style_text(style)
         self.device = pick_device(device)
-        net, label = load_styles_mix(style, self.device, mode=mix)
+        net, label, backend, self._arbitrary = load_net(style, style_image, self.device, mix=mix,
+                                                        strength=self.controls.strength, backend=backend,
+                                                        precision=precision)
+        if self._arbitrary:  # the strength lives in the net (feature space), not in the output blend
+            self.controls.strength = 1.0
         self.net = net
         self.engine, note = make_stylizer(net, self.device, backend, tile=tile, precision=precision,
                                           **({"threads": threads} if threads else {}))
@@ -58,14 +64,19 @@ class Stylizer:
 
     @property
     def strength(self) -> float:
-        return self.controls.strength
+        return self.net.strength if self._arbitrary else self.controls.strength
 
     @strength.setter
     def strength(self, value: float) -> None:
         try:
-            self.controls.strength = check_strength(value)
+            s = check_strength(value)
         except ValueError as e:
             raise InputError(str(e)) from None
+        if self._arbitrary:
+            self.engine.net.strength = s  # the engine's copy of the net (the same module on PyTorch)
+            self.net.strength = s
+        else:
+            self.controls.strength = s
 
     @property
     def preserve_colors(self) -> bool:
@@ -101,7 +112,7 @@ class Stylizer:
             return back(y)
         img = check_array(image)
         y = self._run(self._codec.to_tensor(img, self.device))
-        if self.controls.strength <= 0.0:  # the input, bit for bit
+        if self.controls.strength <= 0.0 and not self._arbitrary:  # the input, bit for bit
             return img.copy()
         return self._codec.to_image(y, img, None if mask is None else matte_tensor(mask, y))
 

@@ -28,7 +28,6 @@ from ..errors import Cancelled, InputError
 from ..io import checkpoint
 from ..io.reader import open_source
 from ..io.writer import FrameSink, open_sink
-from ..models.mixing import load_styles_mix
 from ..pipeline import runner
 from ..pipeline.backends import make_stylizer
 from ..pipeline.color import FrameCodec
@@ -36,9 +35,10 @@ from ..pipeline.controls import StyleControls
 from ..pipeline.device import pick_device
 from ..pipeline.exported_stylizer import opencv_threads, threads_beside, torch_threads
 from ..pipeline.tiling import parse_tile
-from .config import RenderConfig, position_text, style_text
+from .config import RenderConfig, position_text
 from .fingerprint import fingerprint
 from .stats import Progress, RenderStats
+from .style_image import load_net
 
 __all__ = ["RenderJob"]
 
@@ -123,20 +123,23 @@ class RenderJob:
         except ValueError as e:
             raise InputError(str(e)) from None
         dev = pick_device(rt.device)
-        net, style_label = load_styles_mix(style_text(cfg.style), dev, mode=cfg.mix)
+        net, style_label, backend, arbitrary = load_net(cfg.style, cfg.style_image, dev, mix=cfg.mix,
+                                                        strength=ctl.strength, backend=rt.backend,
+                                                        precision=rt.precision)
         mode = cfg.consistency if isinstance(cfg.consistency, str) else str(float(cfg.consistency))
         cons, cons_note = build_consistency(mode, cfg.flow, dev, cfg.raft_weights)
         fp = fingerprint(cfg, net)
         point = checkpoint.plan_resume(cfg.output, fp, resume=cfg.resume, overwrite=cfg.overwrite,
                                        warmup=checkpoint.WARMUP_FRAMES if cons is not None else 1)
         # idle engine threads must not spin: decoding, encoding and consistency run beside the net
-        stylizer, engine = make_stylizer(net, dev, rt.backend, tile=tile, precision=rt.precision, spinning=False,
+        stylizer, engine = make_stylizer(net, dev, backend, tile=tile, precision=rt.precision, spinning=False,
                                          **({"threads": rt.threads} if rt.threads else {}))
         if cfg.resume and point is None:
             say("info", f"nothing saved to resume for {cfg.output}: starting from the beginning")
         return _Setup(
             stylizer=stylizer, consistency=cons, fingerprint=fp, point=point,
-            controls=StyleControls(strength=ctl.strength, preserve_colors=ctl.preserve_colors),
+            # a style image's strength is inside its net
+            controls=StyleControls(strength=1.0 if arbitrary else ctl.strength, preserve_colors=ctl.preserve_colors),
             batch_size=rt.batch_size or (4 if dev.type == "cuda" else 1),
             # an exported-net engine has every core; PyTorch and OpenCV only run what is beside the net
             side_threads=threads_beside(stylizer, rt.threads or torch.get_num_threads()),

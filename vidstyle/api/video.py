@@ -28,7 +28,7 @@ class VideoStylizer(Stylizer):
     ``[N,3,H,W]`` is taken as N consecutive frames. Other keywords: as :class:`Stylizer`.
     """
 
-    def __init__(self, style: StyleSpec, *, consistency: str | float = "default", flow: str = "auto",
+    def __init__(self, style: StyleSpec | None = None, *, consistency: str | float = "default", flow: str = "auto",
                  raft_weights: str | None = None, **options) -> None:
         super().__init__(style, **options)
         self.consistency, self.consistency_note = build_consistency(

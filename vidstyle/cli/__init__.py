@@ -108,6 +108,7 @@ def _register() -> None:
         ("live_cmd", "live"),
         ("sample_cmd", "sample"),
         ("export_cmd", "export"),
+        ("preview_cmd", "preview"),
     ):
         try:
             mod = __import__(f"{__name__}.{modname}", fromlist=[attr])

@@ -20,6 +20,9 @@ _KEYS = ("n/p next/previous style, +/- strength, c consistency, b side-by-side, 
 @click.option("-s", "--style", "styles", multiple=True,
               help="Style name or .safetensors file; a comma list (a,b,c) to cycle through (keys n/p), or a mix "
                    "(a:0.7,b:0.3). Repeatable. Only these styles load. Default: starry_night.")
+@click.option("--style-image", "style_images", multiple=True, metavar="IMAGE",
+              help="Any image as a style (arbitrary-style net, PyTorch; slow on a CPU), or a mix a.jpg:0.7,b.jpg:0.3; "
+                   "repeatable, cycled with the -s styles (before them).")
 @click.option("--cycle-all", is_flag=True,
               help="Also load every other installed style, to cycle through after the -s ones (each one "
                    "loads in the background and takes memory; on the CPU the first use exports it).")
@@ -63,7 +66,7 @@ _KEYS = ("n/p next/previous style, +/- strength, c consistency, b side-by-side, 
 @click.option("--snapshot-dir", default=".", show_default=True, type=click.Path(file_okay=False),
               help="Folder for snapshots (key s) and recordings started with key r.")
 @click.option("--quiet", is_flag=True, help="Only errors and the final summary line.")
-def live(camera, source, styles, cycle_all, size, net_scale, consistency, flow_kind, raft_weights, strength, preserve_colors, mask, mask_feather,
+def live(camera, source, styles, style_images, cycle_all, size, net_scale, consistency, flow_kind, raft_weights, strength, preserve_colors, mask, mask_feather,
          device, backend, precision, threads, display, output, frames, overwrite, codec, crf, fast_source, side_by_side,
          no_overlay, virtual_cam, preview_http, snapshot_dir, quiet) -> None:
     """Stylize a camera (or a file/stream) in real time, with style switching and recording.
@@ -75,7 +78,7 @@ def live(camera, source, styles, cycle_all, size, net_scale, consistency, flow_k
     from ..live.session import LiveConfig, run_live  # noqa: PLC0415
 
     cfg = LiveConfig(
-        camera=camera, source=source, styles=split_style_specs(styles, cycle_all=cycle_all)[0],
+        camera=camera, source=source, styles=live_styles(styles, style_images, cycle_all),
         size=parse_frame_size(size, allow_width=True), net_scale=parse_net_scale(net_scale),
         consistency=parse_consistency(consistency), flow_kind=flow_kind, raft_weights=raft_weights, strength=strength,
         preserve_colors=preserve_colors, mask=mask, mask_feather=mask_feather, device=device, backend=backend, precision=precision, threads=threads, display=display,
@@ -85,3 +88,12 @@ def live(camera, source, styles, cycle_all, size, net_scale, consistency, flow_k
     )
     result = run_live(cfg, echo=lambda m: click.echo(m, err=True))
     click.echo(result.summary(), err=True)
+
+
+def live_styles(styles: tuple[str, ...], style_images: tuple[str, ...], cycle_all: bool) -> list[str]:
+    """The style specs to cycle through: the style images first, then the ``-s`` styles (the
+    default style only when neither is given)."""
+    images = [v.strip() for v in style_images if v.strip()]
+    if images and not styles and not cycle_all:
+        return images
+    return [*images, *split_style_specs(styles, cycle_all=cycle_all)[0]]

@@ -11,8 +11,11 @@ from .common import CONSISTENCY_CHOICES
 
 @click.command()
 @click.argument("input_path", metavar="INPUT")
-@click.option("-s", "--style", required=True,
+@click.option("-s", "--style", default=None,
               help="Style name (see `vidstyle styles`), a .safetensors file, or a mix: starry_night:0.7,great_wave:0.3.")
+@click.option("--style-image", "style_images", multiple=True, metavar="IMAGE",
+              help="Any image as the style instead of -s (arbitrary-style net, PyTorch; slow on a CPU); repeat "
+                   "it or give a:0.7,b:0.3 to mix images. --strength then acts in the net's feature space.")
 @click.option("-o", "--output", required=True, help="Output video, image, or sequence pattern (out_%04d.png).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
 @click.option("--backend", default="auto", show_default=True, type=click.Choice(list(BACKENDS)),
@@ -63,7 +66,7 @@ from .common import CONSISTENCY_CHOICES
                    "bounded memory (tiled when large).")
 @click.option("--quiet", is_flag=True, help="No progress bar or messages (errors still go to stderr).")
 def stylize(
-    input_path: str, style: str, output: str, device: str, backend: str, precision: str, threads: int | None, batch_size: int | None, tile_spec: str,
+    input_path: str, style: str | None, style_images: tuple[str, ...], output: str, device: str, backend: str, precision: str, threads: int | None, batch_size: int | None, tile_spec: str,
     start: str | None, end: str | None,
     codec: str | None, crf: int | None, consistency: str, flow_kind: str, raft_weights: str | None,
     strength: str, preserve_colors: bool, mask_spec: str | None, mask_feather: str, mix_mode: str, colorspace: str,
@@ -73,6 +76,7 @@ def stylize(
     from ..api.config import Controls, RenderConfig, Runtime  # noqa: PLC0415 - keep `vidstyle --help` light
     from ..api.job import RenderJob  # noqa: PLC0415
 
+    style_image = pick_style_source(style, style_images)
     controls = parse_controls(strength, preserve_colors)
     if exr_half and not (str(output).lower().rstrip("/").endswith(".exr") or (codec or "").lower() == "exr"):
         raise InputError("--exr-half needs an EXR output (out_%04d.exr or --codec exr)")
@@ -86,6 +90,7 @@ def stylize(
         runtime=Runtime(device=device, backend=backend, precision=precision, threads=threads,
                         batch_size=batch_size, tile=tile_spec, max_pixels=max_pixels),
         exr_half=exr_half, overwrite=overwrite, resume=resume, checkpoint_every=part_frames,
+        style_image=style_image,
     ))
     bar = ProgressBar(quiet)
     try:
@@ -143,6 +148,17 @@ def parse_controls(strength: str, preserve_colors: bool):
     except ValueError as e:
         raise InputError(f"--{e}") from None
     return StyleControls(strength=s, preserve_colors=preserve_colors)
+
+
+def pick_style_source(style: str | None, style_images: tuple[str, ...]) -> str | None:
+    """Exactly one of ``-s``/``--style-image``; the style images (repeated options mix equally)
+    as one mix text, or None for ``-s``."""
+    images = [v.strip() for v in style_images if v.strip()]
+    if style is not None and images:
+        raise InputError("give either -s/--style or --style-image, not both")
+    if style is None and not images:
+        raise InputError("no style given: use -s STYLE or --style-image IMAGE")
+    return ",".join(images) if images else None
 
 
 def parse_tile_option(text: str) -> int | None:

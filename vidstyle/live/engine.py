@@ -58,9 +58,14 @@ def _default_loader(spec: str, device: torch.device, backend: str = "auto", thre
     """
     from ..pipeline.backends import make_stylizer  # noqa: PLC0415
 
+    from ..api.style_image import check_engine, is_style_image_spec, load_style_image_net  # noqa: PLC0415
     from ..models.mixing import is_mix, load_styles_mix  # noqa: PLC0415
 
-    if is_mix(spec):
+    if is_style_image_spec(spec):  # any image as a style: the arbitrary net, on PyTorch
+        backend = check_engine(backend, precision)
+        net, _ = load_style_image_net(spec, device)
+        name = _style_label(spec)
+    elif is_mix(spec):
         loaded = load_styles_mix(spec, device)
         net = loaded[0] if isinstance(loaded, tuple) else loaded
         name = _style_label(spec)
