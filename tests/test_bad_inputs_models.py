@@ -301,7 +301,8 @@ def test_huge_png_is_refused_from_its_header_in_little_memory(tmp_path, style):
     proc.returncode = os.waitstatus_to_exitcode(status)
     r = subprocess.CompletedProcess(proc.args, proc.returncode, "", err_path.read_text())
     assert_one_error(r, code=2, match="20000x20000 is 400 megapixels")
-    assert usage.ru_maxrss < 1_000_000, f"peak RSS {usage.ru_maxrss / 1024:.0f} MiB"  # KiB on Linux
+    # decoding alone would take 1.2 GB on top of the ~0.6 GB that importing vidstyle and torch takes
+    assert usage.ru_maxrss < 1_500_000, f"peak RSS {usage.ru_maxrss / 1024:.0f} MiB"  # KiB on Linux
     assert leftovers(tmp_path, {"huge.png", "stderr.txt"}) == []
 
 
