@@ -4,19 +4,24 @@
 
 Stylizes one frame ``--repeats`` times after a warm-up run, with a style image from
 ../shared/data/styles (statistics taken once, as a stylize run does), and prints the median
-milliseconds for the whole net, the VGG encoder alone and the decoder alone.
+milliseconds for the whole net, the VGG encoder alone and the decoder alone; writes
+``benchmarks/results/arbitrary_speed.json``.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from pathlib import Path
 
 import torch
 
-from vidstyle.models import arbitrary as A
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import write_result  # noqa: E402 - the script's folder goes on sys.path first
+
+from vidstyle.models import arbitrary as A  # noqa: E402
 
 DATA = next((p / "shared" / "data" for p in Path(__file__).resolve().parents if (p / "shared" / "data").is_dir()),
             Path("../shared/data"))
@@ -51,6 +56,9 @@ def main() -> None:
         dec = median_ms(lambda: net.decoder(net.adain(feat)), args.repeats)
     print(f"{w}x{h}, {args.threads} threads, median of {args.repeats}: net {whole:.0f} ms "
           f"(encoder {enc:.0f} ms, decoder {dec:.0f} ms; decoder width {net.decoder.width})")
+    write_result("arbitrary_speed", {"size": [w, h], "threads": args.threads, "repeats": args.repeats,
+                                     "net_ms": round(whole, 1), "encoder_ms": round(enc, 1), "decoder_ms": round(dec, 1),
+                                     "decoder_width": net.decoder.width})
 
 
 if __name__ == "__main__":

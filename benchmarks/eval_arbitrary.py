@@ -24,6 +24,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _style_loss import StyleLoss  # noqa: E402
 
+from _results import write_result  # noqa: E402
 from vidstyle.models import arbitrary as A  # noqa: E402
 from vidstyle.models.styles import load_style  # noqa: E402
 from vidstyle.training import losses as L  # noqa: E402
@@ -76,6 +77,7 @@ def main() -> None:
     print(f"decoder: {meta.get('training', {}).get('steps_done', '?')} steps; {args.count} photos at {w}x{h}")
     imgs = photos(args.count, (w, h))
     print(f"{'painting':<28} {'method':<20} {'style loss':>10} {'content loss':>12}")
+    rows = []
     with torch.inference_mode():
         content_feats = [enc(x)[A.BOTTLENECK] for x in imgs]
         for stem, shipped in HELD_OUT.items():
@@ -101,8 +103,13 @@ def main() -> None:
                     f_in = loss.vgg(x, layers=("relu2_2",))["relu2_2"]
                     c_l.append(float(L.content_loss(loss.vgg(y, layers=("relu2_2",))["relu2_2"], f_in)))
                 print(f"{stem:<28} {name:<20} {np.mean(s_l):10.3f} {np.mean(c_l):12.3f}")
+                rows.append({"painting": stem, "method": name, "style_loss": round(float(np.mean(s_l)), 3),
+                             "content_loss": round(float(np.mean(c_l)), 3)})
         recon = [float(10 * torch.log10(1 / (dec(fc).clamp(0, 1) - x).pow(2).mean())) for x, fc in zip(imgs, content_feats)]
     print(f"reconstruction (strength 0): PSNR {np.mean(recon):.2f} dB")
+    write_result("arbitrary_quality", {"decoder_steps": meta.get("training", {}).get("steps_done"),
+                                       "photos": args.count, "size": [w, h], "rows": rows,
+                                       "reconstruction_psnr_db": round(float(np.mean(recon)), 2)})
 
 
 if __name__ == "__main__":
