@@ -121,8 +121,7 @@ class RenderJob:
         mode = cfg.consistency if isinstance(cfg.consistency, str) else str(float(cfg.consistency))
         cons, cons_note = build_consistency(mode, cfg.flow, dev, cfg.raft_weights)
         fp = fingerprint(cfg, net)
-        point = checkpoint.plan_resume(cfg.output, fp, resume=cfg.resume, overwrite=cfg.overwrite,
-                                       warmup=checkpoint.WARMUP_FRAMES if cons is not None else 1)
+        point = self._plan_resume(fp, cons is not None)
         # idle engine threads must not spin: decoding, encoding and consistency run beside the net
         stylizer, engine = make_stylizer(net, dev, rt.backend, tile=tile, precision=rt.precision, spinning=False,
                                          **({"threads": rt.threads} if rt.threads else {}))
@@ -137,6 +136,12 @@ class RenderJob:
             style_label=style_label, engine_label=f"{dev} ({engine})" if engine else str(dev),
             consistency_note=cons_note,
         )
+
+    def _plan_resume(self, fp: dict, temporal: bool) -> checkpoint.ResumePoint | None:
+        """What an interrupted run of this output left (None: start from the beginning)."""
+        cfg = self.config
+        return checkpoint.plan_resume(cfg.output, fp, resume=cfg.resume, overwrite=cfg.overwrite,
+                                      warmup=checkpoint.WARMUP_FRAMES if temporal else 1)
 
     def _open_output(self, setup: _Setup, source, say: Log) -> FrameSink:
         """The output, in saved parts where it can be resumed."""
