@@ -72,6 +72,7 @@ class RayRenderJob:
         self.work_dir = (os.path.join(os.path.abspath(os.fspath(work_dir)), name) if work_dir
                          else checkpoint.work_dir(self.config.output))
         self.saved_frames = 0
+        self.segments: list[Segment] = []  # the plan, once made
         self.timings: dict[str, float] = {}
         self._cancel = threading.Event()
 
@@ -133,8 +134,9 @@ class RayRenderJob:
                         "segments": [s.to_json() for s in segments], "done": {}}
             self._save(manifest)
         segments = [Segment.from_json(s) for s in manifest["segments"]]
+        self.segments = segments
         done: dict[str, dict] = {k: v for k, v in manifest["done"].items()
-                                 if v["file"] is None or os.path.isfile(os.path.join(self.work_dir, v["file"]))}
+                                 if all(os.path.isfile(os.path.join(self.work_dir, f)) for f in v["files"])}
         manifest["done"] = done
         resumed = sum(v["frames"] for v in done.values())
         self.saved_frames = resumed
@@ -158,7 +160,7 @@ class RayRenderJob:
                     running.pop(ref)
                     result = _get(ray, ref, self.max_retries)
                     stylized += result["frames"] + result.get("warmup", 0)
-                    done[str(result["index"])] = {k: result[k] for k in ("file", "frames", "first")}
+                    done[str(result["index"])] = {k: result[k] for k in ("files", "frames", "first")}
                     self._save(manifest)
                     self.saved_frames = resumed + sum(v["frames"] for k, v in done.items())
                     for k in ("setup_s", "seconds"):
@@ -192,7 +194,7 @@ class RayRenderJob:
         end = src.position(seg.end) if seg.end < src.frames else position_text(self.config.end)
         keep = src.keep(seg.start) if seg.warmup else None
         part = os.path.join(self.work_dir, f"seg_{seg.index:05d}{os.path.splitext(self.config.output)[1]}")
-        return SegmentWork(seg.index, start, end, keep, part)
+        return SegmentWork(seg.index, start, end, keep, part, seg.start)
 
     def _scan(self, ray, src: _Range, workers: int, options: dict) -> list[int]:
         """Scene cuts in the range, scanned in chunks in parallel (one CPU each)."""
@@ -213,7 +215,7 @@ class RayRenderJob:
         from ..io.writer import open_sink  # noqa: PLC0415
 
         cfg = self.config
-        parts = [done[str(s.index)] for s in segments if done[str(s.index)]["file"]]
+        parts = [done[str(s.index)] for s in segments if done[str(s.index)]["files"]]
         if not parts:
             raise OutputError(f"{cfg.output}: no frames were rendered")
         first = parts[0]["first"] or {}
@@ -222,7 +224,7 @@ class RayRenderJob:
         sink = open_sink(cfg.output, src.info, codec=cfg.codec, crf=cfg.crf, overwrite=cfg.overwrite,
                          audio_source=cfg.input if src.info.kind == "video" else None)
         try:
-            sink.remux([os.path.join(self.work_dir, p["file"]) for p in parts], timing)
+            sink.remux([os.path.join(self.work_dir, f) for p in parts for f in p["files"]], timing)
         except BaseException:
             sink.abort()
             raise

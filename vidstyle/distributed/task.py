@@ -34,13 +34,16 @@ REPORT_SECONDS = 0.5  # how often a worker reports its frame count to the driver
 class SegmentWork:
     """One segment as a worker renders it: decode ``start``..``end`` (reader range texts, the
     warm-up included), keep frames from ``keep`` on (seconds from the source's first frame for
-    video, a frame index for sequences; None: all) and write them to ``part``."""
+    video, a frame index for sequences; None: all) and write them to files named after ``part``
+    (``seg_00003.mkv`` → ``seg_00003_000.mkv``, ...). ``first``: the segment's first frame,
+    relative to the render's range (where the part grid lies)."""
 
     index: int
     start: str | None
     end: str | None
     keep: float | int | None
     part: str
+    first: int = 0
 
 
 def node_name() -> str:
@@ -59,7 +62,7 @@ def _on_node(exc: VidstyleError) -> VidstyleError:
 
 def render_segment(config, work: SegmentWork, counter=None) -> dict:
     """Render ``work`` with ``config`` (a :class:`~vidstyle.api.config.RenderConfig` whose paths
-    are absolute). Returns the part's ``file``, ``frames``, the timing of its ``first`` frame,
+    are absolute). Returns the part ``files`` (names in the part's folder), ``frames``, the timing of its ``first`` frame,
     and seconds spent setting up (``setup_s``, net load included) and in total (``seconds``).
     ``counter``: a Ray actor handle with ``report(index, frames)`` for the driver's progress."""
     t0 = time.perf_counter()
@@ -69,12 +72,12 @@ def render_segment(config, work: SegmentWork, counter=None) -> dict:
         stats = job.run()
     except VidstyleError as exc:
         if job.empty:  # the range held no frame to keep (a frame count that was an estimate)
-            return {"index": work.index, "file": None, "frames": 0, "first": None, "setup_s": 0.0,
+            return {"index": work.index, "files": [], "frames": 0, "first": None, "setup_s": 0.0,
                     "seconds": time.perf_counter() - t0}
         raise _on_node(exc) from None
     assert job.sink is not None
     job.sink.report(final=True)
-    return {"index": work.index, "file": os.path.basename(work.part), "frames": job.sink.kept,
+    return {"index": work.index, "files": job.sink.files, "frames": job.sink.kept,
             "first": job.sink.first, "warmup": stats.stylized - job.sink.kept,
             "setup_s": job.sink.started - t0, "seconds": time.perf_counter() - t0}
 
@@ -111,26 +114,31 @@ def scan_cuts(path: str, start: str | None, end: str | None, origin: float | int
 
 
 class _PartSink(FrameSink):
-    """Drops the warm-up frames, writes the rest to ``inner`` (a part), reports progress."""
+    """Drops the warm-up frames and writes the rest into part files that start where a
+    resumable serial run starts its parts (multiples of ``part_frames`` from the range's first
+    frame), so each encoder sees the frames a serial run's encoder sees; reports progress."""
 
-    def __init__(self, inner: VideoSink, keep: float | int | None, index: int, counter) -> None:
-        super().__init__(inner.path, inner.info, True)
-        self.inner = inner
-        self.keep = keep
-        self.index = index
+    def __init__(self, open_part, info, work: SegmentWork, part_frames: int, counter) -> None:
+        super().__init__(work.part, info, True)
+        self.open_part = open_part  # n -> a fresh VideoSink for the segment's n-th file
+        self.work = work
+        self.part_frames = int(part_frames)
         self.counter = counter
+        self.files: list[str] = []
         self.kept = 0
         self.first: dict | None = None
         self.started = time.perf_counter()  # replaced by the first frame's arrival
+        self._part: VideoSink | None = None
         self._reported = 0.0
 
     def _keeps(self, frame: Frame) -> bool:
-        if self.keep is None:
+        keep = self.work.keep
+        if keep is None:
             return True
-        if isinstance(self.keep, int):
-            return frame.index >= self.keep
+        if isinstance(keep, int):
+            return frame.index >= keep
         t = frame.time if frame.time is not None else frame.index / float(self.info.fps or 24)
-        return t - self.info.source_start >= self.keep
+        return t - self.info.source_start >= keep
 
     def _write(self, frame: Frame) -> None:
         if self.frames_written == 0:
@@ -140,26 +148,37 @@ class _PartSink(FrameSink):
         if self.first is None:
             self.first = {"pts": frame.pts, "time_base": None if frame.time_base is None else str(frame.time_base),
                           "time": frame.time}
-        self.inner.write(frame)
+        if self._part is None:
+            self._part = self.open_part(len(self.files))
+        self._part.write(frame)
         self.kept += 1
+        if (self.work.first + self.kept) % self.part_frames == 0:
+            self._close_part()
         self.report()
+
+    def _close_part(self) -> None:
+        part, self._part = self._part, None
+        part.close()
+        for w in part.warnings:
+            self._warn(w)
+        self.files.append(os.path.basename(part.path))
 
     def report(self, final: bool = False) -> None:
         now = time.monotonic()
         if self.counter is not None and (final or now - self._reported >= REPORT_SECONDS):
             self._reported = now
-            self.counter.report.remote(self.index, self.kept)
+            self.counter.report.remote(self.work.index, self.kept)
 
     def _finish(self) -> None:
+        if self._part is not None:
+            self._close_part()
         if self.kept == 0:
-            self.inner.abort()
-            raise OutputError(f"{self.inner.path}: no frames were written")
-        self.inner.close()
-        for w in self.inner.warnings:
-            self._warn(w)
+            raise OutputError(f"{self.work.part}: no frames were written")
 
     def _discard(self) -> None:
-        self.inner.abort()
+        if self._part is not None:
+            self._part.abort()
+            self._part = None
 
 
 def _exact_edits(muxer: str, info) -> dict:
@@ -193,20 +212,25 @@ def _load_job_class():
         def _open_output(self, setup, source, say):
             cfg = self.config
             info = dataclasses.replace(source.info, trimmed=False)  # the source's own timestamps
-            enc = {"exr_half": True} if cfg.exr_half else None
+            stem, ext = os.path.splitext(self.work.part)
             try:
-                probe = open_sink(self.work.part, info, codec=cfg.codec, crf=cfg.crf, overwrite=True,
-                                  encoder_options=enc)
+                probe = open_sink(self.work.part, info, codec=cfg.codec, crf=cfg.crf, overwrite=True)
                 probe.abort()
-                if not isinstance(probe, VideoSink):
-                    raise OutputError(f"{cfg.output}: parts must be video files")
-                part = VideoSink(self.work.part, info, muxer=probe.muxer, codec=probe.codec, crf=probe.crf,
-                                 audio_source=None, overwrite=True, prores_profile=probe.prores_profile,
-                                 encoder_options=probe.encoder_options,
-                                 container_options=_exact_edits(probe.muxer, info))
             except VidstyleError as exc:
                 raise OutputError(f"cannot write the part {self.work.part} ({exc})") from None
-            self.sink = _PartSink(part, self.work.keep, self.work.index, self.counter)
+            if not isinstance(probe, VideoSink):
+                raise OutputError(f"{cfg.output}: parts must be video files")
+
+            def open_part(n: int) -> VideoSink:
+                try:
+                    return VideoSink(f"{stem}_{n:03d}{ext}", info, muxer=probe.muxer, codec=probe.codec,
+                                     crf=probe.crf, audio_source=None, overwrite=True,
+                                     prores_profile=probe.prores_profile, encoder_options=probe.encoder_options,
+                                     container_options=_exact_edits(probe.muxer, info))
+                except VidstyleError as exc:
+                    raise OutputError(f"cannot write the part {stem}_{n:03d}{ext} ({exc})") from None
+
+            self.sink = _PartSink(open_part, info, self.work, cfg.checkpoint_every, self.counter)
             return self.sink
 
     return PartJob
