@@ -93,12 +93,13 @@ def remux_seconds(part: Path, out: Path) -> float:
 def model(frames: int, workers: int, t_frame: float, setup: float, start: float, scan_frame: float,
           join_packet: float, join_part: float, warmup: int) -> dict:
     """Modelled wall time (s) of ``frames`` frames on ``workers`` workers (see the docstring)."""
-    from vidstyle.distributed.plan import plan_segments  # noqa: PLC0415
+    from vidstyle.distributed.plan import plan_segments, scan_windows  # noqa: PLC0415
 
     t0 = time.perf_counter()
     segs = plan_segments(frames, workers=workers, warmup=warmup)
     plan = time.perf_counter() - t0
-    scan = scan_frame * frames / workers if warmup else 0.0  # in parallel, one chunk per worker at a time
+    scanned = sum(b - a + 1 for a, b in scan_windows(frames, workers=workers))  # each from a frame before
+    scan = scan_frame * scanned / workers if warmup else 0.0  # the windows in parallel
     free = [start] * workers  # each worker's first segment waits for its process
     heapq.heapify(free)
     for s in segs:

@@ -7,7 +7,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from vidstyle.distributed.plan import Segment, plan_segments, segment_length
+from vidstyle.distributed.plan import Segment, plan_segments, scan_windows, segment_length
 
 
 def covers(segs: list[Segment], frames: int) -> bool:
@@ -28,16 +28,17 @@ def test_without_cuts_boundaries_sit_on_the_part_grid_with_warm_up():
 
 
 def test_boundaries_move_to_nearby_scene_cuts_without_warm_up():
-    segs = plan_segments(2000, workers=1, part_frames=100, warmup=60, cuts=[530, 1080, 1999])
+    segs = plan_segments(2000, workers=1, part_frames=100, warmup=60, cuts=[530, 1040, 1999])
     assert covers(segs, 2000)
     starts = [s.start for s in segs]
-    assert starts == [0, 530, 1080, 1600]  # 500 frames a segment: cuts near 500 and 530 + 500, then the grid
+    assert starts == [0, 530, 1040, 1500]  # 500 frames a segment: cuts within 50 of 500 and 1000
     assert 1999 not in starts  # a one-frame tail is not a segment
     for s in segs:
-        assert s.cut == (s.start in (530, 1080))
+        assert s.cut == (s.start in (530, 1040))
         assert s.warmup == (0 if s.cut or s.start == 0 else 60)
-    grid = [s.start for s in segs if s.start and not s.cut]
-    assert all(g % 100 == 0 for g in grid)  # after a cut the next grid boundary is whole parts again
+    assert plan_segments(2000, workers=1, part_frames=100, cuts=[560])[1].start == 500  # too far: the grid
+    # only the windows around the grid points need a scan
+    assert scan_windows(2000, workers=1, part_frames=100) == [(450, 551), (950, 1051), (1450, 1551)]
 
 
 def test_warm_up_never_reaches_before_frame_zero():

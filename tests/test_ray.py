@@ -15,7 +15,7 @@ import pytest
 ray = pytest.importorskip("ray")
 
 import vidstyle  # noqa: E402
-from vidstyle.distributed.driver import RayRenderJob  # noqa: E402
+from vidstyle.distributed.driver import RayRenderJob, _get  # noqa: E402
 from vidstyle.distributed.task import SegmentWork, render_segment  # noqa: E402
 from vidstyle.io import checkpoint  # noqa: E402
 from vidstyle.io.synthetic import make_test_clip, make_test_frame  # noqa: E402
@@ -184,8 +184,10 @@ def test_a_stopped_driver_resumes_from_the_finished_segments(tmp_path, style):
 def test_a_worker_that_cannot_read_the_input_names_its_node(tmp_path, style):
     cfg = config(str(tmp_path / "gone.mp4"), tmp_path / "o.mkv", style, codec="ffv1")
     work = SegmentWork(0, None, None, None, str(tmp_path / "seg_00000.mkv"))
-    with pytest.raises(vidstyle.VidstyleError, match=r"^on node [0-9.]+: .*gone\.mp4"):
-        render_segment(cfg, work)
+    ref = ray.remote(render_segment).remote(cfg, work)
+    with pytest.raises(vidstyle.VidstyleError, match=r"^on node [0-9.]+: .*gone\.mp4") as e:
+        _get(ray, ref, 0)  # how the driver takes a task's result
+    assert "\n" not in str(e.value)
 
 
 def test_the_command_renders_on_ray(tmp_path, style):

@@ -1,8 +1,8 @@
 """``RayRenderJob(config).run()``: one render spread over a Ray cluster.
 
 The driver (this process) checks the settings, the input and the output, splits the range into
-segments (:mod:`.plan`; with temporal consistency it first scans the range for scene cuts, in
-parallel), runs one Ray task per segment (:mod:`.task`; one GPU each where the cluster has GPUs,
+segments (:mod:`.plan`; with temporal consistency it first scans the frames near the nominal
+boundaries for scene cuts, in parallel), runs one Ray task per segment (:mod:`.task`; one GPU each where the cluster has GPUs,
 retried ``max_retries`` times when a worker dies), then joins the parts into the output without
 re-encoding and copies the audio once (:meth:`~vidstyle.io.writer.VideoSink.remux`, as a resumed
 run's join). ``ray.init()`` starts a local Ray when no cluster is given, so the same code runs on a
@@ -33,7 +33,7 @@ from ..api.stats import Progress, RenderStats
 from ..errors import Cancelled, InputError, OutputError, VidstyleError
 from ..io import checkpoint
 from ..io.frame import Frame
-from .plan import Segment, plan_segments, segment_length
+from .plan import Segment, plan_segments, scan_windows
 from .progress import FrameCounter
 from .task import SegmentWork, render_segment, scan_cuts
 
@@ -109,7 +109,9 @@ class RayRenderJob:
                 ray.shutdown()
 
     # ------------------------------------------------------------------------------------------
-    def _run(self, ray, src: _Range, fp: dict, manifest: dict | None, progress, say: Log, t_start: float) -> RenderStats:
+    def _run(self, ray, src: _Range, fp: dict, manifest: dict | None, progress, say: Log,
+             t_start: float) -> RenderStats:
+        """Plan (or take the saved plan), render the missing segments, join."""
         cfg = self.config
         res = ray.cluster_resources()
         gpus = int(res.get("GPU", 0))
@@ -162,7 +164,7 @@ class RayRenderJob:
                     stylized += result["frames"] + result.get("warmup", 0)
                     done[str(result["index"])] = {k: result[k] for k in ("files", "frames", "first")}
                     self._save(manifest)
-                    self.saved_frames = resumed + sum(v["frames"] for k, v in done.items())
+                    self.saved_frames = sum(v["frames"] for v in done.values())
                     for k in ("setup_s", "seconds"):
                         self.timings.setdefault("segment_" + k, [])
                         self.timings["segment_" + k].append(result[k])
@@ -197,14 +199,12 @@ class RayRenderJob:
         return SegmentWork(seg.index, start, end, keep, part, seg.start)
 
     def _scan(self, ray, src: _Range, workers: int, options: dict) -> list[int]:
-        """Scene cuts in the range, scanned in chunks in parallel (one CPU each)."""
-        length = segment_length(src.frames, workers, self.config.checkpoint_every, self.min_segment)
-        if src.frames < length + length // 2:
-            return []  # one segment: no boundary to place
+        """Scene cuts in the windows where one would move a boundary, scanned in parallel."""
+        windows = scan_windows(src.frames, workers=workers, part_frames=self.config.checkpoint_every,
+                               min_frames=self.min_segment)
         scan = ray.remote(scan_cuts).options(num_cpus=1, max_retries=options["max_retries"])
         refs = []
-        for a in range(0, src.frames, length):
-            b = min(src.frames, a + length)
+        for a, b in windows:  # from one frame before: the pair (a - 1, a) counts
             start = src.position(a - 1) if a > 1 else position_text(self.config.start)
             end = src.position(b) if b < src.frames else position_text(self.config.end)
             refs.append(scan.remote(self.config.input, start, end, src.origin, src.fps))

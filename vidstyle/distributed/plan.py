@@ -5,7 +5,8 @@ so the driver, its tests and the benchmark's model share one answer.
 
 A segment's boundaries are chosen so that joining the parts is invisible:
 
-* at a **scene cut** (the first frame of a new shot) where one lies near the nominal boundary:
+* at a **scene cut** (the first frame of a new shot) where one lies within half a part of the
+  nominal boundary (so only those windows need scanning for cuts, not the whole film):
   temporal consistency resets there in the serial render too, so the segment starts fresh
   without warm-up and the join equals the serial render;
 * elsewhere on the **part grid** (multiples of ``part_frames`` from the range's first frame),
@@ -24,7 +25,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["Segment", "plan_segments", "segment_length"]
+__all__ = ["Segment", "cut_window", "grid_points", "plan_segments", "scan_windows", "segment_length"]
 
 
 @dataclass(frozen=True)
@@ -57,32 +58,44 @@ def segment_length(frames: int, workers: int, part_frames: int = 250, min_frames
     return max(part_frames, math.ceil(target / part_frames) * part_frames)
 
 
+def cut_window(part_frames: int, length: int) -> int:
+    """How far (frames) a boundary may move from its grid point to a scene cut: half a part, at
+    most a quarter segment. Only these windows need a scene-cut scan."""
+    return max(0, min(part_frames // 2, length // 4))
+
+
+def grid_points(frames: int, length: int) -> list[int]:
+    """The nominal boundaries ``k * length``, leaving the last segment at least half a segment."""
+    return list(range(length, frames - length // 2, length))
+
+
+def scan_windows(frames: int, *, workers: int, part_frames: int = 250, min_frames: int = 250) -> list[tuple[int, int]]:
+    """The frame ranges (start, end exclusive) in which a scene cut would move a boundary: the
+    driver scans only these, not the whole range."""
+    length = segment_length(frames, workers, part_frames, min_frames)
+    w = cut_window(part_frames, length)
+    return [(g - w, g + w + 1) for g in grid_points(frames, length)] if w else []
+
+
 def plan_segments(frames: int, *, workers: int, part_frames: int = 250, warmup: int = 60,
                   cuts: Iterable[int] = (), min_frames: int = 250) -> list[Segment]:
     """Split ``frames`` frames into segments (see the module docstring). ``cuts``: frame numbers
     that start a new shot; ``warmup``: frames to stylize before a grid boundary (0 without
-    temporal consistency). The last segment takes a remainder shorter than half a segment."""
+    temporal consistency). A remainder shorter than half a segment joins the last one."""
     if frames <= 0:
         return []
     if part_frames < 1 or workers < 1:
         raise ValueError("part_frames and workers must be at least 1")
     length = segment_length(frames, workers, part_frames, min_frames)
+    w = cut_window(part_frames, length)
     shots = sorted({int(c) for c in cuts if 0 < int(c) < frames})
+    bounds: list[tuple[int, bool]] = [(0, False)]
+    for g in grid_points(frames, length):
+        near = [c for c in shots if abs(c - g) <= w and c > bounds[-1][0]]
+        bounds.append((min(near, key=lambda c: (abs(c - g), c)), True) if near else (g, False))
     out: list[Segment] = []
-    start, start_cut = 0, False
-    while start < frames:
-        nominal = start + length
-        end = frames
-        cut = False
-        if frames - start >= length + length // 2:  # room for another segment after this one
-            near = [c for c in shots if start + length // 2 <= c <= nominal + length // 2 and frames - c >= length // 2]
-            if near:
-                end, cut = min(near, key=lambda c: (abs(c - nominal), c)), True
-            else:
-                end = min(frames, math.ceil(nominal / part_frames) * part_frames)
-                if frames - end < length // 2:
-                    end = frames
-        w = 0 if (start == 0 or start_cut) else min(int(warmup), start)
-        out.append(Segment(len(out), start, end, w, start_cut))
-        start, start_cut = end, cut
+    for i, (start, cut) in enumerate(bounds):
+        end = bounds[i + 1][0] if i + 1 < len(bounds) else frames
+        w_up = 0 if (start == 0 or cut) else min(int(warmup), start)
+        out.append(Segment(i, start, end, w_up, cut))
     return out

@@ -62,8 +62,9 @@ def _on_node(exc: VidstyleError) -> VidstyleError:
 
 def render_segment(config, work: SegmentWork, counter=None) -> dict:
     """Render ``work`` with ``config`` (a :class:`~vidstyle.api.config.RenderConfig` whose paths
-    are absolute). Returns the part ``files`` (names in the part's folder), ``frames``, the timing of its ``first`` frame,
-    and seconds spent setting up (``setup_s``, net load included) and in total (``seconds``).
+    are absolute). Returns the part ``files`` (names in the part's folder), ``frames`` kept, the
+    ``warmup`` frames stylized and dropped, the timing of the ``first`` frame kept, and seconds
+    until the first frame came out (``setup_s``: net load, engine, opening the files) and in all.
     ``counter``: a Ray actor handle with ``report(index, frames)`` for the driver's progress."""
     t0 = time.perf_counter()
     job = _PartJob(dataclasses.replace(config, start=work.start, end=work.end, resume=False, overwrite=False),
