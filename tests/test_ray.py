@@ -204,3 +204,15 @@ def test_the_command_renders_on_ray(tmp_path, style):
     assert len(frame_times(out)) == 30
     r = CliRunner().invoke(main, ["stylize", clip, "-o", str(tmp_path / "o.png"), "-s", style, "--ray"])
     assert r.exit_code != 0 and r.output.startswith("error: ") and len(r.output.strip().splitlines()) == 1
+
+
+def test_parts_of_a_run_without_ray_are_not_mixed_in(tmp_path, style):
+    clip = make_test_clip(str(tmp_path / "in.mp4"), width=64, height=48, frames=12, audio=False).path
+    out = tmp_path / "out.mkv"
+    folder = Path(checkpoint.work_dir(str(out)))
+    folder.mkdir()
+    (folder / checkpoint.MANIFEST).write_text("{}")
+    cfg = dataclasses.replace(config(clip, out, style), overwrite=False)
+    with pytest.raises(vidstyle.VidstyleError, match="without --ray"):
+        RayRenderJob(cfg, workers=2).run()
+    assert (folder / checkpoint.MANIFEST).exists()

@@ -236,6 +236,9 @@ class RayRenderJob:
     def _load_manifest(self, fp: dict) -> dict | None:
         cfg, folder = self.config, self.work_dir
         path = os.path.join(folder, MANIFEST)
+        if os.path.isfile(os.path.join(folder, checkpoint.MANIFEST)) and not cfg.overwrite:
+            raise OutputError(f"{cfg.output}: a run without Ray saved frames in {folder}; continue it without "
+                              "--ray (with --resume), or use --overwrite to start over")
         if not os.path.isfile(path):
             if os.path.isdir(folder) and not cfg.resume and cfg.overwrite:
                 shutil.rmtree(folder, ignore_errors=True)
