@@ -48,7 +48,7 @@ Log = Callable[[str, str], None]
 
 class RayRenderJob:
     """One render of ``config`` on Ray (module docstring). ``address``: ``"auto"`` (a cluster
-    started on this machine with ``ray start``, else a new local Ray) or a cluster address
+    started locally with ``ray start``, else a new local Ray) or a cluster address
     (``HOST:6379``, ``ray://HOST:10001``); ignored when Ray is already initialised in this process.
     ``workers``: segments rendered at once (default: the cluster's GPUs, else its nodes);
     ``work_dir``: a shared folder for the parts; ``max_retries``: re-runs of a segment whose
