@@ -28,6 +28,7 @@ LAYERS: dict[str, int] = {
     "metrics": 2,   # warping error
     "api": 3,       # the Python API
     "live": 4,      # real-time sessions
+    "distributed": 4,  # rendering on a Ray cluster
     "cli": 5,       # the command line
 }
 ROOT = Path(vidstyle.__file__).parent

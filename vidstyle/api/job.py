@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 
 import torch
@@ -81,9 +81,13 @@ class RenderJob:
         output (one-line messages), ``Cancelled`` after :meth:`cancel`."""
         say = log or (lambda level, text: None)
         self._check()
-        # the output's path is checked and locked before any work (a second run of it stops at once)
-        with checkpoint.claim_output(self.config.output, overwrite=self.config.overwrite):
+        with self._claim_output():
             return self._run_claimed(progress, say)
+
+    def _claim_output(self) -> AbstractContextManager:
+        """Check the output's path and lock it before any work, so a second run of the same
+        output stops at once (:func:`vidstyle.io.checkpoint.claim_output`)."""
+        return checkpoint.claim_output(self.config.output, overwrite=self.config.overwrite)
 
     def _run_claimed(self, progress: Callable[[Progress], None] | None, say: Log) -> RenderStats:
         cfg, ctl = self.config, self.config.controls
@@ -129,8 +133,7 @@ class RenderJob:
         mode = cfg.consistency if isinstance(cfg.consistency, str) else str(float(cfg.consistency))
         cons, cons_note = build_consistency(mode, cfg.flow, dev, cfg.raft_weights)
         fp = fingerprint(cfg, net)
-        point = checkpoint.plan_resume(cfg.output, fp, resume=cfg.resume, overwrite=cfg.overwrite,
-                                       warmup=checkpoint.WARMUP_FRAMES if cons is not None else 1)
+        point = self._plan_resume(fp, cons is not None)
         # idle engine threads must not spin: decoding, encoding and consistency run beside the net
         stylizer, engine = make_stylizer(net, dev, backend, tile=tile, precision=rt.precision, spinning=False,
                                          **({"threads": rt.threads} if rt.threads else {}))
@@ -146,6 +149,12 @@ class RenderJob:
             style_label=style_label, engine_label=f"{dev} ({engine})" if engine else str(dev),
             consistency_note=cons_note,
         )
+
+    def _plan_resume(self, fp: dict, temporal: bool) -> checkpoint.ResumePoint | None:
+        """What an interrupted run of this output left (None: start from the beginning)."""
+        cfg = self.config
+        return checkpoint.plan_resume(cfg.output, fp, resume=cfg.resume, overwrite=cfg.overwrite,
+                                      warmup=checkpoint.WARMUP_FRAMES if temporal else 1)
 
     def _open_output(self, setup: _Setup, source, say: Log) -> FrameSink:
         """The output, in saved parts where it can be resumed."""

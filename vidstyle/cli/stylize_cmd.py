@@ -64,13 +64,24 @@ from .common import CONSISTENCY_CHOICES
               help="Refuse frames larger than this many pixels, checked from the file's header before decoding "
                    "(default: $VIDSTYLE_MAX_PIXELS, else 100000000 = 100 megapixels). Frames below it run in "
                    "bounded memory (tiled when large).")
+@click.option("--ray", "ray_address", default=None, is_flag=False, flag_value="auto", metavar="[auto|ADDRESS]",
+              help="Render on Ray (pip install 'vidstyle[ray]'): the range is split into segments rendered in "
+                   "parallel (one GPU each where the cluster has GPUs) and joined without re-encoding. auto = a "
+                   "cluster started here with `ray start`, else a local Ray; or a cluster address (HOST:6379). "
+                   "Video file outputs only.")
+@click.option("--workers", type=click.IntRange(1, 100_000), default=None,
+              help="With --ray: segments rendered at once (default: the cluster's GPUs, else its nodes).")
+@click.option("--work-dir", type=click.Path(file_okay=False), default=None,
+              help="With --ray: folder for the segments' parts, at the same path on every node (a shared "
+                   "mount; URLs such as s3:// don't work). Default: beside the output, which then must be shared.")
 @click.option("--quiet", is_flag=True, help="No progress bar or messages (errors still go to stderr).")
 def stylize(
     input_path: str, style: str | None, style_images: tuple[str, ...], output: str, device: str, backend: str, precision: str, threads: int | None, batch_size: int | None, tile_spec: str,
     start: str | None, end: str | None,
     codec: str | None, crf: int | None, consistency: str, flow_kind: str, raft_weights: str | None,
     strength: str, preserve_colors: bool, mask_spec: str | None, mask_feather: str, mix_mode: str, colorspace: str,
-    exr_half: bool, overwrite: bool, resume: bool, part_frames: int, max_pixels: int | None, quiet: bool,
+    exr_half: bool, overwrite: bool, resume: bool, part_frames: int, max_pixels: int | None,
+    ray_address: str | None, workers: int | None, work_dir: str | None, quiet: bool,
 ) -> None:
     """Stylize INPUT (video file, image sequence or image) into OUTPUT with a trained style."""
     from ..api.config import Controls, RenderConfig, Runtime  # noqa: PLC0415 - keep `vidstyle --help` light
@@ -82,7 +93,9 @@ def stylize(
         raise InputError("--exr-half needs an EXR output (out_%04d.exr or --codec exr)")
     feather = parse_feather(mask_feather)
     parse_tile_option(tile_spec)
-    job = RenderJob(RenderConfig(
+    if ray_address is None and (workers is not None or work_dir is not None):
+        raise InputError("--workers and --work-dir apply to --ray")
+    config = RenderConfig(
         input_path, output, style, mix=mix_mode, start=start, end=end, codec=codec, crf=crf,
         consistency=consistency, flow=flow_kind, raft_weights=raft_weights,
         controls=Controls(strength=controls.strength, preserve_colors=preserve_colors, mask=mask_spec,
@@ -91,7 +104,13 @@ def stylize(
                         batch_size=batch_size, tile=tile_spec, max_pixels=max_pixels),
         exr_half=exr_half, overwrite=overwrite, resume=resume, checkpoint_every=part_frames,
         style_image=style_image,
-    ))
+    )
+    if ray_address is not None:
+        from ..distributed.driver import RayRenderJob  # noqa: PLC0415 - Ray only when asked for
+
+        job = RayRenderJob(config, address=ray_address, workers=workers, work_dir=work_dir)
+    else:
+        job = RenderJob(config)
     bar = ProgressBar(quiet)
     try:
         stats = job.run(progress=bar.update, log=lambda level, text: echo(level, text, quiet))
