@@ -109,11 +109,7 @@ def eval_cmd(
     threads: int, max_pixels: int | None, quiet: bool,
 ) -> None:
     """Temporal stability of OUTPUT(s), stylizations of INPUT: short/long-term warping error."""
-    from contextlib import ExitStack  # noqa: PLC0415
-
     from ..flow import get_flow  # noqa: PLC0415
-    from ..io.reader import open_source  # noqa: PLC0415
-    from ..metrics.warping_error import warping_error  # noqa: PLC0415
 
     import torch  # noqa: PLC0415
 
@@ -122,9 +118,39 @@ def eval_cmd(
     size = _parse_size(size_text, max_pixels)
     dev = pick_device(device)
     flow, flow_msg = get_flow(flow_kind, device=str(dev), raft_weights=raft_weights, dis_max_side=None)
-    to_table = sys.stderr if json_path == "-" else sys.stdout
     if not quiet:
         click.echo(flow_msg, err=True)
+    res, warnings, counts = _measure(
+        input_path, outputs, flow, dev, long_k=long_k, max_frames=max_frames, size=size, max_side=max_side,
+        keep_cuts=keep_cuts, max_pixels=max_pixels, quiet=quiet)
+    for r, p in zip(res, outputs):
+        r["input"] = input_path
+        r["output"] = p
+        r["warnings"] = warnings
+    if res[0]["frames"] < 2:
+        raise InputError("need at least 2 frames to measure temporal stability")
+    known = [c for c in counts if c]
+    if len(set(known)) > 1 and max_frames is None and not quiet:
+        click.echo(f"warning: frame counts differ ({', '.join(map(str, counts))}); compared the first {res[0]['frames']}", err=True)
+    if not quiet:
+        for w in warnings:
+            click.echo(f"warning: {w}", err=True)
+        click.echo(format_table(res, input_path), file=sys.stderr if json_path == "-" else sys.stdout)
+    if json_path is not None:
+        _write_json(res, json_path)
+
+
+def _measure(
+    input_path: str, outputs: tuple[str, ...], flow, dev, *, long_k: int, max_frames: int | None,
+    size: tuple[int, int] | None, max_side: int | None, keep_cuts: bool, max_pixels: int | None, quiet: bool,
+) -> tuple[list[dict], list[str], list[int | None]]:
+    """Open INPUT and the OUTPUTs and score them in one pass (a progress bar unless ``quiet``);
+    returns (one result per output, the sources' warnings, their frame counts)."""
+    from contextlib import ExitStack  # noqa: PLC0415
+
+    from ..io.reader import open_source  # noqa: PLC0415
+    from ..metrics.warping_error import warping_error  # noqa: PLC0415
+
     with ExitStack() as stack:
         src = stack.enter_context(open_source(input_path, max_pixels=max_pixels))
         outs = [stack.enter_context(open_source(p, max_pixels=max_pixels)) for p in outputs]
@@ -153,29 +179,21 @@ def eval_cmd(
         for o in outs:
             warnings += o.warnings
         counts = [src.info.frame_count, *(o.info.frame_count for o in outs)]
-    for r, p in zip(res, outputs):
-        r["input"] = input_path
-        r["output"] = p
-        r["warnings"] = warnings
-    if res[0]["frames"] < 2:
-        raise InputError("need at least 2 frames to measure temporal stability")
-    known = [c for c in counts if c]
-    if len(set(known)) > 1 and max_frames is None and not quiet:
-        click.echo(f"warning: frame counts differ ({', '.join(map(str, counts))}); compared the first {res[0]['frames']}", err=True)
-    if not quiet:
-        for w in warnings:
-            click.echo(f"warning: {w}", err=True)
-        click.echo(format_table(res, input_path), file=to_table)
-    if json_path is not None:
-        payload = _clean(res[0] if len(res) == 1 else res)
-        text = json.dumps(payload, indent=2)
-        if json_path == "-":
-            click.echo(text)
-        else:
-            try:
-                with open(json_path, "w", encoding="utf-8") as f:
-                    f.write(text + "\n")
-            except OSError as e:
-                from ..errors import OutputError  # noqa: PLC0415
+    return res, warnings, counts
 
-                raise OutputError(f"cannot write {json_path}: {e.strerror or e}") from None
+
+def _write_json(res: list[dict], json_path: str) -> None:
+    """The results as JSON (one object for one output, else a list; NaN/inf as null) to
+    ``json_path``, or to stdout for ``-``."""
+    payload = _clean(res[0] if len(res) == 1 else res)
+    text = json.dumps(payload, indent=2)
+    if json_path == "-":
+        click.echo(text)
+        return
+    try:
+        with open(json_path, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+    except OSError as e:
+        from ..errors import OutputError  # noqa: PLC0415
+
+        raise OutputError(f"cannot write {json_path}: {e.strerror or e}") from None

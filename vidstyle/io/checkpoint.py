@@ -1,8 +1,8 @@
 """Resumable output: a long stylization is saved in parts, so an interrupted run continues.
 
 ``ResumableSink(final, fingerprint, part_frames=N, point=None)`` wraps the
-:class:`~vidstyle.io.writer.VideoSink` of a video file or the
-:class:`~vidstyle.io.writer.SequenceSink` of an image sequence. Frames are written in parts of
+:class:`~vidstyle.io.video_sink.VideoSink` of a video file or the
+:class:`~vidstyle.io.image_sinks.SequenceSink` of an image sequence. Frames are written in parts of
 ``N`` frames into a hidden work folder beside the output, ``.NAME.vidstyle-resume/``: complete
 files of the output's own codec and container, or folders of the sequence's numbered images, each
 moved into place when full. A ``manifest.json`` there records after every part what is saved, the

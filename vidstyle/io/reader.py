@@ -193,6 +193,39 @@ def _pick_video_stream(container, path: str):
     raise InputError(f"{path}: no video stream" + (" (audio only)" if container.streams.audio else ""))
 
 
+def _stream_fps(stream: av.video.stream.VideoStream) -> Fraction | None:
+    """The stream's frame rate (frames per second), None when unknown or not positive."""
+    fps = stream.average_rate or stream.guessed_rate or stream.base_rate
+    fps = Fraction(fps) if fps else None
+    if fps is not None and fps <= 0:
+        fps = None
+    return fps
+
+
+def _video_info(container: av.container.InputContainer, stream: av.video.stream.VideoStream, path: str,
+                fps: Fraction | None, max_pixels: int | None) -> tuple[VideoInfo, str]:
+    """What the stream's headers say (size, rate, time base, duration, pixel format), refusing
+    frames over ``max_pixels`` before any is decoded; returns (info, decoded frame format)."""
+    cc = stream.codec_context
+    out_fmt, dtype, alpha = _output_format(cc.format)
+    check_pixels(cc.width, cc.height, path, max_pixels)
+    info = VideoInfo(
+        path=path,
+        kind="video",
+        width=cc.width,
+        height=cc.height,
+        fps=fps,
+        time_base=Fraction(stream.time_base or Fraction(1, 90000)),
+        duration=_stream_duration(container, stream),
+        audio_streams=len(container.streams.audio),
+        has_alpha=alpha,
+        dtype=dtype,
+        codec=cc.name,
+    )
+    info.pix_fmt = cc.format.name if cc.format is not None else None
+    return info, out_fmt
+
+
 class VideoSource(FrameSource):
     """Frames of the first video stream of a media file, decoded with PyAV."""
 
@@ -203,32 +236,10 @@ class VideoSource(FrameSource):
         try:
             stream = _pick_video_stream(container, path)
             stream.thread_type = "AUTO"
-            cc = stream.codec_context
-            tb = stream.time_base or Fraction(1, 90000)
-            fps = stream.average_rate or stream.guessed_rate or stream.base_rate
-            fps = Fraction(fps) if fps else None
-            if fps is not None and fps <= 0:
-                fps = None
+            fps = _stream_fps(stream)
             start, end = parse_range(start_text, end_text, fps)
-            out_fmt, dtype, alpha = _output_format(cc.format)
-            width, height = cc.width, cc.height
-            check_pixels(width, height, path, max_pixels)  # before a frame is decoded
-            duration = _stream_duration(container, stream)
-
-            info = VideoInfo(
-                path=path,
-                kind="video",
-                width=width,
-                height=height,
-                fps=fps,
-                time_base=Fraction(tb),
-                duration=duration,
-                audio_streams=len(container.streams.audio),
-                has_alpha=alpha,
-                dtype=dtype,
-                codec=cc.name,
-            )
-            info.pix_fmt = cc.format.name if cc.format is not None else None
+            info, out_fmt = _video_info(container, stream, path, fps, max_pixels)
+            duration = info.duration  # the stream's, seconds; info.duration becomes the range's
             info.trimmed = start is not None or end is not None
             super().__init__(info, start, end)
             self._out_fmt = out_fmt
@@ -246,53 +257,62 @@ class VideoSource(FrameSource):
             if start is not None and not start.is_frame and float(start.seconds) > SEEK_THRESHOLD_S:
                 seek_to = start.seconds
             self._seek_to = seek_to
-
-            # Decode the first frame now: it validates the stream and gives the rotation, the
-            # real size and the source's first timestamp (origin of range times).
-            origin = None
-            if stream.start_time is not None:
-                origin = Fraction(stream.start_time) * tb
-            first = None
-            if seek_to is None:
-                gen = self._decode(container, stream)
-                try:
-                    first = next(gen)
-                except StopIteration:
-                    first = None
-                if first is None:
-                    detail = f" ({self.warnings[0]})" if self.warnings else ""
-                    raise InputError(f"{path}: no decodable video frames{detail}")
-                self._peeked = [first]
-                self._gen = gen
-                if first.pts is not None:
-                    origin = Fraction(first.pts) * tb
-            else:
-                self._gen = None
-            self._origin = origin or Fraction(0)
-            info.source_start = float(self._origin)
-            info.start_time = float(self._origin)
-            if first is not None:
-                info.rotation = int(round(first.rotation or 0))
-                info.width, info.height = first.width, first.height
-            else:
-                info.rotation = self._probe_rotation(path)
-
+            self._read_first(container, stream, seek_to)
             self._stream_end = (
                 float(self._origin) + duration if duration is not None else None
             )  # seconds, on the source timeline
             self._fill_range_info(fps)
-            if (
-                start is not None
-                and self._stream_end is not None
-                and start.to_seconds(fps) is not None
-                and float(self._origin + start.to_seconds(fps)) >= self._stream_end
-            ):
-                raise InputError(
-                    f"{path}: --start {start.text} is past the end of the video ({duration:.3f}s)"
-                )
+            self._check_start_in_stream(start, fps, duration)
         except BaseException:
             container.close()
             raise
+
+    def _read_first(self, container: av.container.InputContainer, stream: av.video.stream.VideoStream,
+                    seek_to: Fraction | None) -> None:
+        """Decode the first frame now (unless the range starts with a seek): it validates the
+        stream and gives the rotation, the real size and the source's first timestamp (seconds,
+        the origin of range times); sets ``_peeked``, ``_gen``, ``_origin`` and those fields of ``info``."""
+        info = self.info
+        tb = Fraction(info.time_base)
+        origin = None
+        if stream.start_time is not None:
+            origin = Fraction(stream.start_time) * tb
+        first = None
+        if seek_to is None:
+            gen = self._decode(container, stream)
+            try:
+                first = next(gen)
+            except StopIteration:
+                first = None
+            if first is None:
+                detail = f" ({self.warnings[0]})" if self.warnings else ""
+                raise InputError(f"{self.path}: no decodable video frames{detail}")
+            self._peeked = [first]
+            self._gen = gen
+            if first.pts is not None:
+                origin = Fraction(first.pts) * tb
+        else:
+            self._gen = None
+        self._origin = origin or Fraction(0)
+        info.source_start = float(self._origin)
+        info.start_time = float(self._origin)
+        if first is not None:
+            info.rotation = int(round(first.rotation or 0))
+            info.width, info.height = first.width, first.height
+        else:
+            info.rotation = self._probe_rotation(self.path)
+
+    def _check_start_in_stream(self, start: Position | None, fps: Fraction | None, duration: float | None) -> None:
+        """``InputError`` when ``--start`` lies at or past the end of the stream (``duration`` seconds)."""
+        if (
+            start is not None
+            and self._stream_end is not None
+            and start.to_seconds(fps) is not None
+            and float(self._origin + start.to_seconds(fps)) >= self._stream_end
+        ):
+            raise InputError(
+                f"{self.path}: --start {start.text} is past the end of the video ({duration:.3f}s)"
+            )
 
     def _probe_rotation(self, path: str) -> int:
         try:

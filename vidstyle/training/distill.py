@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import InputError
-from ..models.styles import load_style, save_style
+from ..models.styles import StyleInfo, load_style, save_style
 from ..models.transformer import TransformerNet
 from .data import ContentImages, read_rgb
 from .trainer import check_run, checkpoint_path, open_checkpoint, restore_checkpoint, run_steps, step_generators
@@ -112,24 +112,9 @@ def distill(cfg: DistillConfig, resume: bool = False, quiet: bool = False, time_
 
     torch.manual_seed(cfg.seed)
     student = TransformerNet(cfg.arch).to(dev)
-    init_meta = None
-    if cfg.init:
-        init_net, iinfo = load_style(cfg.init, dev)
-        if init_net.arch != student.arch:
-            raise InputError(f"--init {cfg.init!r} is a {iinfo.arch_name} net; the student's --arch is {cfg.arch}")
-        student.load_state_dict(init_net.state_dict())
-        init_meta = {"style": iinfo.name, "file": iinfo.weights.name,
-                     "steps": iinfo.meta.get("training", {}).get("steps")}
+    init_meta = _init_student(student, cfg, dev)
     opt = torch.optim.Adam(student.parameters(), lr=cfg.lr)
-    start, history = 0, []
-    state = open_checkpoint(ckpt, resume, dev)
-    if state is not None:
-        saved = json.loads(state["config"])
-        if any(saved.get(k) != getattr(cfg, k) for k in ("teacher", "arch", "size", "steps", "batch_size", "seed", "lr",
-                                                          "init")):
-            raise InputError("--resume needs the same teacher, --arch, --size, --steps, --batch-size, --lr, --seed "
-                             "and --init as the checkpoint (the learning-rate schedule spans --steps)")
-        start, history = restore_checkpoint(state, student, opt)
+    start, history = _start_state(cfg, student, opt, ckpt, resume, dev)
 
     def step_fn(step: int) -> tuple[torch.Tensor, dict[str, float]]:
         rng, g = step_generators(cfg.seed, step)
@@ -144,7 +129,41 @@ def distill(cfg: DistillConfig, resume: bool = False, quiet: bool = False, time_
         checkpoint_every=cfg.checkpoint_every, preview_src=preview_src, out=out, what="distillation",
         total_key="loss", postfix=lambda p: {"loss": f"{p['loss']:.4f}"}, quiet=quiet, time_limit=time_limit)
 
-    rows = recent or history[-5:]
+    meta = _distill_meta(cfg, tinfo, init_meta, done, recent or history[-5:], time.time() - t0)
+    return save_style(student.cpu(), out, meta)
+
+
+def _init_student(student: TransformerNet, cfg: DistillConfig, dev: torch.device) -> dict | None:
+    """Copy the weights of ``cfg.init`` (a style of the student's arch) into ``student``; returns
+    what the sidecar records of it, or None without ``--init``."""
+    if not cfg.init:
+        return None
+    init_net, iinfo = load_style(cfg.init, dev)
+    if init_net.arch != student.arch:
+        raise InputError(f"--init {cfg.init!r} is a {iinfo.arch_name} net; the student's --arch is {cfg.arch}")
+    student.load_state_dict(init_net.state_dict())
+    return {"style": iinfo.name, "file": iinfo.weights.name, "steps": iinfo.meta.get("training", {}).get("steps")}
+
+
+def _start_state(cfg: DistillConfig, student: TransformerNet, opt: torch.optim.Optimizer, ckpt: Path, resume: bool,
+                 dev: torch.device) -> tuple[int, list]:
+    """(steps done, loss history) to start from: the checkpoint's when resuming, which must match
+    ``cfg`` in everything that shapes the run (the learning-rate schedule spans ``steps``)."""
+    state = open_checkpoint(ckpt, resume, dev)
+    if state is None:
+        return 0, []
+    saved = json.loads(state["config"])
+    if any(saved.get(k) != getattr(cfg, k) for k in ("teacher", "arch", "size", "steps", "batch_size", "seed", "lr",
+                                                      "init")):
+        raise InputError("--resume needs the same teacher, --arch, --size, --steps, --batch-size, --lr, --seed "
+                         "and --init as the checkpoint (the learning-rate schedule spans --steps)")
+    return restore_checkpoint(state, student, opt)
+
+
+def _distill_meta(cfg: DistillConfig, tinfo: StyleInfo, init_meta: dict | None, done: int,
+                  rows: list[dict[str, float]], seconds: float) -> dict:
+    """The student's sidecar metadata: the teacher's title, painting and licence carry over;
+    ``final_losses`` averages ``rows`` (the last steps' losses)."""
     final = {"loss": float(np.mean([r["loss"] for r in rows]))} if rows else {}
     tmeta = tinfo.meta
     meta = {
@@ -166,8 +185,7 @@ def distill(cfg: DistillConfig, resume: bool = False, quiet: bool = False, time_
             "temporal_loss": bool(tmeta.get("training", {}).get("temporal_loss", False)),
             "teacher_training": tmeta.get("training"),
             "final_losses": final,
-            "seconds_this_run": round(time.time() - t0, 1),
+            "seconds_this_run": round(seconds, 1),
         },
     }
-    meta = {k: v for k, v in meta.items() if v is not None}
-    return save_style(student.cpu(), out, meta)
+    return {k: v for k, v in meta.items() if v is not None}

@@ -278,15 +278,7 @@ def train(
     torch.manual_seed(cfg.seed)
     net = TransformerNet(cfg.arch).to(dev)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
-    start, history = 0, []
-    state = open_checkpoint(ckpt, resume, dev)
-    if state is not None:
-        saved = TrainConfig.from_dict(json.loads(state["config"]))
-        if (saved.arch, saved.size, saved.batch_size, saved.seed) != (cfg.arch, cfg.size, cfg.batch_size, cfg.seed):
-            raise InputError("--resume needs the same --arch, --size, --batch-size and --seed as the checkpoint")
-        start, history = restore_checkpoint(state, net, opt)
-    elif cfg.init:
-        init_weights(net, cfg.init)
+    start, history = _start_state(cfg, net, opt, ckpt, resume, dev)
 
     vgg = (vgg or load_vgg16_features()).to(dev)
     grams = style_grams(vgg, style_img.to(dev))
@@ -307,10 +299,30 @@ def train(
                            **({"sh": f"{p['shift']:.3g}"} if cfg.weights.shift > 0 else {}), "tot": f"{p['total']:.3g}"},
         quiet=quiet, time_limit=time_limit)
 
-    # finalised from a checkpoint without new steps: average the last logged steps
-    rows = recent or history[-5:]
+    meta = _train_meta(cfg, vgg.source, done, recent or history[-5:], time.time() - t0)
+    return save_style(net.cpu(), out, meta)
+
+
+def _start_state(cfg: TrainConfig, net: TransformerNet, opt: torch.optim.Optimizer, ckpt: Path, resume: bool,
+                 dev: torch.device) -> tuple[int, list]:
+    """(steps done, loss history) to start from: the checkpoint's when resuming (which must match
+    ``cfg`` where it shapes the run), else nothing, with ``net`` optionally from ``cfg.init``."""
+    state = open_checkpoint(ckpt, resume, dev)
+    if state is None:
+        if cfg.init:
+            init_weights(net, cfg.init)
+        return 0, []
+    saved = TrainConfig.from_dict(json.loads(state["config"]))
+    if (saved.arch, saved.size, saved.batch_size, saved.seed) != (cfg.arch, cfg.size, cfg.batch_size, cfg.seed):
+        raise InputError("--resume needs the same --arch, --size, --batch-size and --seed as the checkpoint")
+    return restore_checkpoint(state, net, opt)
+
+
+def _train_meta(cfg: TrainConfig, vgg_source: str, done: int, rows: list[dict[str, float]], seconds: float) -> dict:
+    """The sidecar metadata of a trained style; ``final_losses`` averages ``rows`` (the last steps'
+    loss terms; the last logged ones when a run is finalised from a checkpoint without new steps)."""
     final = {k: float(np.mean([r[k] for r in rows])) for k in StepLosses.__dataclass_fields__} if rows else {}
-    meta = {
+    return {
         "style_image": {"file": Path(cfg.style_image).name, "title": cfg.style_title, "source": cfg.style_source, "license": cfg.style_license},
         "license": "weights: MIT (vidstyle); style image: see style_image.license",
         "training": {
@@ -325,10 +337,8 @@ def train(
             "loss_weights": asdict(cfg.weights),
             **({"init": cfg.init} if cfg.init else {}),
             "temporal_loss": cfg.weights.temporal > 0,
-            "vgg": vgg.source,
+            "vgg": vgg_source,
             "final_losses": final,
-            "seconds_this_run": round(time.time() - t0, 1),
+            "seconds_this_run": round(seconds, 1),
         },
     }
-    weights = save_style(net.cpu(), out, meta)
-    return weights
