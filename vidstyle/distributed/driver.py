@@ -152,6 +152,22 @@ class RayRenderJob:
         say("info", f"{cfg.input} → {cfg.output}: {len(segments)} segments on Ray ({nodes} nodes, {where}), "
                     f"{workers} at a time" + (f"; {len(done)} finished earlier ({resumed} frames)" if done else ""))
 
+        stylized, seconds = self._dispatch(ray, cfg, src, segments, manifest, options, workers, resumed, progress)
+        self.saved_frames = sum(v["frames"] for v in done.values())
+        t1 = time.perf_counter()
+        frames = self._join(segments, done, src)
+        self.timings["join_s"] = time.perf_counter() - t1
+        self.timings["total_s"] = time.perf_counter() - t_start
+        if progress is not None:
+            progress(Progress(frames, src.frames, (frames - resumed) / seconds if seconds > 0 else 0.0, seconds))
+        return RenderStats(output=cfg.output, frames=frames, stylized=stylized, seconds=seconds,
+                           resumed_frames=resumed, warnings=[])
+
+    def _dispatch(self, ray, cfg: RenderConfig, src: _Range, segments: list[Segment], manifest: dict,
+                  options: dict, workers: int, resumed: int, progress) -> tuple[int, float]:
+        """Run the unfinished segments, ``workers`` at a time, recording each finished one in the
+        manifest as it returns; returns (frames stylized, seconds)."""
+        done = manifest["done"]
         counter = ray.remote(num_cpus=0)(FrameCounter).remote()
         task = ray.remote(render_segment).options(**options)
         todo = [s for s in segments if str(s.index) not in done]
@@ -185,16 +201,7 @@ class RayRenderJob:
                 ray.cancel(ref, force=True)
             self.saved_frames = sum(v["frames"] for v in done.values())
             raise
-        seconds = time.perf_counter() - t0
-        self.saved_frames = sum(v["frames"] for v in done.values())
-        t1 = time.perf_counter()
-        frames = self._join(segments, done, src)
-        self.timings["join_s"] = time.perf_counter() - t1
-        self.timings["total_s"] = time.perf_counter() - t_start
-        if progress is not None:
-            progress(Progress(frames, src.frames, (frames - resumed) / seconds if seconds > 0 else 0.0, seconds))
-        return RenderStats(output=cfg.output, frames=frames, stylized=stylized, seconds=seconds,
-                           resumed_frames=resumed, warnings=[])
+        return stylized, time.perf_counter() - t0
 
     def _work(self, seg: Segment, src: _Range) -> SegmentWork:
         first = seg.start - seg.warmup
