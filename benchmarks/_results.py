@@ -49,7 +49,7 @@ def core_count() -> int:
 def gpu_name() -> str | None:
     """The first CUDA device's name, or None (torch is imported only when already loaded or cheap)."""
     try:
-        import torch  # noqa: PLC0415
+        import torch
 
         return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     except Exception:  # noqa: BLE001  (no torch, or a broken CUDA setup: report no GPU)

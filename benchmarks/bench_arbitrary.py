@@ -19,9 +19,9 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _results import write_result  # noqa: E402 - the script's folder goes on sys.path first
+from _results import write_result
 
-from vidstyle.models import arbitrary as A  # noqa: E402
+from vidstyle.models import arbitrary as A
 
 DATA = next((p / "shared" / "data" for p in Path(__file__).resolve().parents if (p / "shared" / "data").is_dir()),
             Path("../shared/data"))

@@ -35,20 +35,20 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _clips import real_clip  # noqa: E402
-from _results import write_result  # noqa: E402
-from _style_loss import make_style_loss  # noqa: E402
+from _clips import real_clip
+from _results import write_result
+from _style_loss import make_style_loss
 
-from vidstyle.consistency.temporal import DIS_GD_ITERATIONS, DIS_PATCH_STRIDE, make_consistency  # noqa: E402
-from vidstyle.flow import get_flow  # noqa: E402
-from vidstyle.io.reader import open_source  # noqa: E402
-from vidstyle.io.writer import open_sink  # noqa: E402
-from vidstyle.metrics.warping_error import warping_error  # noqa: E402
-from vidstyle.models.styles import find_style, load_style  # noqa: E402
-from vidstyle.pipeline.runner import stylize_stream  # noqa: E402
-from vidstyle.pipeline.backends import make_stylizer  # noqa: E402
-from vidstyle.pipeline.exported_stylizer import opencv_threads, threads_beside, torch_threads  # noqa: E402
-from vidstyle.training.data import to_tensor  # noqa: E402
+from vidstyle.consistency.temporal import DIS_GD_ITERATIONS, DIS_PATCH_STRIDE, make_consistency
+from vidstyle.flow import get_flow
+from vidstyle.io.reader import open_source
+from vidstyle.io.writer import open_sink
+from vidstyle.metrics.warping_error import warping_error
+from vidstyle.models.styles import find_style, load_style
+from vidstyle.pipeline.runner import stylize_stream
+from vidstyle.pipeline.backends import make_stylizer
+from vidstyle.pipeline.exported_stylizer import opencv_threads, threads_beside, torch_threads
+from vidstyle.training.data import to_tensor
 
 SETTINGS = ("off", "light", "default", "strong", "fine")
 OUT = Path(__file__).resolve().parent / "out"
@@ -157,7 +157,7 @@ def main() -> None:
         print(f"{'setting':<9} {'short':>8} {'xperfr':>7} {'xinput':>7} {'long':>8} {'xperfr':>7} {'sharp':>7} {'xperfr':>7} {'style':>7} {'xperfr':>7} {'s/frame':>8} {'xperfr':>7} {'cpu s/fr':>8} {'xperfr':>7}")
         for s in settings:
             r = res[s]
-            rel = lambda k: r[k] / base[k] if base else float("nan")  # noqa: E731
+            rel = lambda k: r[k] / base[k] if base else float("nan")  # noqa: E731 - a one-line local helper
             st = f"{sl[s]:7.3f} {sl[s] / sl['off']:7.2f}" if sl[s] is not None and sl.get("off") else f"{'-':>7} {'-':>7}"
             print(f"{s:<9} {r['short']:8.5f} {rel('short'):7.2f} {r['ratio_short']:7.2f} {r['long']:8.5f} {rel('long'):7.2f} "
                   f"{r['sharpness']:7.4f} {rel('sharpness'):7.2f} {st} {secs[s]:8.3f} {secs[s] / secs.get('off', secs[s]):7.2f} "

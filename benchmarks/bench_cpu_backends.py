@@ -43,15 +43,15 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from _results import write_result  # noqa: E402  (the script's folder is sys.path[0])
-from vidstyle.models.styles import load_style  # noqa: E402
-from vidstyle.pipeline.stylizer import Stylizer  # noqa: E402
-from vidstyle.ops.tensors import pad_to_multiple  # noqa: E402
+from _results import write_result
+from vidstyle.models.styles import load_style
+from vidstyle.pipeline.stylizer import Stylizer
+from vidstyle.ops.tensors import pad_to_multiple
 
 
 def real_frame(width: int, height: int) -> torch.Tensor:
     """Frame 30 of the bundled sample clip (or the shared city clip) scaled to ``width x height``."""
-    import av  # noqa: PLC0415
+    import av
 
     for src in (REPO.parent / "shared" / "data" / "video" / "city_pan_cc0.mpg", REPO / "vidstyle" / "samples" / "city_pan.mp4"):
         if src.exists():
@@ -104,7 +104,7 @@ def make_variants(net, x: torch.Tensor, args) -> tuple[dict, dict]:
     add("jit_ofi", lambda: jit(True))
     if args.compile:
         add("compile", lambda: Scripted(torch.compile(net, dynamic=False), net.stride))
-    from vidstyle.pipeline.ort_stylizer import OrtStylizer, ort_available  # noqa: PLC0415
+    from vidstyle.pipeline.ort_stylizer import OrtStylizer, ort_available
 
     if ort_available():
         add("ort", lambda: OrtStylizer(net, threads=args.threads, spinning=True))
@@ -112,7 +112,7 @@ def make_variants(net, x: torch.Tensor, args) -> tuple[dict, dict]:
         add("ort_int8", lambda: OrtStylizer(net, threads=args.threads, spinning=False, precision="int8"))
     else:
         print("  onnxruntime not installed: pip install onnx onnxruntime", flush=True)
-    from vidstyle.pipeline.openvino_stylizer import OpenVinoStylizer, openvino_available  # noqa: PLC0415
+    from vidstyle.pipeline.openvino_stylizer import OpenVinoStylizer, openvino_available
 
     if openvino_available():
         add("openvino", lambda: OpenVinoStylizer(net, threads=args.threads))
@@ -152,16 +152,16 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     w, h = (int(v) for v in args.size.split("x"))
     x = real_frame(w, h)
-    import platform  # noqa: PLC0415
+    import platform
 
     try:
-        import onnxruntime  # noqa: PLC0415
+        import onnxruntime
 
         ort_v = onnxruntime.__version__
     except ImportError:
         ort_v = "not installed"
     try:
-        import openvino  # noqa: PLC0415
+        import openvino
 
         ov_v = openvino.__version__
     except ImportError:

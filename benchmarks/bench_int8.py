@@ -22,12 +22,12 @@ import torch
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from _clips import REPO  # noqa: E402
-from _results import write_result  # noqa: E402  (the script's folder is sys.path[0])
+from _clips import REPO
+from _results import write_result
 
-from vidstyle.models.styles import load_style  # noqa: E402
-from vidstyle.samples import sample_clip_path  # noqa: E402
-from vidstyle.pipeline.openvino_stylizer import OpenVinoStylizer  # noqa: E402
+from vidstyle.models.styles import load_style
+from vidstyle.samples import sample_clip_path
+from vidstyle.pipeline.openvino_stylizer import OpenVinoStylizer
 
 CONTENT = REPO.parent / "shared" / "data" / "content"
 
@@ -36,7 +36,7 @@ def photos(count: int) -> list[np.ndarray]:
     """``count`` RGB uint8 photos spread over the content folder (or the sample clip's first frame)."""
     files = sorted(p for p in CONTENT.glob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png")) if CONTENT.is_dir() else []
     if not files:
-        import av  # noqa: PLC0415
+        import av
 
         with av.open(str(sample_clip_path())) as c:
             return [next(c.decode(video=0)).to_ndarray(format="rgb24")]

@@ -24,20 +24,20 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _clips import real_clip  # noqa: E402
-from _results import write_result  # noqa: E402  (the script's folder is sys.path[0])
+from _clips import real_clip
+from _results import write_result
 
-from vidstyle.cli.common import build_consistency, pick_device  # noqa: E402
-from vidstyle.live.session import LIVE_CONSISTENCY  # noqa: E402
-from vidstyle.live.capture import CaptureThread, LatestFrameSlot, open_capture  # noqa: E402
-from vidstyle.cli.options import parse_frame_size, parse_net_scale  # noqa: E402
-from vidstyle.live.engine import LiveEngine, StyleBank  # noqa: E402
-from vidstyle.live.keys import LiveState  # noqa: E402
-from vidstyle.live.recorder import Recorder  # noqa: E402
-from vidstyle.models.transformer import TransformerNet  # noqa: E402
-from vidstyle.pipeline.controls import StyleControls  # noqa: E402
-from vidstyle.pipeline.exported_stylizer import threads_beside  # noqa: E402
-from vidstyle.pipeline.stylizer import Stylizer  # noqa: E402
+from vidstyle.cli.common import build_consistency, pick_device
+from vidstyle.live.session import LIVE_CONSISTENCY
+from vidstyle.live.capture import CaptureThread, LatestFrameSlot, open_capture
+from vidstyle.cli.options import parse_frame_size, parse_net_scale
+from vidstyle.live.engine import LiveEngine, StyleBank
+from vidstyle.live.keys import LiveState
+from vidstyle.live.recorder import Recorder
+from vidstyle.models.transformer import TransformerNet
+from vidstyle.pipeline.controls import StyleControls
+from vidstyle.pipeline.exported_stylizer import threads_beside
+from vidstyle.pipeline.stylizer import Stylizer
 
 
 def run_once(clip: Path, size, consistency: str, threads: int, seconds: float, device, style: str | None,

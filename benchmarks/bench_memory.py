@@ -34,8 +34,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from _cli_tools import die, find_vidstyle  # noqa: E402
-from _results import write_result  # noqa: E402  (the script's folder is sys.path[0])
+from _cli_tools import die, find_vidstyle
+from _results import write_result
 
 
 
@@ -91,7 +91,7 @@ def main() -> None:
     lengths = (args.frames, args.frames * args.factor)
     try:
         clips = [real_clip(args.clip, 640, 360, n) for n in lengths]
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:  # noqa: BLE001 - any failure ends the benchmark with one line
         die(f"could not make the 640x360 clips from {args.clip}: {e}")
 
     tmp = Path(tempfile.mkdtemp(prefix="vidstyle-bench-mem-"))

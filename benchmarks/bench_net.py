@@ -19,9 +19,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _results import write_result  # noqa: E402  (the script's folder is sys.path[0])
-from vidstyle.models.transformer import ARCHS, TransformerNet  # noqa: E402
-from vidstyle.pipeline.stylizer import Stylizer  # noqa: E402
+from _results import write_result
+from vidstyle.models.transformer import ARCHS, TransformerNet
+from vidstyle.pipeline.stylizer import Stylizer
 
 
 def _sync(device: torch.device) -> None:

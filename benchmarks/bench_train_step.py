@@ -18,10 +18,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _results import write_result  # noqa: E402  (the script's folder is sys.path[0])
-from vidstyle.models.transformer import TransformerNet  # noqa: E402
-from vidstyle.models.vgg import load_vgg16_features  # noqa: E402
-from vidstyle.training.trainer import MARGIN, TrainConfig, step_generators, style_grams, training_step  # noqa: E402
+from _results import write_result
+from vidstyle.models.transformer import TransformerNet
+from vidstyle.models.vgg import load_vgg16_features
+from vidstyle.training.trainer import MARGIN, TrainConfig, step_generators, style_grams, training_step
 
 
 def time_steps(arch: str, batch: int, size: int, steps: int, device: torch.device, vgg) -> float:

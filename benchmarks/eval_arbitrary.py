@@ -22,13 +22,13 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _style_loss import StyleLoss  # noqa: E402
+from _style_loss import StyleLoss
 
-from _results import write_result  # noqa: E402
-from vidstyle.models import arbitrary as A  # noqa: E402
-from vidstyle.models.styles import load_style  # noqa: E402
-from vidstyle.training import losses as L  # noqa: E402
-from vidstyle.training.data import to_tensor  # noqa: E402
+from _results import write_result
+from vidstyle.models import arbitrary as A
+from vidstyle.models.styles import load_style
+from vidstyle.training import losses as L
+from vidstyle.training.data import to_tensor
 
 # ../shared/data beside the checkout (or beside a folder above it, for worktrees).
 DATA = next((p / "shared" / "data" for p in Path(__file__).resolve().parents if (p / "shared" / "data").is_dir()),

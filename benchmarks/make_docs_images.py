@@ -29,7 +29,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from _cli_tools import die, find_vidstyle  # noqa: E402
+from _cli_tools import die, find_vidstyle
 
 
 def frames_of(path: Path, start: int, count: int) -> list[np.ndarray]:

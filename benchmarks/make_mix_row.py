@@ -20,9 +20,9 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from vidstyle.models.mixing import load_styles_mix  # noqa: E402
-from vidstyle.models.styles import find_style  # noqa: E402
-from vidstyle.pipeline.stylizer import Stylizer  # noqa: E402
+from vidstyle.models.mixing import load_styles_mix
+from vidstyle.models.styles import find_style
+from vidstyle.pipeline.stylizer import Stylizer
 
 DEFAULT_CONTENT = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "content", "gcompris_farm_cat.jpg")
 MIXES = (0.75, 0.5, 0.25)

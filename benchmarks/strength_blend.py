@@ -30,11 +30,11 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from _results import write_result  # noqa: E402  (the script's folder is sys.path[0])
-from vidstyle.models.transformer import TransformerNet  # noqa: E402
-from vidstyle.ops.blend import blend_strength, linear_blend  # noqa: E402
-from vidstyle.ops.color import rgb_to_yuv  # noqa: E402
-from vidstyle.pipeline.stylizer import Stylizer  # noqa: E402
+from _results import write_result
+from vidstyle.models.transformer import TransformerNet
+from vidstyle.ops.blend import blend_strength, linear_blend
+from vidstyle.ops.color import rgb_to_yuv
+from vidstyle.pipeline.stylizer import Stylizer
 
 STEPS = [i / 10 for i in range(11)]
 

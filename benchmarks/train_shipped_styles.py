@@ -86,10 +86,10 @@ RECIPES = [
 
 def run_one(recipe: Recipe, args: argparse.Namespace) -> None:
     """Train one recipe in this process."""
-    import torch  # noqa: PLC0415
+    import torch
 
-    from vidstyle.training.config import LossWeights, TrainConfig, checkpoint_path  # noqa: PLC0415
-    from vidstyle.training.trainer import train  # noqa: PLC0415
+    from vidstyle.training.config import LossWeights, TrainConfig, checkpoint_path
+    from vidstyle.training.trainer import train
 
     torch.set_num_threads(args.threads)
     data = Path(args.data)
@@ -165,7 +165,7 @@ def main() -> None:
     for stage in stages:
         procs = []
         for r in stage:
-            log = open(Path(args.out) / f"{r.name}.log", "w")  # noqa: SIM115 - closed below
+            log = open(Path(args.out) / f"{r.name}.log", "w")
             cmd = [sys.executable, __file__, *passthrough, "--one", r.name]
             procs.append((r, subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy()), log))
         for r, p, log in procs:

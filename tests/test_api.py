@@ -42,7 +42,7 @@ def test_the_documented_examples_run(doc, outputs, tmp_path, monkeypatch, one_th
     assert blocks
     monkeypatch.chdir(tmp_path)
     for code in blocks:
-        exec(compile(code, f"{doc} example", "exec"), {"__name__": "__example__"})  # noqa: S102 - our own docs
+        exec(compile(code, f"{doc} example", "exec"), {"__name__": "__example__"})
     assert outputs <= {p.name for p in tmp_path.iterdir()}
     assert not [p for p in tmp_path.iterdir() if "partial" in p.name or p.name.startswith(".")]
 

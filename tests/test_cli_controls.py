@@ -139,7 +139,7 @@ def test_preserve_colors_keeps_chroma(tmp_path, styles, seq):
     src = read_all(seq)
     out = stylize(seq, styles["a"], tmp_path / "p_%04d.png", "--preserve-colors")
     full = stylize(seq, styles["a"], tmp_path / "f_%04d.png")
-    yuv = lambda a: rgb_to_yuv(torch.from_numpy(a[..., :3].astype(np.float32) / 255).permute(2, 0, 1)[None])  # noqa: E731
+    yuv = lambda a: rgb_to_yuv(torch.from_numpy(a[..., :3].astype(np.float32) / 255).permute(2, 0, 1)[None])
     for o, s, f in zip(out, src, full):
         yo, ys, yf = yuv(o), yuv(s), yuv(f)
         assert (yo[:, 1:] - ys[:, 1:]).abs().max() < 2.5 / 255  # input chroma (8-bit rounding)

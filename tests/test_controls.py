@@ -46,12 +46,12 @@ def test_strength_progression_is_monotone_and_keeps_contrast():
     # Two unrelated images: the plain blend loses ~30 % of contrast (luma std) and saturation
     # (chroma std) at 0.5; ours keeps the interpolated stds.
     for ch in (0, 1, 2):  # Y, U, V
-        std = lambda t: rgb_to_yuv(t)[:, ch].std((-2, -1)).mean().item()  # noqa: E731
+        std = lambda t: rgb_to_yuv(t)[:, ch].std((-2, -1)).mean().item()
         want = 0.5 * (std(c) + std(s))
         assert std(linear_blend(c, s, 0.5)) < 0.8 * want
         assert std(blend_strength(c, s, 0.5)) == pytest.approx(want, rel=0.03)
     # the RGB variant keeps per-RGB-channel contrast
-    std = lambda t: t.std((-2, -1)).mean().item()  # noqa: E731
+    std = lambda t: t.std((-2, -1)).mean().item()
     assert std(blend_strength(c, s, 0.5, space="rgb")) == pytest.approx(0.5 * (std(c) + std(s)), rel=0.03)
 
 

@@ -80,7 +80,7 @@ def test_distill_cli_bad_input_is_one_line(tmp_path, data):
 
 def test_init_continues_from_a_students_weights(tmp_path, data, one_thread):
     first = distill(_cfg(data, tmp_path / "first", steps=30, lr=5e-3), quiet=True)
-    loss_of = lambda out: json.loads(torch.load(checkpoint_path(out), weights_only=True)["history"])  # noqa: E731
+    loss_of = lambda out: json.loads(torch.load(checkpoint_path(out), weights_only=True)["history"])
     fresh_first = loss_of(tmp_path / "first")[0]["loss"]
     more = distill(_cfg(data, tmp_path / "more", steps=2, init=str(first)), quiet=True)
     # the continued run starts where the first one ended, not from a random net

@@ -11,17 +11,17 @@ onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 pytest.importorskip("openvino")
 
-from vidstyle.cli import main  # noqa: E402
-from vidstyle.errors import VidstyleError  # noqa: E402
-from vidstyle.io.reader import open_source  # noqa: E402
-from vidstyle.io.synthetic import make_test_clip  # noqa: E402
-from vidstyle.models import int8  # noqa: E402
-from vidstyle.models.styles import save_style  # noqa: E402
-from vidstyle.pipeline.backends import make_stylizer  # noqa: E402
-from vidstyle.pipeline.openvino_stylizer import OpenVinoStylizer  # noqa: E402
-from vidstyle.pipeline.ort_stylizer import OrtStylizer  # noqa: E402
+from vidstyle.cli import main
+from vidstyle.errors import VidstyleError
+from vidstyle.io.reader import open_source
+from vidstyle.io.synthetic import make_test_clip
+from vidstyle.models import int8
+from vidstyle.models.styles import save_style
+from vidstyle.pipeline.backends import make_stylizer
+from vidstyle.pipeline.openvino_stylizer import OpenVinoStylizer
+from vidstyle.pipeline.ort_stylizer import OrtStylizer
 
-from nets import tiny_net as net  # noqa: E402
+from nets import tiny_net as net
 
 pytestmark = pytest.mark.usefixtures("export_cache")  # a private export cache per test, never ~/.cache
 

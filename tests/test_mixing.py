@@ -112,7 +112,7 @@ def test_output_blend_between_the_two_styles(styles):
     assert da < db  # closer to the heavier style
     assert torch.allclose(ym.mean((-2, -1)), (0.75 * ya + 0.25 * yb).mean((-2, -1)), atol=1e-5)
     # contrast/saturation-preserving: the blend's Y'UV per-channel std is the weighted std
-    sd = lambda t: rgb_to_yuv(t).std((-2, -1), unbiased=False)  # noqa: E731
+    sd = lambda t: rgb_to_yuv(t).std((-2, -1), unbiased=False)
     want = 0.75 * sd(ya) + 0.25 * sd(yb)
     assert torch.allclose(sd(ym), want, rtol=1e-3)
     assert (sd(0.75 * ya + 0.25 * yb) < 0.97 * want).any()  # which the plain average is not

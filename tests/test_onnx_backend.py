@@ -12,20 +12,20 @@ from click.testing import CliRunner
 pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
-from vidstyle.cli import main  # noqa: E402
-from vidstyle.errors import VidstyleError  # noqa: E402
-from vidstyle.io.reader import open_source  # noqa: E402
-from vidstyle.io.synthetic import make_test_clip  # noqa: E402
-from vidstyle.models import onnx_export  # noqa: E402
-from vidstyle.models.mixing import OutputMix  # noqa: E402
-from vidstyle.models.onnx_export import cached_onnx, export_onnx, read_metadata  # noqa: E402
-from vidstyle.models.styles import save_style  # noqa: E402
-from vidstyle.pipeline import openvino_stylizer, ort_stylizer  # noqa: E402
-from vidstyle.pipeline.backends import make_stylizer  # noqa: E402
-from vidstyle.pipeline.ort_stylizer import OrtStylizer  # noqa: E402
-from vidstyle.pipeline.stylizer import Stylizer  # noqa: E402
+from vidstyle.cli import main
+from vidstyle.errors import VidstyleError
+from vidstyle.io.reader import open_source
+from vidstyle.io.synthetic import make_test_clip
+from vidstyle.models import onnx_export
+from vidstyle.models.mixing import OutputMix
+from vidstyle.models.onnx_export import cached_onnx, export_onnx, read_metadata
+from vidstyle.models.styles import save_style
+from vidstyle.pipeline import openvino_stylizer, ort_stylizer
+from vidstyle.pipeline.backends import make_stylizer
+from vidstyle.pipeline.ort_stylizer import OrtStylizer
+from vidstyle.pipeline.stylizer import Stylizer
 
-from nets import tiny_net as net  # noqa: E402
+from nets import tiny_net as net
 
 pytestmark = pytest.mark.usefixtures("export_cache")  # a private export cache per test, never ~/.cache
 

@@ -10,18 +10,18 @@ from click.testing import CliRunner
 pytest.importorskip("onnx")
 pytest.importorskip("openvino")
 
-from vidstyle.cli import main  # noqa: E402
-from vidstyle.errors import VidstyleError  # noqa: E402
-from vidstyle.io.synthetic import make_test_clip  # noqa: E402
-from vidstyle.models.mixing import OutputMix  # noqa: E402
-from vidstyle.models.styles import save_style  # noqa: E402
-from vidstyle.pipeline import backends, openvino_stylizer, ort_stylizer  # noqa: E402
-from vidstyle.pipeline.backends import make_stylizer  # noqa: E402
-from vidstyle.pipeline.openvino_stylizer import OpenVinoStylizer  # noqa: E402
-from vidstyle.pipeline.ort_stylizer import OrtStylizer  # noqa: E402
-from vidstyle.pipeline.stylizer import Stylizer  # noqa: E402
+from vidstyle.cli import main
+from vidstyle.errors import VidstyleError
+from vidstyle.io.synthetic import make_test_clip
+from vidstyle.models.mixing import OutputMix
+from vidstyle.models.styles import save_style
+from vidstyle.pipeline import backends, openvino_stylizer, ort_stylizer
+from vidstyle.pipeline.backends import make_stylizer
+from vidstyle.pipeline.openvino_stylizer import OpenVinoStylizer
+from vidstyle.pipeline.ort_stylizer import OrtStylizer
+from vidstyle.pipeline.stylizer import Stylizer
 
-from nets import tiny_net as net  # noqa: E402
+from nets import tiny_net as net
 
 pytestmark = pytest.mark.usefixtures("export_cache")  # a private export cache per test, never ~/.cache
 

@@ -14,11 +14,11 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
-import vidstyle  # noqa: E402
-from vidstyle.distributed.driver import RayRenderJob, _get  # noqa: E402
-from vidstyle.distributed.task import SegmentWork, render_segment  # noqa: E402
-from vidstyle.io import checkpoint  # noqa: E402
-from vidstyle.io.synthetic import make_test_clip, make_test_frame  # noqa: E402
+import vidstyle
+from vidstyle.distributed.driver import RayRenderJob, _get
+from vidstyle.distributed.task import SegmentWork, render_segment
+from vidstyle.io import checkpoint
+from vidstyle.io.synthetic import make_test_clip, make_test_frame
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -66,7 +66,7 @@ def fingerprint(config: RenderConfig, net) -> dict:
         if name == "style" and value is not None:
             value = style_text(value)
         if name == "style_image" and value is not None:  # each image of a mix by its identity
-            from .style_image import style_image_parts  # noqa: PLC0415
+            from .style_image import style_image_parts
 
             out[name] = [[p, w, file_identity(p)] for p, w in style_image_parts(value)]
             continue

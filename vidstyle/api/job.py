@@ -100,7 +100,7 @@ class RenderJob:
                          max_pixels=cfg.runtime.max_pixels) as source, ExitStack() as stack:
             matte = None
             if ctl.mask is not None:
-                from ..pipeline.mattes import open_matte  # noqa: PLC0415 - only for masked runs
+                from ..pipeline.mattes import open_matte  # only for masked runs
 
                 matte = stack.enter_context(open_matte(ctl.mask, source.info, feather=ctl.mask_feather))
             frame_codec = FrameCodec.for_paths(cfg.input, source.info.dtype, cfg.output, ctl.colorspace, cfg.codec)

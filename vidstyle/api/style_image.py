@@ -38,7 +38,7 @@ def style_image_parts(spec: StyleSpec) -> list[tuple[str, float]]:
 
 def is_style_image_spec(spec: str) -> bool:
     """Does every entry of ``spec`` (a path or a mix) name an image file by its extension?"""
-    from ..models.mixing import split_mix_item  # noqa: PLC0415
+    from ..models.mixing import split_mix_item
 
     names = [split_mix_item(s)[0] for s in str(spec).split(",") if s.strip()]
     return bool(names) and all(n.lower().endswith(IMAGE_EXTENSIONS) for n in names)
@@ -47,7 +47,7 @@ def is_style_image_spec(spec: str) -> bool:
 def load_style_image_net(spec: StyleSpec, device: torch.device | str = "cpu", strength: float = 1.0) -> tuple[nn.Module, str]:
     """The :class:`~vidstyle.models.arbitrary.ArbitraryStyleNet` for ``spec`` on ``device`` and a
     label for status lines. Bad images and missing VGG weights are one-line ``VidstyleError``."""
-    from ..models.arbitrary import build_style_net  # noqa: PLC0415 - heavy, only for style images
+    from ..models.arbitrary import build_style_net  # heavy, only for style images
 
     parts = style_image_parts(spec)
     net = build_style_net([p for p, _ in parts], [w for _, w in parts], strength)
@@ -74,7 +74,7 @@ def load_net(style: StyleSpec | None, style_image: StyleSpec | None, device: tor
     Exactly one of ``style``/``style_image`` is given. For a style image, ``strength`` is baked
     into the net and ``backend`` becomes ``torch`` (see the module docstring).
     """
-    from ..models.mixing import load_styles_mix  # noqa: PLC0415
+    from ..models.mixing import load_styles_mix
 
     if (style is None) == (style_image is None):
         raise InputError("give either a style or a style image, not both" if style is not None

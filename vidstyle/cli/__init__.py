@@ -96,7 +96,7 @@ def main() -> None:
 
 
 def _register() -> None:
-    from . import styles_cmd  # noqa: PLC0415
+    from . import styles_cmd
 
     main.add_command(styles_cmd.styles)
     for modname, attr in (

@@ -14,7 +14,7 @@ __all__ = ["CONSISTENCY_CHOICES", "build_consistency", "check_crop_size", "pick_
 
 def check_crop_size(size: int, arch: str) -> None:
     """``--size`` of train/distill: a multiple of ``arch``'s stride within 32..:data:`MAX_CROP`."""
-    from ..models.arch import resolve_arch  # noqa: PLC0415
+    from ..models.arch import resolve_arch
 
     stride = resolve_arch(arch).stride
     if size % stride or not 32 <= size <= MAX_CROP:

@@ -34,8 +34,8 @@ def distill(teacher: str, content_dir: str, out: str, arch: str, size: int, step
             device: str, quiet: bool) -> None:
     """Teach a smaller, faster net (default: the tiny arch) to reproduce the trained style TEACHER
     (a name from `vidstyle styles` or a .safetensors file). Needs no VGG and no style image."""
-    from ..training.distill import DistillConfig, distill as run_distill  # noqa: PLC0415
-    from ..training.config import checkpoint_path  # noqa: PLC0415
+    from ..training.distill import DistillConfig, distill as run_distill
+    from ..training.config import checkpoint_path
 
     check_crop_size(size, arch)
     cfg = DistillConfig(teacher=teacher, content_dir=content_dir, out=out, arch=arch, size=size, steps=steps,

@@ -27,7 +27,7 @@ def _parse_size(text: str | None, max_pixels: int | None = None) -> tuple[int, i
         raise InputError(f"--size must look like 640x360, not {text!r}") from None
     if w < 16 or h < 16:
         raise InputError(f"--size {text} is too small (at least 16x16)")
-    from ..io.limits import check_pixels  # noqa: PLC0415
+    from ..io.limits import check_pixels
 
     check_pixels(w, h, "--size", max_pixels)  # frames are resized to it: as large as a decoded frame
     return w, h
@@ -109,9 +109,9 @@ def eval_cmd(
     threads: int, max_pixels: int | None, quiet: bool,
 ) -> None:
     """Temporal stability of OUTPUT(s), stylizations of INPUT: short/long-term warping error."""
-    from ..flow import get_flow  # noqa: PLC0415
+    from ..flow import get_flow
 
-    import torch  # noqa: PLC0415
+    import torch
 
     if threads:
         torch.set_num_threads(threads)
@@ -146,10 +146,10 @@ def _measure(
 ) -> tuple[list[dict], list[str], list[int | None]]:
     """Open INPUT and the OUTPUTs and score them in one pass (a progress bar unless ``quiet``);
     returns (one result per output, the sources' warnings, their frame counts)."""
-    from contextlib import ExitStack  # noqa: PLC0415
+    from contextlib import ExitStack
 
-    from ..io.reader import open_source  # noqa: PLC0415
-    from ..metrics.warping_error import warping_error  # noqa: PLC0415
+    from ..io.reader import open_source
+    from ..metrics.warping_error import warping_error
 
     with ExitStack() as stack:
         src = stack.enter_context(open_source(input_path, max_pixels=max_pixels))
@@ -163,7 +163,7 @@ def _measure(
             total = min(total, max_frames) if total else max_frames
         bar = None
         if not quiet:
-            from tqdm import tqdm  # noqa: PLC0415
+            from tqdm import tqdm
 
             bar = stack.enter_context(tqdm(total=total, unit="frame", desc="eval", file=sys.stderr, leave=False))
         try:
@@ -194,6 +194,6 @@ def _write_json(res: list[dict], json_path: str) -> None:
         with open(json_path, "w", encoding="utf-8") as f:
             f.write(text + "\n")
     except OSError as e:
-        from ..errors import OutputError  # noqa: PLC0415
+        from ..errors import OutputError
 
         raise OutputError(f"cannot write {json_path}: {e.strerror or e}") from None

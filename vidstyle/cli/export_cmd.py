@@ -21,7 +21,7 @@ from .options import parse_frame_size
 def export(style: str, onnx_out: str, static_size: str | None, overwrite: bool, quiet: bool) -> None:
     """Export STYLE (a name from `vidstyle styles`, a .safetensors file, or a weight mix a:0.5,b:0.5)
     to ONNX."""
-    from ..models.onnx_export import export_onnx, read_metadata, require_onnx  # noqa: PLC0415
+    from ..models.onnx_export import export_onnx, read_metadata, require_onnx
 
     require_onnx()  # one-line error before any work when onnx is missing
     out = Path(onnx_out)
@@ -45,9 +45,9 @@ def export(style: str, onnx_out: str, static_size: str | None, overwrite: bool, 
 
 def _load(spec: str):
     """The net to export and its metadata; a mix must interpolate weights (one net)."""
-    from ..models.mixing import load_styles_mix, parse_style_spec  # noqa: PLC0415
-    from ..models.styles import find_style  # noqa: PLC0415
-    from ..models.transformer import TransformerNet  # noqa: PLC0415
+    from ..models.mixing import load_styles_mix, parse_style_spec
+    from ..models.styles import find_style
+    from ..models.transformer import TransformerNet
 
     parts = parse_style_spec(spec)
     net, text = load_styles_mix(spec, "cpu")

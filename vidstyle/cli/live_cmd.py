@@ -75,7 +75,7 @@ def live(camera, source, styles, style_images, cycle_all, size, net_scale, consi
     source the newest frame is always used (older ones are dropped), so latency stays bounded.
     Headless (servers, tests): --no-display --output FILE [--frames N].
     """
-    from ..live.session import LiveConfig, run_live  # noqa: PLC0415
+    from ..live.session import LiveConfig, run_live
 
     cfg = LiveConfig(
         camera=camera, source=source, styles=live_styles(styles, style_images, cycle_all),

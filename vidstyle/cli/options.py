@@ -73,8 +73,8 @@ def split_style_specs(values: Sequence[str] | None, *, cycle_all: bool = False) 
     named styles load (each costs memory and, on the CPU, an export); with none,
     :data:`DEFAULT_STYLE`. ``cycle_all`` adds every other installed style after the named ones.
     """
-    from ..models.mixing import is_mix  # noqa: PLC0415
-    from ..models.styles import find_style, list_styles  # noqa: PLC0415
+    from ..models.mixing import is_mix
+    from ..models.styles import find_style, list_styles
 
     out: list[str] = []
     for value in values or ():

@@ -20,7 +20,7 @@ def preview(input_path: str, style_image: str, output: str, frame: int | None, s
             overwrite: bool, quiet: bool) -> None:
     """Write a labelled sheet of one frame of INPUT (video, sequence or image): the frame, the style
     image at strengths 0.4, 0.7 and 1, and every installed style."""
-    from ..api.preview import make_preview_sheet  # noqa: PLC0415 - keep `vidstyle --help` light
+    from ..api.preview import make_preview_sheet  # keep `vidstyle --help` light
 
     sheet = make_preview_sheet(input_path, style_image, output, frame=frame, size=size, device=device,
                                overwrite=overwrite, log=None if quiet else lambda t: click.echo(f"  {t}", err=True))

@@ -29,11 +29,11 @@ def sample(output: str, synthetic: bool, overwrite: bool) -> None:
     try:
         with atomic_path(out) as tmp:  # OUTPUT appears only when complete
             if synthetic:
-                from ..io.synthetic import make_test_clip  # noqa: PLC0415
+                from ..io.synthetic import make_test_clip
 
                 make_test_clip(str(tmp), width=640, height=360, frames=72, fps=24, audio=True)
             else:
-                from ..samples import sample_clip_path  # noqa: PLC0415
+                from ..samples import sample_clip_path
 
                 shutil.copyfile(sample_clip_path(), tmp)
     except OSError as e:
@@ -43,7 +43,7 @@ def sample(output: str, synthetic: bool, overwrite: bool) -> None:
 
 def _same_file(path: Path) -> bool:
     """Whether ``path`` is a regular file with the bundled sample clip's bytes."""
-    from ..samples import sample_clip_path  # noqa: PLC0415
+    from ..samples import sample_clip_path
 
     try:
         return path.is_file() and filecmp.cmp(path, sample_clip_path(), shallow=False)

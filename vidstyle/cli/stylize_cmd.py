@@ -84,8 +84,8 @@ def stylize(
     ray_address: str | None, workers: int | None, work_dir: str | None, quiet: bool,
 ) -> None:
     """Stylize INPUT (video file, image sequence or image) into OUTPUT with a trained style."""
-    from ..api.config import Controls, RenderConfig, Runtime  # noqa: PLC0415 - keep `vidstyle --help` light
-    from ..api.job import RenderJob  # noqa: PLC0415
+    from ..api.config import Controls, RenderConfig, Runtime  # keep `vidstyle --help` light
+    from ..api.job import RenderJob
 
     style_image = pick_style_source(style, style_images)
     controls = parse_controls(strength, preserve_colors)
@@ -106,7 +106,7 @@ def stylize(
         style_image=style_image,
     )
     if ray_address is not None:
-        from ..distributed.driver import RayRenderJob  # noqa: PLC0415 - Ray only when asked for
+        from ..distributed.driver import RayRenderJob  # Ray only when asked for
 
         job = RayRenderJob(config, address=ray_address, workers=workers, work_dir=work_dir)
     else:
@@ -147,7 +147,7 @@ class ProgressBar:
         if self.quiet:
             return
         if self.bar is None:
-            from tqdm import tqdm  # noqa: PLC0415
+            from tqdm import tqdm
 
             self.bar = tqdm(total=p.total, unit="frame", desc="stylizing", dynamic_ncols=True, smoothing=0.1)
         self.bar.update(p.done - self.bar.n)
@@ -160,7 +160,7 @@ class ProgressBar:
 
 def parse_controls(strength: str, preserve_colors: bool):
     """``--strength``/``--preserve-colors`` → a ``StyleControls``; bad values are ``InputError``."""
-    from ..pipeline.controls import StyleControls, check_strength  # noqa: PLC0415
+    from ..pipeline.controls import StyleControls, check_strength
 
     try:
         s = check_strength(strength)
@@ -182,7 +182,7 @@ def pick_style_source(style: str | None, style_images: tuple[str, ...]) -> str |
 
 def parse_tile_option(text: str) -> int | None:
     """``--tile`` → None (auto), 0 (off) or a tile size; bad values are ``InputError``."""
-    from ..pipeline.tiling import parse_tile  # noqa: PLC0415
+    from ..pipeline.tiling import parse_tile
 
     try:
         return parse_tile(text)

@@ -45,9 +45,9 @@ def train_arbitrary_cmd(
     preview_style: str | None, time_limit: float | None, resume: bool, threads: int | None, device: str, quiet: bool,
 ) -> None:
     """Train the decoder that turns any image into a style (AdaIN; checkpoints, --resume continues exactly)."""
-    import torch  # noqa: PLC0415 - keep `vidstyle --help` light
+    import torch  # keep `vidstyle --help` light
 
-    from ..training.arbitrary import train_arbitrary  # noqa: PLC0415
+    from ..training.arbitrary import train_arbitrary
     if time_limit is not None and time_limit <= 0:
         raise InputError("--time-limit must be a positive number of minutes")
     if threads is not None:

@@ -47,7 +47,7 @@ def train(
     style_source: str | None, time_limit: float | None, resume: bool, device: str, quiet: bool,
 ) -> None:
     """Train a style net on a folder of photos (checkpoints; --resume continues exactly)."""
-    from ..training.trainer import train as run_training  # noqa: PLC0415 - keep --help light
+    from ..training.trainer import train as run_training  # keep --help light
 
     check_crop_size(size, arch)
     weights = LossWeights(content=content_weight, style=style_weight, temporal=temporal_weight, shift=shift_weight)

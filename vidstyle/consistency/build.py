@@ -19,8 +19,8 @@ def build_consistency(mode, flow_kind: str, device: torch.device, raft_weights: 
     mode = parse_consistency(mode)
     if mode == "off":
         return None, "consistency off"
-    from ..flow import get_flow  # noqa: PLC0415 - RAFT/DIS load only when consistency is on
-    from .temporal import DIS_GD_ITERATIONS, DIS_PATCH_STRIDE, make_consistency  # noqa: PLC0415
+    from ..flow import get_flow  # RAFT/DIS load only when consistency is on
+    from .temporal import DIS_GD_ITERATIONS, DIS_PATCH_STRIDE, make_consistency
 
     flow, flow_msg = get_flow(flow_kind, device=str(device), raft_weights=raft_weights,
                               dis_gd_iterations=DIS_GD_ITERATIONS, dis_patch_stride=DIS_PATCH_STRIDE)

@@ -85,7 +85,7 @@ class RayRenderJob:
         Raises ``VidstyleError`` with one line for bad settings, input or output, or a worker's
         failure (naming its node); ``Cancelled`` after :meth:`cancel`."""
         try:
-            import ray  # noqa: PLC0415
+            import ray
         except ImportError:
             raise InputError(RAY_MISSING) from None
         say = log or (lambda level, text: None)
@@ -225,7 +225,7 @@ class RayRenderJob:
 
     def _join(self, segments: list[Segment], done: dict, src: _Range) -> int:
         """The parts, in order, into the output (no re-encoding; audio copied once)."""
-        from ..io.writer import open_sink  # noqa: PLC0415
+        from ..io.writer import open_sink
 
         cfg = self.config
         parts = [done[str(s.index)] for s in segments if done[str(s.index)]["files"]]
@@ -309,10 +309,10 @@ _PIXEL = None  # a stand-in image for the timing frame of the join (set on first
 
 def _probe_input(cfg: RenderConfig) -> _Range:
     """Open the input's range, read its first frame's timing and the frame count."""
-    global _PIXEL  # noqa: PLW0603
-    import numpy as np  # noqa: PLC0415
+    global _PIXEL
+    import numpy as np
 
-    from ..io.reader import open_source  # noqa: PLC0415
+    from ..io.reader import open_source
 
     _PIXEL = np.zeros((1, 1, 3), np.uint8)
     with open_source(cfg.input, start=position_text(cfg.start), end=position_text(cfg.end)) as source:
@@ -337,7 +337,7 @@ def _probe_input(cfg: RenderConfig) -> _Range:
 
 def final_probe(cfg: RenderConfig, info) -> None:
     """Check the output now (name, codec, folder, existing file) rather than after the render."""
-    from ..io.writer import VideoSink, open_sink  # noqa: PLC0415
+    from ..io.writer import VideoSink, open_sink
 
     sink = open_sink(cfg.output, info, codec=cfg.codec, crf=cfg.crf, overwrite=cfg.overwrite)
     sink.abort()
@@ -348,10 +348,10 @@ def final_probe(cfg: RenderConfig, info) -> None:
 
 def _fingerprint(cfg: RenderConfig) -> dict:
     """The settings' fingerprint (the net loaded on the CPU: a bad style fails here, at once)."""
-    import torch  # noqa: PLC0415
+    import torch
 
-    from ..api.fingerprint import fingerprint  # noqa: PLC0415
-    from ..models.mixing import load_styles_mix  # noqa: PLC0415
+    from ..api.fingerprint import fingerprint
+    from ..models.mixing import load_styles_mix
 
     net, _ = load_styles_mix(style_text(cfg.style), torch.device("cpu"), mode=cfg.mix)
     return fingerprint(cfg, net)

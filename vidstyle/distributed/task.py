@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..errors import InputError, OutputError, VidstyleError
+from ..errors import OutputError, VidstyleError
 from ..io.frame import Frame
 from ..io.writer import FrameSink, VideoSink, open_sink
 
@@ -50,7 +50,7 @@ class SegmentWork:
 def node_name() -> str:
     """This process's node address (for error messages), or ``local`` outside Ray."""
     try:
-        import ray  # noqa: PLC0415
+        import ray
 
         return ray.util.get_node_ip_address()
     except Exception:  # noqa: BLE001 - only a label
@@ -91,8 +91,8 @@ def scan_cuts(path: str, start: str | None, end: str | None, origin: float | int
     frames that start a new shot. Only hard cuts (colour-histogram distance ``>= hard``, which the
     consistency step's detector always takes for a cut, whatever its running baselines) count, so a
     chunk can be scanned on its own. ``start`` should be one frame before the chunk."""
-    from ..consistency.scenecut import SceneCutDetector  # noqa: PLC0415
-    from ..io.reader import open_source  # noqa: PLC0415
+    from ..consistency.scenecut import SceneCutDetector
+    from ..io.reader import open_source
 
     det = SceneCutDetector(hard=hard)
     cuts: list[int] = []
@@ -193,7 +193,7 @@ def _exact_edits(muxer: str, info) -> dict:
 
 
 def _load_job_class():
-    from ..api.job import RenderJob  # noqa: PLC0415 - torch is loaded with the job, in the worker
+    from ..api.job import RenderJob  # torch is loaded with the job, in the worker
 
     class PartJob(RenderJob):
         """A :class:`RenderJob` whose output is one segment's part (no resume, no audio)."""
@@ -241,5 +241,5 @@ def _load_job_class():
     return PartJob
 
 
-def _PartJob(config, work: SegmentWork, counter):  # noqa: N802 - a class made on first use
+def _PartJob(config, work: SegmentWork, counter):
     return _load_job_class()(config, work, counter)

@@ -30,7 +30,7 @@ WEIGHTS_UNAVAILABLE = "RAFT weights unavailable (no cache, download failed): pas
 
 
 def _builders(model: str):
-    from torchvision.models.optical_flow import (  # noqa: PLC0415
+    from torchvision.models.optical_flow import (
         Raft_Large_Weights,
         Raft_Small_Weights,
         raft_large,
@@ -55,7 +55,7 @@ def load_raft_state(path: str | Path) -> dict[str, torch.Tensor]:
         raise InputError(f"RAFT weights file not found: {p}")
     try:
         if p.suffix == ".safetensors":
-            from safetensors.torch import load_file  # noqa: PLC0415
+            from safetensors.torch import load_file
 
             state = load_file(str(p), device="cpu")
         else:

@@ -62,7 +62,7 @@ def get_flow(
 
     if kind == "dis":
         return dis("")
-    from .raft import RaftFlow  # noqa: PLC0415 - torchvision RAFT only when needed
+    from .raft import RaftFlow  # torchvision RAFT only when needed
 
     if kind == "raft":
         est = RaftFlow(raft_model, raft_weights, device)

@@ -248,6 +248,6 @@ class AudioMuxer:
         if self._source is not None:
             try:
                 self._source.close()
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - the audio source is only read; closing is best effort
                 pass
             self._source = None

@@ -19,8 +19,8 @@ from vidstyle.io.frame import Frame, VideoInfo
 from vidstyle.io.outpath import hidden_name, physical_folder
 from vidstyle.io.sink import MKSTEMP_CHARS, FrameSink, oserror_message, to_uint
 
-import cv2  # noqa: E402  (after _util set OPENCV_IO_ENABLE_OPENEXR)
-import numpy as np  # noqa: E402
+import cv2
+import numpy as np
 
 __all__ = ["SequenceSink", "ImageSink", "encode_image", "stale_sequence_folders"]
 

@@ -153,7 +153,7 @@ class OutputLock:
     def __del__(self) -> None:
         try:
             self.release()
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - a finalizer must not raise
             pass
 
 

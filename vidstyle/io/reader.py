@@ -50,9 +50,9 @@ from vidstyle.io.frame import Frame, VideoInfo
 from vidstyle.io.limits import check_image_file, check_pixels
 from vidstyle.io.timecode import Position, parse_range
 
-import av  # noqa: E402
-import cv2  # noqa: E402  (after _util set OPENCV_IO_ENABLE_OPENEXR)
-import numpy as np  # noqa: E402
+import av
+import cv2
+import numpy as np
 
 __all__ = ["FrameSource", "VideoSource", "SequenceSource", "ImageSource", "open_source"]
 

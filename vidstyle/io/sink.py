@@ -14,9 +14,9 @@ from vidstyle.io import _util
 from vidstyle.io._util import one_line
 from vidstyle.io.frame import Frame, VideoInfo
 
-import av  # noqa: E402
-import cv2  # noqa: E402  (after _util set OPENCV_IO_ENABLE_OPENEXR)
-import numpy as np  # noqa: E402
+import av
+import cv2
+import numpy as np
 
 __all__ = ["FrameSink", "prepare_folder", "remove_dirs", "oserror_message", "av_message", "to_uint",
            "default_mode", "MKSTEMP_CHARS"]
@@ -210,6 +210,6 @@ class FrameSink:
         try:
             if not self._done:
                 self.abort()
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - a finalizer must not raise
             pass
 

@@ -14,9 +14,9 @@ from fractions import Fraction
 from vidstyle.io import _util
 from vidstyle.io._exr import encode_exr
 
-import av  # noqa: E402
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
+import av
+import cv2
+import numpy as np
 
 __all__ = ["SyntheticClip", "make_test_clip", "make_test_frame", "make_test_image",
            "make_test_sequence"]

@@ -118,7 +118,7 @@ def describe_source(camera: int | None, source: str | None) -> str:
 def _quiet_opencv() -> None:
     """OpenCV logs a WARN line per failed camera probe; the CLI gives its own message."""
     try:
-        import cv2  # noqa: PLC0415
+        import cv2
 
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
     except Exception:  # noqa: BLE001 - logging API differs across builds
@@ -134,7 +134,7 @@ def open_capture(camera: int | None = None, source: str | None = None,
     can be opened or no first frame can be read; the first frame is kept for the reader
     (``capture`` is wrapped so no frame is lost).
     """
-    import cv2  # noqa: PLC0415
+    import cv2
 
     _quiet_opencv()
     if source is not None:
@@ -229,7 +229,7 @@ class CaptureThread(threading.Thread):
             if self.release_on_exit:
                 try:
                     self.capture.release()
-                except Exception:  # noqa: BLE001
+                except Exception:  # noqa: BLE001 - releasing the camera on exit is best effort
                     pass
 
     def _read(self):

@@ -28,11 +28,11 @@ _HEADLESS_HINT = ("use --no-display --output FILE to record instead, or install 
 
 def _gui_backend() -> str | None:
     """The GUI backend OpenCV was built with (``GUI:`` in its build information; None when NONE)."""
-    import cv2  # noqa: PLC0415
+    import cv2
 
     try:
         info = cv2.getBuildInformation()
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - any failure means the build is unknown
         return "unknown"
     for line in info.splitlines():
         s = line.strip()
@@ -58,7 +58,7 @@ def compose(content: np.ndarray, stylized: np.ndarray, side_by_side: bool) -> np
     if not side_by_side:
         return stylized
     if content.shape[:2] != stylized.shape[:2]:
-        import cv2  # noqa: PLC0415
+        import cv2
 
         content = cv2.resize(content, (stylized.shape[1], stylized.shape[0]))
     return np.concatenate([content, stylized], axis=1)
@@ -83,7 +83,7 @@ def overlay_lines(state, stats, *, extra: list[str] | None = None, now: float | 
 
 def draw_overlay(image: np.ndarray, lines: list[str], *, scale: float | None = None) -> np.ndarray:
     """Draw ``lines`` top-left on a copy of ``image`` (any channel order), with a dark backdrop."""
-    import cv2  # noqa: PLC0415
+    import cv2
 
     out = np.ascontiguousarray(image).copy()
     if not lines:
@@ -109,7 +109,7 @@ class Window:
     """A ``cv2.imshow`` window; :meth:`show` takes RGB, :meth:`poll_key` returns a key code or -1."""
 
     def __init__(self, title: str = WINDOW_TITLE) -> None:
-        import cv2  # noqa: PLC0415
+        import cv2
 
         check_display()
         self.title = title
@@ -121,19 +121,19 @@ class Window:
         self._shown = False
 
     def show(self, rgb: np.ndarray) -> None:
-        import cv2  # noqa: PLC0415
+        import cv2
 
         cv2.imshow(self.title, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
         self._shown = True
 
     def poll_key(self, wait_ms: int = 1) -> int:
-        import cv2  # noqa: PLC0415
+        import cv2
 
         return cv2.waitKeyEx(wait_ms) if hasattr(cv2, "waitKeyEx") else cv2.waitKey(wait_ms)
 
     def closed(self) -> bool:
         """True once the user closed the window with the window manager."""
-        import cv2  # noqa: PLC0415
+        import cv2
 
         if not self._shown:
             return False
@@ -143,7 +143,7 @@ class Window:
             return True
 
     def close(self) -> None:
-        import cv2  # noqa: PLC0415
+        import cv2
 
         try:
             cv2.destroyWindow(self.title)

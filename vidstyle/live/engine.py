@@ -43,7 +43,7 @@ __all__ = ["LiveFrame", "LiveStats", "StyleBank", "LiveEngine", "fit_size"]
 
 def _style_label(spec: str) -> str:
     """The display name of a style spec: a mix as ``a+b``, a file as its stem."""
-    from ..models.mixing import is_mix, mix_label  # noqa: PLC0415
+    from ..models.mixing import is_mix, mix_label
 
     return mix_label(spec) if is_mix(spec) else spec.replace("\\", "/").rsplit("/", 1)[-1].removesuffix(".safetensors")
 
@@ -56,10 +56,10 @@ def _default_loader(spec: str, device: torch.device, backend: str = "auto", thre
     installed (faster there), PyTorch otherwise. ``threads``: the engine's CPU threads (default:
     PyTorch's thread count when the style loads). ``precision`` as ``stylize --precision``.
     """
-    from ..pipeline.backends import make_stylizer  # noqa: PLC0415
+    from ..pipeline.backends import make_stylizer
 
-    from ..api.style_image import check_engine, is_style_image_spec, load_style_image_net  # noqa: PLC0415
-    from ..models.mixing import is_mix, load_styles_mix  # noqa: PLC0415
+    from ..api.style_image import check_engine, is_style_image_spec, load_style_image_net
+    from ..models.mixing import is_mix, load_styles_mix
 
     if is_style_image_spec(spec):  # any image as a style: the arbitrary net, on PyTorch
         backend = check_engine(backend, precision)
@@ -70,7 +70,7 @@ def _default_loader(spec: str, device: torch.device, backend: str = "auto", thre
         net = loaded[0] if isinstance(loaded, tuple) else loaded
         name = _style_label(spec)
     else:
-        from ..models.styles import load_style  # noqa: PLC0415
+        from ..models.styles import load_style
 
         net, info = load_style(spec, device)
         name = info.name
@@ -341,7 +341,7 @@ class LiveEngine(threading.Thread):
             except VidstyleError as e:
                 self.consistency = None
                 self._note(f"consistency unavailable: {e}")
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:  # noqa: BLE001 - live mode goes on without consistency
                 self.consistency = None
                 self._note(f"consistency unavailable: {type(e).__name__}: {e}")
             self._make_consistency = None
@@ -367,9 +367,9 @@ class LiveEngine(threading.Thread):
     def process(self, cf: CapturedFrame) -> tuple[LiveFrame, float]:
         """Stylize one captured frame following the current state; returns the frame and the
         seconds spent in the net/consistency/controls (also used by the benchmark)."""
-        import cv2  # noqa: PLC0415
+        import cv2
 
-        from ..ops.tensors import image_to_tensor, tensor_to_image  # noqa: PLC0415
+        from ..ops.tensors import image_to_tensor, tensor_to_image
 
         snap = self.state.snapshot()
         net, name, index = self._net(snap["style_index"])
@@ -423,13 +423,13 @@ class LiveEngine(threading.Thread):
 
     def _net_input(self, x: torch.Tensor, net=None) -> torch.Tensor:
         """The working-size frame scaled by ``net_scale`` (``x`` itself at scale 1)."""
-        from ..ops.resample import resize_area  # noqa: PLC0415
+        from ..ops.resample import resize_area
 
         return resize_area(x, self._net_size(*x.shape[-2:], net))
 
     def _to_working_size(self, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """The net's (possibly smaller) output upsampled to ``x``'s size."""
-        from ..ops.resample import resize_bilinear  # noqa: PLC0415
+        from ..ops.resample import resize_bilinear
 
         if y.shape[-2:] == x.shape[-2:]:
             return y

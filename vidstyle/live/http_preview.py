@@ -41,16 +41,16 @@ class MjpegServer:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the http.server protocol
+            def do_GET(self) -> None:
                 owner._serve(self)
 
-            def log_message(self, format, *args) -> None:  # noqa: A002 - no per-request log lines
+            def log_message(self, format, *args) -> None:
                 pass
 
         try:
             self._httpd = ThreadingHTTPServer((host, int(port)), Handler)
         except OSError as e:
-            from ..errors import InputError  # noqa: PLC0415
+            from ..errors import InputError
 
             raise InputError(f"--preview-http: cannot listen on {host}:{port}: {e.strerror or e}") from None
         self._httpd.daemon_threads = True
@@ -92,7 +92,7 @@ class MjpegServer:
             cached = self._jpeg
         if cached is not None and cached[0] == seq:
             return cached
-        import cv2  # noqa: PLC0415
+        import cv2
 
         ok, buf = cv2.imencode(".jpg", cv2.cvtColor(frame.stylized, cv2.COLOR_RGB2BGR),
                                [cv2.IMWRITE_JPEG_QUALITY, self.quality])

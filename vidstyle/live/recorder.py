@@ -53,7 +53,7 @@ class Recorder:
     def __init__(self, path: str, *, fps: float | None = None, codec: str | None = None,
                  crf: int | None = None, overwrite: bool = False, max_queue: int = 32,
                  preset: str | None = "veryfast", side_by_side: bool = False) -> None:
-        from ..io.writer import open_sink  # noqa: PLC0415
+        from ..io.writer import open_sink
 
         self.path = path
         self.fps = Fraction(fps).limit_denominator(1001) if fps else Fraction(30)
@@ -90,7 +90,7 @@ class Recorder:
 
     # encoder thread ------------------------------------------------------------------
     def _run(self) -> None:
-        import cv2  # noqa: PLC0415
+        import cv2
 
         while True:
             item = self._q.get()

@@ -30,8 +30,8 @@ def _live_matte(cfg: "LiveConfig"):
     """``--mask`` for live: one still matte image (resized to the working size), or None."""
     if not cfg.mask:
         return None
-    from ..io.reader import open_source  # noqa: PLC0415
-    from ..pipeline.mattes import StaticMatte  # noqa: PLC0415
+    from ..io.reader import open_source
+    from ..pipeline.mattes import StaticMatte
 
     try:
         src = open_source(cfg.mask)
@@ -166,9 +166,9 @@ class _Session:
 
     # snapshot ------------------------------------------------------------------------
     def snapshot(self, lf, side_by_side: bool) -> str | None:
-        import cv2  # noqa: PLC0415
+        import cv2
 
-        from .display import compose  # noqa: PLC0415
+        from .display import compose
 
         if lf is None:
             return None
@@ -189,8 +189,8 @@ LIVE_CONSISTENCY = {"warp_flow_max_side": None}
 
 
 def _consistency_factory(cfg: LiveConfig, device, notes: list[str]):
-    from ..consistency.build import build_consistency  # noqa: PLC0415
-    from ..consistency.params import parse_consistency  # noqa: PLC0415
+    from ..consistency.build import build_consistency
+    from ..consistency.params import parse_consistency
 
     mode = parse_consistency(cfg.consistency)
     mode = "default" if mode == "off" else mode  # key c switches an off start to the default
@@ -225,7 +225,7 @@ def run_live(cfg: LiveConfig, echo: Callable[[str], None] = print, *, capture=No
     ``bank`` let tests and benchmarks inject a source or styles; ``lost_after``: seconds of failed
     camera reads before the camera counts as lost. PyTorch's thread count is restored on return.
     """
-    import torch  # noqa: PLC0415
+    import torch
 
     threads_before = torch.get_num_threads()
     try:
@@ -279,8 +279,8 @@ def _setup(cfg: LiveConfig, echo: Callable[[str], None], *, capture, capture_kin
            capture_fps: float | None, bank: StyleBank | None, lost_after: float) -> _Running:
     """Check the settings, load the first style, open the source and the outputs, and say what runs
     (errors here leave nothing open)."""
-    from ..pipeline.controls import StyleControls  # noqa: PLC0415
-    from ..pipeline.device import pick_device  # noqa: PLC0415
+    from ..pipeline.controls import StyleControls
+    from ..pipeline.device import pick_device
 
     _check_config(cfg)
     cfg, window_note = _check_window(cfg)
@@ -322,7 +322,7 @@ def _check_window(cfg: LiveConfig) -> tuple[LiveConfig, str | None]:
     a note saying so); an error when neither can show the output."""
     if not cfg.display:
         return cfg, None
-    from .display import check_display  # noqa: PLC0415
+    from .display import check_display
 
     try:
         check_display()
@@ -336,9 +336,9 @@ def _check_window(cfg: LiveConfig) -> tuple[LiveConfig, str | None]:
 def _load_styles(cfg: LiveConfig, device, bank: StyleBank | None):
     """The style bank (``bank`` or one of ``cfg.styles``) and its first stylizer, loaded now so a
     bad style is an error before the camera opens; sets PyTorch's threads to fit beside it."""
-    import torch  # noqa: PLC0415
+    import torch
 
-    from ..pipeline.exported_stylizer import threads_beside  # noqa: PLC0415
+    from ..pipeline.exported_stylizer import threads_beside
 
     threads = cfg.threads or (default_threads(cfg.backend) if device.type == "cpu" else None)
     if threads:
@@ -373,11 +373,11 @@ def _announce(run: _Running, source_txt: str, first, device, notes: list[str], w
 
 def _initial_consistency(cfg: LiveConfig, device, notes: list[str]):
     """The consistency stage to start with (None when ``cfg.consistency`` is off)."""
-    from ..consistency.params import parse_consistency  # noqa: PLC0415
+    from ..consistency.params import parse_consistency
 
     if parse_consistency(cfg.consistency) == "off":
         return None
-    from ..consistency.build import build_consistency  # noqa: PLC0415
+    from ..consistency.build import build_consistency
 
     consistency, msg = build_consistency(cfg.consistency, cfg.flow_kind, device, cfg.raft_weights, **LIVE_CONSISTENCY)
     notes.append(msg)
@@ -392,7 +392,7 @@ def _open_outputs(run: _Running) -> None:
             session.start_recording(engine)
             run.state.recording = True
         if cfg.virtual_cam:
-            from .virtualcam import open_virtual_camera  # noqa: PLC0415
+            from .virtualcam import open_virtual_camera
 
             # the working size is only known for a fixed --size; else from the first frame
             w, h = _working_size(cfg.size, run.capture)
@@ -400,14 +400,14 @@ def _open_outputs(run: _Running) -> None:
             engine.add_output(run.vcam)
             session.say(f"virtual camera: {run.vcam.device} ({w}x{h})")
         if cfg.preview_http is not None:
-            from .http_preview import MjpegServer  # noqa: PLC0415
+            from .http_preview import MjpegServer
 
             run.http = MjpegServer(cfg.preview_http)
             engine.add_output(run.http)
             session.say(f"preview: {run.http.url} (from another machine: ssh -L {run.http.port}:127.0.0.1:"
                         f"{run.http.port} HOST, then open that address)")
         if cfg.display:
-            from .display import Window  # noqa: PLC0415
+            from .display import Window
 
             run.window = Window()
     except BaseException:
@@ -497,7 +497,7 @@ def _working_size(size, capture) -> tuple[int, int]:
 
 
 def _display_loop(window, engine: LiveEngine, state: LiveState, session: _Session) -> str:
-    from .display import compose, draw_overlay, overlay_lines  # noqa: PLC0415
+    from .display import compose, draw_overlay, overlay_lines
 
     last, dirty = None, False
     while True:

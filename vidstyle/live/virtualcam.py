@@ -49,7 +49,7 @@ class VirtualCamera:
             return
         img = lf.stylized
         if img.shape[1] != self.width or img.shape[0] != self.height:
-            import cv2  # noqa: PLC0415
+            import cv2
 
             img = cv2.resize(img, (self.width, self.height), interpolation=cv2.INTER_AREA)
         try:
@@ -62,14 +62,14 @@ class VirtualCamera:
     def close(self) -> None:
         try:
             self.cam.close()
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - closing is best effort
             pass
 
 
 def open_virtual_camera(width: int, height: int, fps: float = 30.0, device: str | None = None) -> VirtualCamera:
     """Open a ``width x height`` RGB virtual camera, or raise a one-line :class:`VidstyleError`."""
     try:
-        import pyvirtualcam  # noqa: PLC0415
+        import pyvirtualcam
     except ModuleNotFoundError:
         raise VidstyleError("--virtual-cam needs the optional pyvirtualcam package "
                             f"(pip install pyvirtualcam); then {setup_hint()}") from None

@@ -139,7 +139,7 @@ class WarpingErrorMeter:
         self._n_out = None
         self._detector = None
         if skip_cuts:
-            from ..consistency.scenecut import SceneCutDetector  # noqa: PLC0415
+            from ..consistency.scenecut import SceneCutDetector
 
             self._detector = SceneCutDetector()
 

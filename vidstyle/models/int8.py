@@ -51,9 +51,9 @@ def calibration_frames(n: int = CALIBRATION_FRAMES) -> list[np.ndarray]:
     frames spread over the bundled sample clip (640x360 city pan), its mirror images, and one
     synthetic 640x360 image with pure black, pure white and saturated colours (so the input range
     is the whole [0, 1])."""
-    import av  # noqa: PLC0415
+    import av
 
-    from ..samples import sample_clip_path  # noqa: PLC0415
+    from ..samples import sample_clip_path
 
     with av.open(str(sample_clip_path())) as c:
         frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
@@ -73,7 +73,7 @@ def quantize_onnx(model: Path | bytes, frames: list[np.ndarray] | None = None) -
     measured on ``frames`` (default :func:`calibration_frames`). Raises ``VidstyleError`` when
     ONNX Runtime's quantizer is missing or fails."""
     try:
-        from onnxruntime.quantization import (  # noqa: PLC0415
+        from onnxruntime.quantization import (
             CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static)
     except ImportError:
         raise VidstyleError("--precision int8 needs ONNX Runtime's quantizer: pip install onnxruntime") from None

@@ -47,7 +47,7 @@ _EXPORT_LOCK = threading.Lock()
 def require_onnx():
     """Import and return the ``onnx`` module, or raise a one-line ``VidstyleError``."""
     try:
-        import onnx  # noqa: PLC0415
+        import onnx
     except ImportError:
         raise VidstyleError(f"ONNX export needs the onnx package: {INSTALL_HINT}") from None
     return onnx
@@ -136,7 +136,7 @@ def _cpu_fp32_copy(net: TransformerNet) -> TransformerNet:
 
 def export_style(spec: str, out: str | Path, *, dynamic: bool = True) -> tuple[Path, dict]:
     """Export a style (name or ``.safetensors`` path) to ``out``; returns the path and its metadata."""
-    from .styles import load_style  # noqa: PLC0415
+    from .styles import load_style
 
     net, info = load_style(spec, "cpu")
     meta = {"style": info.name, "source": info.weights.name}

@@ -150,7 +150,7 @@ def arch_of(info: StyleInfo, state: dict[str, torch.Tensor] | None = None) -> Ar
         return stored
     try:
         if state is None:
-            from safetensors.torch import load_file  # noqa: PLC0415 - torch only when the shapes must tell
+            from safetensors.torch import load_file  # torch only when the shapes must tell
 
             state = load_file(str(info.weights))
         return infer_arch(state)
@@ -162,10 +162,10 @@ def arch_of(info: StyleInfo, state: dict[str, torch.Tensor] | None = None) -> Ar
 
 def load_style(spec: str | StyleInfo, device: str | torch.device = "cpu") -> tuple[TransformerNet, StyleInfo]:
     """Load a style net (eval mode) on ``device``; returns the net and its info."""
-    import torch  # noqa: PLC0415 - `vidstyle styles` lists styles without torch
-    from safetensors.torch import load_file  # noqa: PLC0415
+    import torch  # `vidstyle styles` lists styles without torch
+    from safetensors.torch import load_file
 
-    from .transformer import TransformerNet  # noqa: PLC0415
+    from .transformer import TransformerNet
 
     info = spec if isinstance(spec, StyleInfo) else find_style(spec)
     try:
@@ -205,7 +205,7 @@ def state_mismatch(expected: dict[str, torch.Tensor], state: dict[str, torch.Ten
 
 def save_style(net: TransformerNet, path: str | Path, meta: dict) -> Path:
     """Write ``path.safetensors`` and ``path.json`` (arch added to ``meta``); returns the weights path."""
-    from safetensors.torch import save_file  # noqa: PLC0415
+    from safetensors.torch import save_file
 
     path = Path(path)
     if path.suffix == SUFFIX:

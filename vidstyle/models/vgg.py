@@ -87,8 +87,8 @@ def fold_caffe_input(weight: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, 
 
 def convert_onnx(path: str | Path, expected_sha256: str | None = ONNX_SHA256) -> dict[str, torch.Tensor]:
     """Read the 13 VGG16 convs of the offline ONNX file into a ``features.*`` state dict."""
-    import onnx  # noqa: PLC0415 - optional dependency (pip install vidstyle[train])
-    from onnx import numpy_helper  # noqa: PLC0415
+    import onnx  # optional dependency (pip install vidstyle[train])
+    from onnx import numpy_helper
 
     path = Path(path)
     data = path.read_bytes()
@@ -117,7 +117,7 @@ def _find_offline_onnx() -> Path | None:
     if env:
         return Path(env)
     try:
-        from importlib import resources  # noqa: PLC0415
+        from importlib import resources
 
         p = Path(str(resources.files(ONNX_PACKAGE) / ONNX_FILE))
         return p if p.exists() else None
@@ -126,7 +126,7 @@ def _find_offline_onnx() -> Path | None:
 
 
 def _torchvision_state(download: bool) -> dict[str, torch.Tensor] | None:
-    from torchvision.models import VGG16_Weights  # noqa: PLC0415
+    from torchvision.models import VGG16_Weights
 
     full = hub_state(VGG16_Weights.IMAGENET1K_V1, download=download)
     if full is None:

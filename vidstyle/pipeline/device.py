@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 def pick_device(spec: str = "auto") -> torch.device:
     """``auto`` → CUDA when available, else CPU; ``cuda`` without a GPU is a clear error."""
-    import torch  # noqa: PLC0415 - commands import this module before they know they need PyTorch
+    import torch  # commands import this module before they know they need PyTorch
 
     if spec == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")

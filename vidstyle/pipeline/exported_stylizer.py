@@ -64,7 +64,7 @@ def opencv_threads(n: int | None) -> Iterator[None]:
     if not n:
         yield
         return
-    import cv2  # noqa: PLC0415
+    import cv2
 
     before = cv2.getNumThreads()
     cv2.setNumThreads(int(n))
@@ -113,7 +113,7 @@ class ExportedStylizer:
         self.net = net  # kept for the torch fallback on very large frames
         self.stride = max(n.stride for n in nets)
         self.max_pixels = max_pixels
-        from .tiling import bytes_per_pixel, memory_budget, parse_tile  # noqa: PLC0415
+        from .tiling import bytes_per_pixel, memory_budget, parse_tile
 
         if parse_tile(tile) is None:  # auto
             self.max_pixels = min(max_pixels, int(memory_budget(self.device) / bytes_per_pixel(net)))
@@ -121,7 +121,7 @@ class ExportedStylizer:
         self.threads = int(threads or torch.get_num_threads())
         self.precision = check_precision(precision)
         if precision == "int8":
-            from ..models.int8 import cached_int8  # noqa: PLC0415
+            from ..models.int8 import cached_int8
 
             models = [cached_int8(n) for n in nets]
             self.engine = f"{self.engine} int8"
@@ -155,7 +155,7 @@ class ExportedStylizer:
 
     def _torch_stylizer(self):
         if self._torch is None:
-            from .stylizer import Stylizer  # noqa: PLC0415
+            from .stylizer import Stylizer
 
             self._torch = Stylizer(self.net, "cpu", tile=self.tile)
         return self._torch

@@ -165,7 +165,7 @@ def open_matte(spec: str, info: VideoInfo, *, feather: float = 3.0) -> Matte:
         if not info.has_alpha:
             raise InputError(f"--mask alpha: {info.path} has no alpha channel")
         return AlphaMatte(feather)
-    from ..io.reader import open_source  # noqa: PLC0415
+    from ..io.reader import open_source
 
     try:
         src = open_source(spec)

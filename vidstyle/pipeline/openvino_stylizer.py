@@ -38,7 +38,7 @@ def _core():
     with _CORE_LOCK:
         if _CORE is None:
             try:
-                import openvino  # noqa: PLC0415
+                import openvino
             except ImportError:
                 raise VidstyleError(f"the openvino backend needs openvino: {INSTALL_HINT}") from None
             try:

@@ -30,7 +30,7 @@ def ort_available() -> bool:
 
 def _require_ort():
     try:
-        import onnxruntime  # noqa: PLC0415
+        import onnxruntime
     except ImportError:
         raise VidstyleError(f"the onnx backend needs onnxruntime: {INSTALL_HINT}") from None
     return onnxruntime

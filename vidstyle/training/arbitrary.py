@@ -56,7 +56,7 @@ class StyleImages(ContentImages):
 
     def sample(self, batch: int, out_size: int, rng: np.random.Generator) -> torch.Tensor:
         """``[batch,3,out_size,out_size]`` crops of 30-100 % of a painting's short side, flipped and jittered."""
-        import cv2  # noqa: PLC0415
+        import cv2
 
         crops = []
         for _ in range(batch):

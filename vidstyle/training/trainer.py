@@ -131,7 +131,7 @@ def init_weights(net: TransformerNet, spec: str) -> None:
     """Start ``net`` from the weights of the style ``spec`` (name or .safetensors), which must have
     the same layers (channels, blocks, folding); its upsampling mode may differ, e.g. to retrain a
     shipped ``light`` style as ``light-bilinear``."""
-    from ..models.styles import load_style  # noqa: PLC0415
+    from ..models.styles import load_style
 
     src, info = load_style(spec)
     if replace(src.arch, upsample=net.arch.upsample) != net.arch:
