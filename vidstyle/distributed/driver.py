@@ -31,6 +31,7 @@ from fractions import Fraction
 from ..api.config import RenderConfig, position_text, style_text
 from ..api.stats import Progress, RenderStats
 from ..errors import Cancelled, InputError, OutputError, VidstyleError
+from ..io.atomic import write_bytes_atomic
 from ..io import checkpoint
 from ..io.frame import Frame
 from .plan import Segment, plan_segments, scan_windows
@@ -277,10 +278,7 @@ class RayRenderJob:
         return data
 
     def _save(self, manifest: dict) -> None:
-        tmp = os.path.join(self.work_dir, MANIFEST + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(manifest, fh, indent=1)
-        os.replace(tmp, os.path.join(self.work_dir, MANIFEST))
+        write_bytes_atomic(os.path.join(self.work_dir, MANIFEST), json.dumps(manifest, indent=1).encode("utf-8"))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..errors import OutputError
+from .atomic import write_bytes_atomic
 from .frame import Frame, VideoInfo
 from .lock import OutputLock, lock_output
 from .outpath import check_output_path, hidden_name
@@ -282,10 +283,7 @@ class ResumableSink(FrameSink):
             "frames": self.saved, "part_frames": self.part_frames, "parts": self.parts,
             "first": self.first, "tail": list(self.tail), "info": _info_to_json(self.info),
         }
-        tmp = os.path.join(self.folder, MANIFEST + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(manifest, fh, indent=1)
-        os.replace(tmp, os.path.join(self.folder, MANIFEST))
+        write_bytes_atomic(os.path.join(self.folder, MANIFEST), json.dumps(manifest, indent=1).encode("utf-8"))
 
     @contextlib.contextmanager
     def _as_output(self, part: FrameSink):

@@ -25,7 +25,6 @@ stands wherever a transform net does.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -40,6 +39,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from ..errors import InputError
+from ..io.atomic import atomic_path, write_bytes_atomic
 from .vgg import CAFFE_FEATURE_SCALE, IMAGENET_MEAN, IMAGENET_STD, load_oxford_vgg16_state, vgg16_feature_stack
 
 #: VGG16 ``features`` indices of the ReLU outputs the model uses (torchvision layout).
@@ -321,14 +321,11 @@ def save_decoder(decoder: Decoder, path: str | Path, meta: dict) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     weights = path.with_name(path.name + ".safetensors")
     arch = {"kind": "adain-decoder", "bottleneck": BOTTLENECK, "width": decoder.width}
-    tmp = weights.with_name(weights.name + ".tmp")
-    save_file({k: v.detach().cpu().half().contiguous() for k, v in decoder.state_dict().items()}, str(tmp),
-              metadata={"arch": json.dumps(arch)})
-    os.replace(tmp, weights)
-    sidecar = path.with_name(path.name + ".json")
-    tmp_json = sidecar.with_name(sidecar.name + ".tmp")
-    tmp_json.write_text(json.dumps({"name": path.name, **meta, "arch": arch}, indent=2) + "\n")
-    os.replace(tmp_json, sidecar)
+    with atomic_path(weights) as tmp:  # the decoder appears whole or not at all
+        save_file({k: v.detach().cpu().half().contiguous() for k, v in decoder.state_dict().items()}, str(tmp),
+                  metadata={"arch": json.dumps(arch)})
+    sidecar = json.dumps({"name": path.name, **meta, "arch": arch}, indent=2) + "\n"
+    write_bytes_atomic(path.with_name(path.name + ".json"), sidecar.encode("utf-8"))
     return weights
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import InputError, first_line
+from ..io.atomic import atomic_path, write_bytes_atomic
 from .arch import Arch, resolve_arch, stored_arch
 
 if TYPE_CHECKING:  # PyTorch and safetensors.torch load on first use: `vidstyle styles` needs neither
@@ -213,12 +214,8 @@ def save_style(net: TransformerNet, path: str | Path, meta: dict) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     weights = path.with_name(path.name + SUFFIX)
     meta = {"name": path.name, **meta, "arch": net.arch.to_dict()}
-    tmp = weights.with_name(weights.name + ".tmp")
-    save_file({k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}, str(tmp),
-              metadata={"arch": json.dumps(net.arch.to_dict())})
-    os.replace(tmp, weights)
-    sidecar = path.with_name(path.name + ".json")
-    tmp_json = sidecar.with_name(sidecar.name + ".tmp")
-    tmp_json.write_text(json.dumps(meta, indent=2) + "\n")
-    os.replace(tmp_json, sidecar)
+    with atomic_path(weights) as tmp:  # a style appears whole or not at all
+        save_file({k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}, str(tmp),
+                  metadata={"arch": json.dumps(net.arch.to_dict())})
+    write_bytes_atomic(path.with_name(path.name + ".json"), (json.dumps(meta, indent=2) + "\n").encode("utf-8"))
     return weights

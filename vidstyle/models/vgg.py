@@ -30,8 +30,9 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from ..io.cache import cache_dir
 from ..errors import VidstyleError
+from ..io.atomic import atomic_path
+from ..io.cache import cache_dir
 from ..hub import hub_state
 
 ONNX_SHA256 = "3be917fb4375d2d57d65f43eb28ab669387c00306bbe407c5aaf78fb5de3ab49"
@@ -143,9 +144,8 @@ def _cached(source: str, make: Callable[[], dict[str, torch.Tensor] | None]) -> 
         return None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        save_file({k: v.contiguous() for k, v in state.items() if int(k.split(".")[0]) <= 22}, str(tmp))
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            save_file({k: v.contiguous() for k, v in state.items() if int(k.split(".")[0]) <= 22}, str(tmp))
     except OSError:
         pass  # an unwritable cache only costs a conversion next time
     return state
