@@ -1,4 +1,5 @@
-"""``vidstyle distill``: make a faster net that reproduces a trained style."""
+"""``vidstyle distill``: make a faster net that reproduces a trained style, or bake a style image
+(its arbitrary-style net as the teacher) into a fast transform net."""
 
 from __future__ import annotations
 
@@ -9,12 +10,21 @@ import click
 from ..models.arch import ARCH_CHOICES
 from .common import check_crop_size, pick_device
 
+BAKE_ARCH = "light"
+"""Student arch with ``--style-image``: the baked net is that style's only net, so it gets a
+trained style's capacity rather than the tiny arch meant for copying one."""
+BAKE_MINUTES = 15.0
+"""Default ``--time-limit`` with ``--style-image``, so a bake ends by itself (checkpointed)."""
+
 
 @click.command()
-@click.argument("teacher")
+@click.argument("teacher", required=False)
+@click.option("--style-image", type=click.Path(dir_okay=False), default=None,
+              help="Bake this image: the arbitrary-style net for it is the teacher (instead of TEACHER).")
 @click.option("--content-dir", required=True, type=click.Path(file_okay=False), help="Folder of photos to learn on.")
 @click.option("--out", required=True, help="Output path without extension, e.g. weights/starry_night_tiny.")
-@click.option("--arch", type=click.Choice(ARCH_CHOICES), default="tiny", show_default=True, help="The student's arch.")
+@click.option("--arch", type=click.Choice(ARCH_CHOICES), default=None,
+              help=f"The student's arch  [default: tiny; {BAKE_ARCH} with --style-image]")
 @click.option("--size", default=192, show_default=True, help="Crop size (pixels, multiple of 4).")
 @click.option("--steps", default=3000, show_default=True)
 @click.option("--batch-size", default=4, show_default=True)
@@ -25,22 +35,46 @@ from .common import check_crop_size, pick_device
               help="Start the student from this style's weights (same arch; e.g. to continue a finished "
                    "distillation with a new schedule) instead of random ones.")
 @click.option("--preview-image", type=click.Path(dir_okay=False), default=None, help="Content photo for previews.")
-@click.option("--time-limit", type=float, default=None, help="Stop after this many minutes (checkpointed; --resume continues).")
+@click.option("--time-limit", type=float, default=None,
+              help=f"Stop after this many minutes (checkpointed; --resume continues)  [default: none; {BAKE_MINUTES:g} "
+                   "with --style-image]")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its checkpoint.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--quiet", is_flag=True)
-def distill(teacher: str, content_dir: str, out: str, arch: str, size: int, steps: int, batch_size: int, lr: float,
+def distill(teacher: str | None, style_image: str | None, content_dir: str, out: str, arch: str | None, size: int, steps: int, batch_size: int, lr: float,
             seed: int, checkpoint_every: int, init: str | None, preview_image: str | None, time_limit: float | None, resume: bool,
             device: str, quiet: bool) -> None:
     """Teach a smaller, faster net (default: the tiny arch) to reproduce the trained style TEACHER
-    (a name from `vidstyle styles` or a .safetensors file). Needs no VGG and no style image."""
-    from ..training.distill import DistillConfig, distill as run_distill
+    (a name from `vidstyle styles` or a .safetensors file). Needs no VGG and no style image.
+
+    With --style-image instead of TEACHER, bake that image: the arbitrary-style net for it (needs
+    VGG16, the [train] extra) teaches a light net, for 15 minutes unless --time-limit says otherwise."""
+    from ..training.distill import DistillConfig, check_teacher, distill as run_distill
     from ..training.config import checkpoint_path
 
+    check_teacher(teacher, style_image)
+    arch = arch or (BAKE_ARCH if style_image else "tiny")
+    if style_image and time_limit is None:
+        time_limit = BAKE_MINUTES
     check_crop_size(size, arch)
     cfg = DistillConfig(teacher=teacher, content_dir=content_dir, out=out, arch=arch, size=size, steps=steps,
                         batch_size=batch_size, lr=lr, seed=seed, checkpoint_every=checkpoint_every,
-                        preview_image=preview_image, device=str(pick_device(device)), init=init)
+                        preview_image=preview_image, device=str(pick_device(device)), init=init,
+                        style_image=style_image)
     path = run_distill(cfg, resume=resume, quiet=quiet, time_limit=time_limit * 60 if time_limit is not None else None)
     if not quiet:
         click.echo(f"wrote {path} (+ {Path(path).with_suffix('.json').name}); checkpoint kept at {checkpoint_path(out)}")
+        click.echo(_comparison(Path(path).with_suffix(".json")))
+
+
+def _comparison(sidecar: Path) -> str:
+    """One line on how close the student came to its teacher: the sidecar's final distillation
+    loss (L1 + gradient L1 to the teacher's output, mean of the last steps)."""
+    import json
+
+    training = json.loads(sidecar.read_text()).get("training", {})
+    loss = training.get("final_losses", {}).get("loss")
+    if loss is None:
+        return "student vs teacher: no steps run this time"
+    return (f"student vs teacher: final loss {loss:.4f} (L1 + gradient L1 to the teacher's output, last steps) "
+            f"after {training.get('steps')} steps")

@@ -5,6 +5,11 @@ A trained style (the *teacher*, e.g. a light or full net) stylizes random conten
 step costs a teacher forward plus a student forward/backward (about 10x cheaper than a perceptual
 training step on CPU), and the student inherits the teacher's style and temporal stability.
 
+The teacher may instead be the arbitrary-style model for one style image (``style_image``): the
+same loop then *bakes* that image into a transform net, which runs far faster than the arbitrary
+model and on every engine (ONNX Runtime, OpenVINO, int8); the sidecar names the image by file name
+and sha256 digest.
+
 Loss per step, images in [0,1] ``[B,3,H,W]``:
 
 * ``pixel``: L1 between student and teacher outputs;
@@ -20,6 +25,7 @@ seeding, so a resumed run follows the uninterrupted one exactly).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import time
@@ -29,9 +35,10 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from ..errors import InputError
-from ..models.styles import StyleInfo, load_style, save_style
+from ..models.styles import load_style, save_style
 from ..models.transformer import TransformerNet
 from .data import ContentImages, read_rgb
 from .trainer import check_run, checkpoint_path, open_checkpoint, restore_checkpoint, run_steps, step_generators
@@ -39,9 +46,13 @@ from .trainer import check_run, checkpoint_path, open_checkpoint, restore_checkp
 
 @dataclass
 class DistillConfig:
-    """Everything that defines a distillation run (saved in checkpoints and the sidecar)."""
+    """Everything that defines a distillation run (saved in checkpoints and the sidecar).
 
-    teacher: str
+    Exactly one of ``teacher`` (a style name or file) and ``style_image`` (an image path whose
+    arbitrary-style net teaches) is set; the other is empty.
+    """
+
+    teacher: str | None
     content_dir: str
     out: str
     arch: str = "tiny"
@@ -56,6 +67,7 @@ class DistillConfig:
     preview_image: str | None = None
     device: str = "cpu"
     init: str | None = None  # start the student from this style's weights (same arch) instead of random
+    style_image: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -74,7 +86,7 @@ def distill_loss(student: torch.Tensor, target: torch.Tensor, gradient_weight: f
     return loss
 
 
-def distill_step(student: TransformerNet, teacher: TransformerNet, batch: torch.Tensor, cfg: DistillConfig,
+def distill_step(student: TransformerNet, teacher: nn.Module, batch: torch.Tensor, cfg: DistillConfig,
                  g: torch.Generator) -> tuple[torch.Tensor, dict[str, float]]:
     """One step's loss for content crops ``batch`` ``[B,3,H,W]`` (teacher frozen): the student sees
     the crops plus Gaussian noise and must give the teacher's output for the clean crops."""
@@ -101,7 +113,7 @@ def distill(cfg: DistillConfig, resume: bool = False, quiet: bool = False, time_
     check_run(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, checkpoint_every=cfg.checkpoint_every,
               out=cfg.out, time_limit=time_limit)
     dev = torch.device(cfg.device)
-    teacher, tinfo = load_style(cfg.teacher, dev)
+    teacher, tmeta, source = load_teacher(cfg, dev)
     teacher.requires_grad_(False)
     content = ContentImages(cfg.content_dir)
     preview_src = cfg.preview_image or str(content.files[0])
@@ -129,8 +141,41 @@ def distill(cfg: DistillConfig, resume: bool = False, quiet: bool = False, time_
         checkpoint_every=cfg.checkpoint_every, preview_src=preview_src, out=out, what="distillation",
         total_key="loss", postfix=lambda p: {"loss": f"{p['loss']:.4f}"}, quiet=quiet, time_limit=time_limit)
 
-    meta = _distill_meta(cfg, tinfo, init_meta, done, recent or history[-5:], time.time() - t0)
+    meta = _distill_meta(cfg, tmeta, source, init_meta, done, recent or history[-5:], time.time() - t0)
     return save_style(student.cpu(), out, meta)
+
+
+def load_teacher(cfg: DistillConfig, dev: torch.device) -> tuple[nn.Module, dict, dict]:
+    """The teacher net on ``dev``, the sidecar metadata the student inherits from it, and what the
+    student's ``distilled_from`` records of it. ``InputError`` unless exactly one of
+    ``cfg.teacher`` and ``cfg.style_image`` is given."""
+    check_teacher(cfg.teacher, cfg.style_image)
+    if cfg.style_image:
+        return _style_image_teacher(cfg.style_image, dev)
+    net, info = load_style(cfg.teacher, dev)
+    return net, info.meta, {"style": info.name, "arch": info.meta.get("arch"), "file": info.weights.name}
+
+
+def check_teacher(teacher: str | None, style_image: str | None) -> None:
+    """``InputError`` unless exactly one of a teacher style and a style image is given."""
+    if bool(teacher) == bool(style_image):
+        raise InputError("give either a teacher style or --style-image, not both" if teacher
+                         else "no teacher given: give a teacher style or --style-image")
+
+
+def _style_image_teacher(path: str, dev: torch.device) -> tuple[nn.Module, dict, dict]:
+    """The arbitrary-style net for the image ``path`` as a teacher. The image is checked (readable,
+    large enough, not blank) before the VGG encoder loads, so bad input fails in a moment."""
+    from ..models.arbitrary import build_style_net, shipped_decoder_path  # heavy, only for style images
+
+    net = build_style_net([path])
+    p = Path(path)
+    image = {"file": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
+    tmeta = {"style_image": image,
+             "license": "weights: MIT (vidstyle); style image: under its owner's terms (not recorded)"}
+    source = {"model": "arbitrary", "method": "AdaIN at VGG16 relu3_1", "decoder": shipped_decoder_path().name,
+              "style_image": image}
+    return net.to(dev).eval(), tmeta, source
 
 
 def _init_student(student: TransformerNet, cfg: DistillConfig, dev: torch.device) -> dict | None:
@@ -153,24 +198,24 @@ def _start_state(cfg: DistillConfig, student: TransformerNet, opt: torch.optim.O
     if state is None:
         return 0, []
     saved = json.loads(state["config"])
-    if any(saved.get(k) != getattr(cfg, k) for k in ("teacher", "arch", "size", "steps", "batch_size", "seed", "lr",
-                                                      "init")):
+    if any(saved.get(k) != getattr(cfg, k) for k in ("teacher", "style_image", "arch", "size", "steps", "batch_size",
+                                                      "seed", "lr", "init")):
         raise InputError("--resume needs the same teacher, --arch, --size, --steps, --batch-size, --lr, --seed "
                          "and --init as the checkpoint (the learning-rate schedule spans --steps)")
     return restore_checkpoint(state, student, opt)
 
 
-def _distill_meta(cfg: DistillConfig, tinfo: StyleInfo, init_meta: dict | None, done: int,
+def _distill_meta(cfg: DistillConfig, tmeta: dict, source: dict, init_meta: dict | None, done: int,
                   rows: list[dict[str, float]], seconds: float) -> dict:
-    """The student's sidecar metadata: the teacher's title, painting and licence carry over;
-    ``final_losses`` averages ``rows`` (the last steps' losses)."""
+    """The student's sidecar metadata: the teacher's title, painting and licence (``tmeta``) carry
+    over, ``source`` says which teacher it was; ``final_losses`` averages ``rows`` (the last
+    steps' losses)."""
     final = {"loss": float(np.mean([r["loss"] for r in rows]))} if rows else {}
-    tmeta = tinfo.meta
     meta = {
         "title": tmeta.get("title"),
         "style_image": tmeta.get("style_image"),
         "license": tmeta.get("license", "weights: MIT (vidstyle)"),
-        "distilled_from": {"style": tinfo.name, "arch": tmeta.get("arch"), "file": tinfo.weights.name},
+        "distilled_from": source,
         "training": {
             "method": "distillation: L1 + gradient L1 to the teacher's output, student input with noise",
             "steps": done,
