@@ -202,7 +202,6 @@ def main() -> None:
         "benchmark": "ray", "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "cpu": cpu_model(), "cores": os.cpu_count(), "commit": commit(),
         "command": "python benchmarks/bench_ray.py " + " ".join(sys.argv[1:]),
-        "note": "shared machine (other jobs running): timings are noisy",
         "clip": {"name": Path(clip).name, "frames": args.frames, "size": "640x360"},
         "style": args.style, "consistency": args.consistency,
         "serial": {"threads": args.threads, "seconds": serial_wall, "fps": args.frames / serial_wall,
