@@ -19,17 +19,22 @@ import av
 __all__ = ["plan_audio", "trial_mux", "AudioTrack", "AudioMuxer"]
 
 
+def _open_audio_source(source: str):
+    """Open ``source`` for its audio streams; a one-line ``InputError`` when it cannot be read."""
+    try:
+        return av.open(source, mode="r")
+    except FileNotFoundError:
+        raise InputError(f"{source}: no such file (audio source)") from None
+    except (av.error.FFmpegError, OSError) as exc:
+        raise InputError(f"{source}: cannot read audio ({one_line(exc)})") from None
+
+
 def plan_audio(source: str, muxer: str, supported) -> dict[int, bool]:
     """For each audio stream of ``source``: can its packets be copied into ``muxer`` (else they
     are transcoded)? Decided before the first frame: a muxer's codec list is not enough (MP4 lists
     PCM but refuses it when the file is finished), so a codec it lists gets a trial mux of its
     first packets into memory."""
-    try:
-        ac = av.open(source, mode="r")
-    except FileNotFoundError:
-        raise InputError(f"{source}: no such file (audio source)") from None
-    except (av.error.FFmpegError, OSError) as exc:
-        raise InputError(f"{source}: cannot read audio ({one_line(exc)})") from None
+    ac = _open_audio_source(source)
     plan = {}
     with ac:
         for s in ac.streams.audio:
@@ -100,12 +105,7 @@ class AudioMuxer:
     def open(self, source: str, copy_plan: dict[int, bool]) -> None:
         """Add an output stream for each audio stream of ``source`` (copied where ``copy_plan``
         says so) and start reading; a stream the output refuses is skipped with a warning."""
-        try:
-            ac = av.open(source, mode="r")
-        except FileNotFoundError:
-            raise InputError(f"{source}: no such file (audio source)") from None
-        except (av.error.FFmpegError, OSError) as exc:
-            raise InputError(f"{source}: cannot read audio ({one_line(exc)})") from None
+        ac = _open_audio_source(source)
         self._source = ac
         for s in ac.streams.audio:
             name = s.codec_context.name

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 
 from vidstyle.errors import OutputError
-from vidstyle.io.outpath import hidden_name, physical_folder
+from vidstyle.io.outpath import hidden_name, physical_folder, prepare_folder, remove_dirs
 
 try:
     import fcntl
@@ -119,29 +119,13 @@ class OutputLock:
         self._remove_folders()
 
     def _make_folders(self, folder: str) -> None:
-        missing = []
-        while folder and not os.path.isdir(folder):
-            missing.append(folder)
-            parent = os.path.dirname(folder)
-            if parent == folder:
-                break
-            folder = parent
-        for d in reversed(missing):
-            try:
-                os.mkdir(d)
-            except FileExistsError:
-                continue
-            except OSError as exc:
-                self._remove_folders()
-                raise OutputError(f"{self.output}: cannot create folder {d} ({exc.strerror or exc})") from None
-            self._created.append(d)
+        try:
+            self._created = prepare_folder(folder)
+        except OutputError as exc:
+            raise OutputError(f"{self.output}: {exc}") from None
 
     def _remove_folders(self) -> None:
-        for d in reversed(self._created):
-            try:
-                os.rmdir(d)  # only while empty: a finished output keeps its folder
-            except OSError:
-                break
+        remove_dirs(self._created)  # only while empty: a finished output keeps its folder
         self._created = []
 
     def __enter__(self) -> OutputLock:

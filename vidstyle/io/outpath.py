@@ -19,9 +19,10 @@ import hashlib
 import os
 
 from vidstyle.errors import OutputError
-from vidstyle.io._util import has_pattern
+from vidstyle.io._util import has_pattern, one_line
 
-__all__ = ["VIDEO_EXTS", "check_output_path", "hidden_name", "name_max", "physical_folder"]
+__all__ = ["VIDEO_EXTS", "check_output_path", "hidden_name", "name_max", "physical_folder", "prepare_folder",
+           "remove_dirs"]
 
 VIDEO_EXTS = (".mp4", ".m4v", ".mkv", ".mov", ".avi", ".webm")
 DEFAULT_NAME_MAX = 255  # bytes: ext4, XFS, btrfs, APFS, NTFS (in UTF-16 units)
@@ -108,3 +109,41 @@ def check_output_path(path: str, *, overwrite: bool = False) -> None:
             raise OutputError(f"cannot write into {probe}: permission denied")
     if not is_dir and not has_pattern(name) and os.path.lexists(path) and not overwrite:
         raise OutputError(f"{path}: already exists (use --overwrite to replace it)")
+
+
+def prepare_folder(folder: str) -> list[str]:
+    """Make sure ``folder`` exists and is writable; returns the folders we created."""
+    folder = folder or "."
+    created: list[str] = []
+    probe = folder
+    missing = []
+    while probe and not os.path.exists(probe):
+        missing.append(probe)
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
+    if probe and os.path.exists(probe) and not os.path.isdir(probe):
+        raise OutputError(f"cannot write into {folder}: {probe} is a file, not a folder")
+    for d in reversed(missing):
+        try:
+            os.mkdir(d)
+            created.append(d)
+        except FileExistsError:
+            if not os.path.isdir(d):
+                raise OutputError(f"cannot write into {folder}: {d} is not a folder") from None
+        except OSError as exc:
+            remove_dirs(created)
+            raise OutputError(f"cannot create folder {d}: {exc.strerror or one_line(exc)}") from None
+    if not os.path.isdir(folder):
+        raise OutputError(f"cannot write into {folder}: not a folder")
+    return created
+
+
+def remove_dirs(created: list[str]) -> None:
+    """Remove the folders ``prepare_folder`` created (deepest first), where still empty."""
+    for d in reversed(created):
+        try:
+            os.rmdir(d)
+        except OSError:
+            pass

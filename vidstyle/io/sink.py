@@ -7,11 +7,12 @@ its temporary output, so a caller never sees a traceback or a half-written file.
 from __future__ import annotations
 
 import errno
-import os
 
 from vidstyle.errors import OutputError, VidstyleError
 from vidstyle.io import _util
 from vidstyle.io._util import one_line
+from vidstyle.io.atomic import default_mode
+from vidstyle.io.outpath import prepare_folder, remove_dirs
 from vidstyle.io.frame import Frame, VideoInfo
 
 import av
@@ -24,44 +25,6 @@ __all__ = ["FrameSink", "prepare_folder", "remove_dirs", "oserror_message", "av_
 assert _util
 
 MKSTEMP_CHARS = 8  # tempfile.mkstemp's random part: 8 of [a-z0-9_]
-
-
-def prepare_folder(folder: str) -> list[str]:
-    """Make sure ``folder`` exists and is writable; returns the folders we created."""
-    folder = folder or "."
-    created: list[str] = []
-    probe = folder
-    missing = []
-    while probe and not os.path.exists(probe):
-        missing.append(probe)
-        parent = os.path.dirname(probe)
-        if parent == probe:
-            break
-        probe = parent
-    if probe and os.path.exists(probe) and not os.path.isdir(probe):
-        raise OutputError(f"cannot write into {folder}: {probe} is a file, not a folder")
-    for d in reversed(missing):
-        try:
-            os.mkdir(d)
-            created.append(d)
-        except FileExistsError:
-            if not os.path.isdir(d):
-                raise OutputError(f"cannot write into {folder}: {d} is not a folder") from None
-        except OSError as exc:
-            remove_dirs(created)
-            raise OutputError(f"cannot create folder {d}: {exc.strerror or one_line(exc)}") from None
-    if not os.path.isdir(folder):
-        raise OutputError(f"cannot write into {folder}: not a folder")
-    return created
-
-
-def remove_dirs(created: list[str]) -> None:
-    """Remove the folders ``prepare_folder`` created (deepest first), where still empty."""
-    for d in reversed(created):
-        try:
-            os.rmdir(d)
-        except OSError:
-            pass
 
 
 def oserror_message(exc: OSError) -> str:
@@ -110,16 +73,6 @@ def to_uint(image: np.ndarray, bits: int) -> np.ndarray:
     if image.dtype == np.uint8:
         return image.astype(np.uint16) * 257
     return (np.clip(np.nan_to_num(image.astype(np.float32)), 0.0, 1.0) * 65535.0 + 0.5).astype(np.uint16)
-
-
-def default_mode(path: str) -> None:
-    """Give a finished file the permissions a plainly created one would have (mkstemp uses 0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        os.chmod(path, 0o666 & ~umask)
-    except OSError:
-        pass
 
 
 class FrameSink:
