@@ -30,7 +30,7 @@ from vidstyle.models.styles import load_style
 from vidstyle.training import losses as L
 from vidstyle.training.data import to_tensor
 
-# ../shared/data beside the checkout (or beside a folder above it, for worktrees).
+# ../shared/data beside the checkout, or beside a folder above it.
 DATA = next((p / "shared" / "data" for p in Path(__file__).resolve().parents if (p / "shared" / "data").is_dir()),
             Path("../shared/data"))
 SHARED_STYLES, CONTENT = DATA / "styles", DATA / "content"

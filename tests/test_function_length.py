@@ -15,8 +15,8 @@ import vidstyle
 LIMIT = 60
 REASON = "Long because"
 
-#: Long functions skipped for now, as ``module:qualified.name``: for one that a branch in flight is
-#: changing, where splitting it elsewhere would collide with that work; empty it after the merge.
+#: Long functions skipped for now, as ``module:qualified.name``: for one that concurrent work is
+#: changing, where splitting it at the same time would collide; empty it once that work is in.
 ALLOWLIST: set[str] = set()
 
 ROOT = Path(vidstyle.__file__).parent

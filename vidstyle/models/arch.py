@@ -101,11 +101,9 @@ ARCHS: dict[str, Arch] = {
     # dominate the cost. Best made by distilling a trained style (``vidstyle distill``).
     "tiny": Arch((8, 16, 48), 3),
     # Real-time CPU arch on 2x2-folded pixels: 5x5 conv at half resolution, one stride-2 conv down to
-    # light's quarter scale, 3 residual blocks of 48 channels there (~4x fewer operations than light;
-    # 71 vs 190 ms per 640x360 frame in ONNX Runtime on 2 cores). Made by distilling a trained style
-    # (``vidstyle distill --arch fast``). An earlier fast arch, light's three levels on folded pixels
-    # (16/32/64, blocks at 1/8 scale), was as fast but learned the brush texture much more slowly
-    # (mean gradient 0.27x the teacher's after 800 distillation steps against 0.55x for this one).
+    # light's quarter scale, 3 residual blocks of 48 channels there (~4x fewer operations than
+    # light). Made by distilling a trained style (``vidstyle distill --arch fast``). Its blocks stay
+    # at 1/4 scale: at 1/8 the net learns the brush texture far more slowly.
     "fast": Arch((16, 48), 3, unshuffle=2),
 }
 
