@@ -413,10 +413,7 @@ def _open_outputs(run: _Running) -> None:
     except BaseException:
         if session.recorder is not None:
             session.recorder.abort()
-        if run.vcam is not None:
-            run.vcam.close()
-        if run.http is not None:
-            run.http.close()
+        _close_feeds(run)
         run.capture.release()
         raise
 
@@ -455,11 +452,16 @@ def _stop(run: _Running) -> None:
         run.capture.release()
     if run.window is not None:
         run.window.close()
+    _close_feeds(run)
+    run.session.stop_recording(run.engine, announce=False)  # the summary line names it
+
+
+def _close_feeds(run: _Running) -> None:
+    """Close the outputs that feed other programs: the virtual camera and the browser preview."""
     if run.vcam is not None:
         run.vcam.close()
     if run.http is not None:
         run.http.close()
-    run.session.stop_recording(run.engine, announce=False)  # the summary line names it
 
 
 def _result(run: _Running, reason: str | None, interrupted: bool) -> LiveResult:
