@@ -79,6 +79,8 @@ class Runtime:
     Device, engine, threads and batching give the same frames up to float rounding, so a run may
     be resumed on another machine; int8 and tiling change them. ``max_pixels``: the largest frame
     accepted (None: ``$VIDSTYLE_MAX_PIXELS`` or 100 megapixels), checked before decoding.
+    ``cpu_net``: on a CPU, run a style's distilled CPU net when it ships one (same look, a few
+    times faster); False runs the trained net everywhere.
     """
 
     device: str = _opt("auto", frames=False)
@@ -88,6 +90,8 @@ class Runtime:
     batch_size: int | None = _opt(None, frames=False)
     tile: int | str = _opt("auto", frames=True)
     max_pixels: int | None = _opt(None, frames=False)
+    # which net runs is in the fingerprint already, as the digest of the loaded weights
+    cpu_net: bool = _opt(True, frames=False)
 
     def __post_init__(self) -> None:
         _choice(self.backend, "backend", ("auto", "torch", "onnx", "openvino"))

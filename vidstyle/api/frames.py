@@ -34,7 +34,8 @@ class Stylizer:
     ``style``: a name, a ``.safetensors`` path or a mix ``{"a": 0.7, "b": 0.3}`` (``mix``: auto,
     weights, outputs); or ``style_image``: any image (or a mix ``"a.jpg:0.7,b.jpg:0.3"``) as the
     style, on PyTorch, with ``strength`` acting in the arbitrary net's feature space. ``device``/``backend``/``precision``/``tile``: as ``vidstyle stylize`` takes
-    them; ``threads``: the exported engines' CPU threads (PyTorch keeps its own setting).
+    them; ``threads``: the exported engines' CPU threads (PyTorch keeps its own setting);
+    ``cpu_net``: on a CPU, a style's distilled CPU net when it ships one (as ``RenderConfig``).
     ``strength`` (0..1) and ``preserve_colors`` are attributes that may change between calls.
     ``description`` says which style runs where.
     """
@@ -42,7 +43,7 @@ class Stylizer:
     def __init__(self, style: StyleSpec | None = None, *, style_image: StyleSpec | None = None, device: str = "auto",
                  backend: str = "auto", precision: str = "fp32", threads: int | None = None,
                  tile: int | str = "auto", mix: str = "auto", strength: float = 1.0,
-                 preserve_colors: bool = False) -> None:
+                 preserve_colors: bool = False, cpu_net: bool = True) -> None:
         try:
             self.controls = StyleControls(strength=check_strength(strength), preserve_colors=bool(preserve_colors))
             parse_tile(tile)
@@ -53,7 +54,7 @@ class Stylizer:
         self.device = pick_device(device)
         net, label, backend, self._arbitrary = load_net(style, style_image, self.device, mix=mix,
                                                         strength=self.controls.strength, backend=backend,
-                                                        precision=precision)
+                                                        precision=precision, cpu_net=cpu_net)
         if self._arbitrary:  # the strength lives in the net (feature space), not in the output blend
             self.controls.strength = 1.0
         self.net = net

@@ -129,7 +129,7 @@ class RenderJob:
         dev = pick_device(rt.device)
         net, style_label, backend, arbitrary = load_net(cfg.style, cfg.style_image, dev, mix=cfg.mix,
                                                         strength=ctl.strength, backend=rt.backend,
-                                                        precision=rt.precision)
+                                                        precision=rt.precision, cpu_net=rt.cpu_net)
         mode = cfg.consistency if isinstance(cfg.consistency, str) else str(float(cfg.consistency))
         cons, cons_note = build_consistency(mode, cfg.flow, dev, cfg.raft_weights)
         fp = fingerprint(cfg, net)

@@ -68,11 +68,14 @@ def check_engine(backend: str, precision: str) -> str:
 
 
 def load_net(style: StyleSpec | None, style_image: StyleSpec | None, device: torch.device, *, mix: str = "auto",
-             strength: float = 1.0, backend: str = "auto", precision: str = "fp32") -> tuple[nn.Module, str, str, bool]:
+             strength: float = 1.0, backend: str = "auto", precision: str = "fp32",
+             cpu_net: bool = True) -> tuple[nn.Module, str, str, bool]:
     """The net for a shipped style or a style image: ``(net, label, backend, arbitrary)``.
 
     Exactly one of ``style``/``style_image`` is given. For a style image, ``strength`` is baked
-    into the net and ``backend`` becomes ``torch`` (see the module docstring).
+    into the net and ``backend`` becomes ``torch`` (see the module docstring). On a CPU, with
+    ``cpu_net``, a single named style that ships a CPU net (:func:`~vidstyle.models.styles.cpu_twin`)
+    runs that net instead.
     """
     from ..models.mixing import load_styles_mix
 
@@ -83,5 +86,19 @@ def load_net(style: StyleSpec | None, style_image: StyleSpec | None, device: tor
         backend = check_engine(backend, precision)
         net, label = load_style_image_net(style_image, device, strength)
         return net, label, backend, True
-    net, label = load_styles_mix(style_text(style), device, mode=mix)
+    text = style_text(style)
+    twin = _cpu_twin(text) if cpu_net and device.type == "cpu" else None
+    if twin is not None:
+        net, label = load_styles_mix(str(twin.weights), device, mode=mix)
+        return net, f"{text} as its CPU net {label}", backend, False
+    net, label = load_styles_mix(text, device, mode=mix)
     return net, label, backend, False
+
+
+def _cpu_twin(text: str):
+    """The CPU net of ``text`` when it names one shipped style that has one (not a file, not a mix)."""
+    from ..models.styles import SUFFIX, cpu_twin, find_style
+
+    if any(c in text for c in ",:/\\") or text.endswith(SUFFIX):
+        return None
+    return cpu_twin(find_style(text))

@@ -120,6 +120,19 @@ def find_style(spec: str) -> StyleInfo:
     raise InputError(f"unknown style {spec!r}; available styles: {names}")
 
 
+def cpu_twin(info: StyleInfo) -> StyleInfo | None:
+    """The net distilled from ``info`` for CPUs, when its sidecar names one (``"cpu_net"``) and it
+    is installed: the same look at a fraction of the cost, which on a CPU decides the frame rate
+    (a GPU runs the trained net itself in real time). None otherwise."""
+    name = info.meta.get("cpu_net")
+    if not isinstance(name, str) or not name:
+        return None
+    twin = next((s for s in list_styles() if s.name == name), None)
+    if twin is None or twin.weights == info.weights:
+        return None
+    return twin
+
+
 def infer_arch(state: dict[str, torch.Tensor]) -> Arch:
     """Infer channels, block count and pixel folding from a TransformerNet state dict."""
     first = state.get("encoder.0.conv.conv.weight")
