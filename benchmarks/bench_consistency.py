@@ -16,7 +16,9 @@ benchmarks/weights/starry_night_notemporal.safetensors: the same style trained w
 losses), all ratios still against the main net's per-frame output; ``--compare-label tiny`` names
 the rows otherwise (e.g. ``--compare-net starry_night_tiny``: the distilled tiny net against its
 light teacher). ``--int8`` adds rows ``int8:off`` / ``int8:default``: the main net at ``--precision
-int8`` (does quantization add flicker, blur or style error?).
+int8`` (does quantization add flicker, blur or style error?); ``--compare-int8`` the same for the
+second net. ``--results NAME`` writes benchmarks/results/NAME.json instead of consistency.json
+(which the README's consistency figure reads).
 Targets: default short <= 0.3x per-frame and <= 2x input; long <= 0.5x per-frame;
 sharpness >= 0.85x per-frame; DIS consistency adds <= 30% CPU time per frame.
 """
@@ -103,6 +105,9 @@ def main() -> None:
     ap.add_argument("--compare-net", default=None, help="a second style net (name or .safetensors) to compare")
     ap.add_argument("--compare-label", default="nt", help="row prefix for --compare-net (nt: no temporal loss)")
     ap.add_argument("--int8", action="store_true", help="add rows for the main net at --precision int8")
+    ap.add_argument("--compare-int8", action="store_true", help="add rows for --compare-net at --precision int8")
+    ap.add_argument("--results", default="consistency",
+                    help="name of the results file in benchmarks/results/ (default consistency: the README figure)")
     ap.add_argument("--repeats", type=int, default=1, help="timed runs per setting (interleaved; medians shown)")
     ap.add_argument("--dis-preset", default=None, choices=["ultrafast", "fast", "medium"],
                     help="DIS preset of the consistency flow (E_warp keeps the default; live uses fast)")
@@ -119,6 +124,11 @@ def main() -> None:
         for row, s in zip(extra, ("off", "default")):
             nets[row] = (other, s, "fp32")
         settings = settings + extra
+        if args.compare_int8:
+            extra = [f"{args.compare_label}-int8:{s}" for s in ("off", "default")]
+            for row, s in zip(extra, ("off", "default")):
+                nets[row] = (other, s, "int8")
+            settings = settings + extra
     if args.int8:
         extra = [f"int8:{s}" for s in ("off", "default")]
         for row, s in zip(extra, ("off", "default")):
@@ -173,7 +183,7 @@ def main() -> None:
         img = strip([clip] + [outs[s] for s in settings], start)
         cv2.imwrite(str(OUT / f"strip_{Path(name).stem}.png"), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
         print(f"strip (rows: input, {', '.join(settings)}; frames {start}..{start + 5}): {OUT / ('strip_' + Path(name).stem + '.png')}")
-    write_result("consistency", figures)
+    write_result(args.results, figures)
 
 
 if __name__ == "__main__":
