@@ -103,4 +103,4 @@ def check_crop(size: int, arch: str) -> None:
 def check_time_limit(seconds: float | None) -> None:
     """A run's time limit: None (no limit) or a positive number of seconds."""
     if seconds is not None and not (math.isfinite(seconds) and seconds > 0):
-        raise InputError("--time-limit must be a positive number of minutes")
+        raise InputError("--time-limit must be a positive number")
