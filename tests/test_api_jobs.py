@@ -29,7 +29,8 @@ def _arbitrary(**kw) -> vidstyle.ArbitraryConfig:
 
 
 @pytest.mark.parametrize("make, bad, words", [
-    (_train, dict(steps=0), "--steps"), (_train, dict(lr=float("nan")), "--lr"), (_train, dict(size=30), "--size"),
+    (_train, dict(steps=0), "--steps"), (_train, dict(steps="5"), "whole number"), (_train, dict(seed=-1), "--seed"),
+    (_train, dict(lr=float("nan")), "--lr"), (_train, dict(size=30), "--size"),
     (_train, dict(arch="huge"), "unknown arch"), (_train, dict(style_size=8), "--style-size"),
     (_train, dict(weights=vidstyle.LossWeights(style=-1)), "--style-weight"),
     (_distill, dict(batch_size=0), "--batch-size"), (_distill, dict(style_image="a.jpg"), "not both"),

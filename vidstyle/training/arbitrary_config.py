@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import InputError
-from .run_config import RunConfig
+from .run_config import RunConfig, at_least
 
 __all__ = ["DEFAULT_HOLDOUT", "STRIDE", "ArbitraryConfig", "ArbitraryLossWeights"]
 
@@ -54,9 +54,12 @@ class ArbitraryConfig(RunConfig):
     preview_style: str | None = None
 
     def check(self) -> None:
-        if isinstance(self.holdout, str) or not isinstance(self.holdout, tuple):  # a list from Python or JSON
+        if not isinstance(self.holdout, tuple):  # a list (Python, JSON) or comma-separated text (--holdout)
             names = self.holdout.split(",") if isinstance(self.holdout, str) else self.holdout
             object.__setattr__(self, "holdout", tuple(n.strip() for n in names if n.strip()))
+        at_least("--size", self.size, 1)
         if self.size % STRIDE or self.size < 32:
             raise InputError(f"--size must be a multiple of {STRIDE} and at least 32")
         super().check()
+        at_least("--width", self.width, 1)
+        at_least("--style-side", self.style_side, 16)

@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputError
-from .run_config import RunConfig, check_crop
+from .run_config import RunConfig, at_least, check_crop, not_negative
 
 __all__ = ["LossWeights", "TrainConfig", "checkpoint_path"]
 
@@ -49,8 +48,8 @@ class TrainConfig(RunConfig):
     def check(self) -> None:
         check_crop(self.size, self.arch)
         super().check()
-        if self.style_size < 16:
-            raise InputError(f"--style-size must be at least 16, not {self.style_size}")
+        at_least("--style-size", self.style_size, 16)
+        not_negative("noise_std", self.noise_std)
 
 
 def checkpoint_path(out: str | Path) -> Path:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from ..errors import InputError
-from .run_config import RunConfig, check_crop
+from .run_config import RunConfig, check_crop, not_negative
 
 __all__ = ["BAKE_ARCH", "DistillConfig", "check_teacher"]
 
@@ -42,10 +41,8 @@ class DistillConfig(RunConfig):
             object.__setattr__(self, "arch", BAKE_ARCH if self.style_image else "tiny")
         check_crop(self.size, self.arch)
         super().check()
-        for name in ("gradient_weight", "noise_std"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value >= 0):
-                raise InputError(f"{name} must be a number >= 0, not {value}")
+        not_negative("gradient_weight", self.gradient_weight)
+        not_negative("noise_std", self.noise_std)
 
 
 def check_teacher(teacher: str | None, style_image: str | None) -> None:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, TypeVar
 
 from ..errors import InputError
 
-__all__ = ["MAX_CROP", "RunConfig", "check_crop", "check_time_limit"]
+__all__ = ["MAX_CROP", "RunConfig", "at_least", "check_crop", "check_time_limit", "not_negative"]
 
 MAX_CROP = 2048
 """Largest training crop (px): a batch of these already needs gigabytes of activations."""
@@ -57,17 +58,14 @@ class RunConfig:
 
     def check(self) -> None:
         """``InputError`` for a value that would otherwise fail only once the run is under way."""
-        if self.steps < self.min_steps:
-            raise InputError(f"--steps must be at least {self.min_steps}, not {self.steps}")
-        for name in ("batch_size", "checkpoint_every"):
-            if getattr(self, name) < 1:
-                raise InputError(f"--{name.replace('_', '-')} must be at least 1, not {getattr(self, name)}")
-        if not (math.isfinite(self.lr) and self.lr >= 0):  # 0 is allowed: it keeps the weights (a check of --init)
-            raise InputError(f"--lr must be a number >= 0, not {self.lr}")
+        at_least("--steps", self.steps, self.min_steps)
+        at_least("--batch-size", self.batch_size, 1)
+        at_least("--checkpoint-every", self.checkpoint_every, 1)
+        at_least("--seed", self.seed, 0)
+        not_negative("--lr", self.lr)  # 0 is allowed: it keeps the weights (a check of --init)
         weights = getattr(self, "weights", None)
         for name, value in (asdict(weights) if weights is not None else {}).items():
-            if not (math.isfinite(value) and value >= 0):
-                raise InputError(f"--{name.replace('_', '-')}-weight must be a number >= 0, not {value}")
+            not_negative(f"--{name.replace('_', '-')}-weight", value)
 
     def to_dict(self) -> dict:
         """JSON-able fields (saved in checkpoints and sidecars)."""
@@ -87,6 +85,21 @@ class RunConfig:
         return cls(**kw)
 
 
+def at_least(option: str, value: Any, lo: int) -> None:
+    """``InputError`` unless ``value`` is a whole number of at least ``lo``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InputError(f"{option} must be a whole number, not {value!r}")
+    if value < lo:
+        raise InputError(f"{option} must be at least {lo}, not {value}")
+
+
+def not_negative(option: str, value: Any) -> None:
+    """``InputError`` unless ``value`` is a finite number >= 0."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
+    if not ok:
+        raise InputError(f"{option} must be a number >= 0, not {value}")
+
+
 def check_crop(size: int, arch: str) -> None:
     """``--size``: a multiple of ``arch``'s stride within 32..:data:`MAX_CROP`; an unknown arch is
     an ``InputError`` too."""
@@ -94,13 +107,14 @@ def check_crop(size: int, arch: str) -> None:
 
     try:
         stride = resolve_arch(arch).stride
-    except ValueError as e:
+    except (ValueError, AttributeError) as e:
         raise InputError(f"--arch: {e}") from None
+    at_least("--size", size, 1)
     if size % stride or not 32 <= size <= MAX_CROP:
         raise InputError(f"--size must be a multiple of {stride} (the {arch} arch's stride) within 32..{MAX_CROP}")
 
 
 def check_time_limit(seconds: float | None) -> None:
     """A run's time limit: None (no limit) or a positive number of seconds."""
-    if seconds is not None and not (math.isfinite(seconds) and seconds > 0):
+    if seconds is not None and not (isinstance(seconds, numbers.Real) and math.isfinite(seconds) and seconds > 0):
         raise InputError("--time-limit must be a positive number")
