@@ -93,9 +93,8 @@ def run_one(recipe: Recipe, args: argparse.Namespace) -> None:
 
     torch.set_num_threads(args.threads)
     data = Path(args.data)
-    weights = LossWeights(style=recipe.style_weight, shift=recipe.shift_weight)
-    if not recipe.temporal:
-        weights.temporal = weights.feature_temporal = weights.noise = 0.0
+    weights = LossWeights(style=recipe.style_weight, shift=recipe.shift_weight,
+                          **({} if recipe.temporal else dict(temporal=0.0, feature_temporal=0.0, noise=0.0)))
     out = Path(args.out) / recipe.name
     cfg = TrainConfig(
         style_image=str(data / "styles" / recipe.image), content_dir=str(data / "content"), out=str(out),

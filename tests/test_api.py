@@ -35,12 +35,19 @@ def python_api_examples(path: Path) -> list[str]:
 
 @pytest.mark.parametrize("doc, outputs", [
     ("README.md", {"styled.mp4"}),
-    ("docs/python-api.md", {"styled.mp4", "shot_styled.mkv", "edit_styled.avi"}),
+    ("docs/python-api.md", {"styled.mp4", "shot_styled.mkv", "edit_styled.avi", "my_style.safetensors",
+                            "my_tiny.safetensors", "adain.safetensors", "steady.mkv", "starry.onnx"}),
 ])
 def test_the_documented_examples_run(doc, outputs, tmp_path, monkeypatch, one_thread):
+    from vidstyle.models import arbitrary, vgg
+    from vidstyle.training import arbitrary as train_arbitrary, trainer
+
     blocks = python_api_examples(ROOT / doc)
     assert blocks
     monkeypatch.chdir(tmp_path)
+    # the training examples with random VGG16 weights: the real ones come with the [train] extra
+    monkeypatch.setattr(trainer, "load_vgg16_features", lambda: vgg.VGGFeatures(None))
+    monkeypatch.setattr(train_arbitrary, "load_encoder", lambda: arbitrary.Encoder.random(0))
     for code in blocks:
         exec(compile(code, f"{doc} example", "exec"), {"__name__": "__example__"})
     assert outputs <= {p.name for p in tmp_path.iterdir()}
@@ -49,11 +56,16 @@ def test_the_documented_examples_run(doc, outputs, tmp_path, monkeypatch, one_th
 
 def test_import_vidstyle_is_light():
     code = ("import sys, vidstyle; vidstyle.RenderConfig('a.mp4', 'b.mp4', 'x'); "
+            "vidstyle.TrainConfig(style_image='p.png', content_dir='c', out='o'); "
+            "vidstyle.DistillConfig(teacher='t', content_dir='c', out='o'); "
+            "vidstyle.ArbitraryConfig(content_dir='c', style_dir='s', out='o'); "
+            "vidstyle.EvalConfig('a.mp4', 'b.mp4'); vidstyle.ExportConfig('x', 'x.onnx'); "
             "assert 'torch' not in sys.modules, 'torch imported'; print(sorted(vidstyle.__all__))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
     assert r.returncode == 0, r.stderr
-    for name in ("RenderConfig", "RenderJob", "Stylizer", "VideoStylizer", "Cancelled"):
+    for name in ("RenderConfig", "RenderJob", "Stylizer", "VideoStylizer", "Cancelled", "TrainJob", "DistillJob",
+                 "ArbitraryTrainJob", "evaluate", "export"):
         assert name in r.stdout and hasattr(vidstyle, name)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import cv2
@@ -139,8 +140,9 @@ def test_tiled_run_matches_untiled(one_thread, parts, style_dir):
 
 
 def _config(tmp_path, photo_dir, style_dir, **kw) -> T.ArbitraryConfig:
+    kw = {"holdout": ("held",), "size": 32, "style_side": 96, "batch_size": 2, "width": 8, "checkpoint_every": 1, **kw}
     return T.ArbitraryConfig(content_dir=str(photo_dir), style_dir=str(style_dir), out=str(tmp_path / "out" / "adain"),
-                             holdout=("held",), size=32, style_side=96, batch_size=2, width=8, checkpoint_every=1, **kw)
+                             **kw)
 
 
 def _decoder_state(out) -> dict[str, torch.Tensor]:
@@ -157,7 +159,7 @@ def test_training_resumes_exactly_and_saves_fp16_weights_with_sidecar(one_thread
     T.train_arbitrary(cfg2, quiet=True, encoder=enc)
     with pytest.raises(InputError, match="--resume"):
         T.train_arbitrary(cfg2, quiet=True, encoder=enc)  # a fresh run never overwrites a checkpoint
-    cfg2.steps = 2
+    cfg2 = dataclasses.replace(cfg2, steps=2)
     T.train_arbitrary(cfg2, resume=True, quiet=True, encoder=enc)
     resumed = _decoder_state(cfg2.out)
     assert straight.keys() == resumed.keys()
@@ -180,12 +182,10 @@ def test_training_resumes_exactly_and_saves_fp16_weights_with_sidecar(one_thread
     started = T.train_arbitrary(_config(tmp_path / "c", photo_dir, style_dir, steps=0, init=str(weights)), quiet=True, encoder=enc)
     assert all(torch.equal(a, b) for a, b in zip(A.load_decoder(started)[0].state_dict().values(), dec.state_dict().values()))
     with pytest.raises(InputError, match="width-8"):
-        wide = _config(tmp_path / "d", photo_dir, style_dir, steps=1, init=str(weights))
-        wide.width = 16
+        wide = _config(tmp_path / "d", photo_dir, style_dir, steps=1, init=str(weights), width=16)
         T.train_arbitrary(wide, quiet=True, encoder=enc)
 
-    cfg3 = _config(tmp_path / "b", photo_dir, style_dir, steps=3)
-    cfg3.size = 48
+    cfg3 = _config(tmp_path / "b", photo_dir, style_dir, steps=3, size=48)
     with pytest.raises(InputError, match="same --size"):
         T.train_arbitrary(cfg3, resume=True, quiet=True, encoder=enc)
 

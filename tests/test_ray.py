@@ -43,6 +43,14 @@ def on_ray(cfg: vidstyle.RenderConfig, **kw) -> RayRenderJob:
     return job
 
 
+def serial_render(tmp_path: Path, clip: str, style: str, suffix: str = ".mkv", **kw) -> tuple[Path, Path]:
+    """Render ``config(clip, ..., **kw)`` in this process to ``serial<suffix>``, the reference a
+    distributed render is compared with; returns it and the path for that render, ``ray<suffix>``."""
+    serial, out = tmp_path / f"serial{suffix}", tmp_path / f"ray{suffix}"
+    vidstyle.RenderJob(config(clip, serial, style, **kw)).run()
+    return serial, out
+
+
 def video_packets(path: Path) -> list[tuple]:
     with av.open(str(path)) as c:
         return [(p.pts, p.dts, bytes(p)) for p in c.demux(c.streams.video[0]) if p.size]
@@ -84,9 +92,7 @@ def make_cut_clip(path: Path, frames: int, cut: int) -> str:
 
 def test_without_consistency_the_join_is_the_serial_output(tmp_path, style):
     clip = make_test_clip(str(tmp_path / "in.mp4"), width=96, height=64, frames=60).path
-    serial = tmp_path / "serial.mkv"
-    vidstyle.RenderJob(config(clip, serial, style, codec="ffv1")).run()
-    out = tmp_path / "ray.mkv"
+    serial, out = serial_render(tmp_path, clip, style, codec="ffv1")
     job = on_ray(config(clip, out, style, codec="ffv1"))
     assert job.stats.frames == 60 and len(job.segments) == 3
     assert video_packets(out) == video_packets(serial)  # FFV1: packet for packet
@@ -96,8 +102,7 @@ def test_without_consistency_the_join_is_the_serial_output(tmp_path, style):
 
 def test_h264_keeps_timestamps_and_audio_of_a_trimmed_variable_rate_clip(tmp_path, style):
     clip = make_test_clip(str(tmp_path / "in.mp4"), width=96, height=64, frames=70, irregular=True).path
-    serial, out = tmp_path / "serial.mp4", tmp_path / "ray.mp4"
-    vidstyle.RenderJob(config(clip, serial, style, start=5, end=65)).run()
+    serial, out = serial_render(tmp_path, clip, style, ".mp4", start=5, end=65)
     assert on_ray(config(clip, out, style, start=5, end=65)).stats.frames == 60
     assert frame_times(out) == frame_times(serial)
     assert audio_packets(out) == audio_packets(serial)
@@ -106,8 +111,7 @@ def test_h264_keeps_timestamps_and_audio_of_a_trimmed_variable_rate_clip(tmp_pat
 def test_consistency_warm_up_join_has_no_seam(tmp_path, style, monkeypatch):
     monkeypatch.setattr(checkpoint, "WARMUP_FRAMES", 16)  # read by the driver when it plans
     clip = make_test_clip(str(tmp_path / "in.mp4"), width=96, height=64, frames=60, audio=False).path
-    serial, out = tmp_path / "serial.mkv", tmp_path / "ray.mkv"
-    vidstyle.RenderJob(config(clip, serial, style, codec="ffv1", consistency="default")).run()
+    serial, out = serial_render(tmp_path, clip, style, codec="ffv1", consistency="default")
     job = on_ray(config(clip, out, style, codec="ffv1", consistency="default"), min_segment=30)
     assert [(s.start, s.warmup, s.cut) for s in job.segments] == [(0, 0, False), (30, 16, False)]
     a, b = decoded(serial), decoded(out)
@@ -125,8 +129,7 @@ def test_consistency_warm_up_join_has_no_seam(tmp_path, style, monkeypatch):
 
 def test_a_scene_cut_join_is_the_serial_render(tmp_path, style):
     clip = make_cut_clip(tmp_path / "cut.mkv", 60, cut=27)
-    serial, out = tmp_path / "serial.mkv", tmp_path / "ray.mkv"
-    vidstyle.RenderJob(config(clip, serial, style, codec="ffv1", consistency="default")).run()
+    serial, out = serial_render(tmp_path, clip, style, codec="ffv1", consistency="default")
     job = on_ray(config(clip, out, style, codec="ffv1", consistency="default"), min_segment=30)
     assert [(s.start, s.warmup, s.cut) for s in job.segments] == [(0, 0, False), (27, 0, True)]
     a, b = decoded(serial), decoded(out)
@@ -152,8 +155,7 @@ def _kill_a_segment_worker() -> bool:
 
 def test_a_killed_worker_is_retried_and_the_job_completes(tmp_path, style):
     clip = make_test_clip(str(tmp_path / "in.mp4"), width=96, height=64, frames=60, audio=False).path
-    serial, out = tmp_path / "serial.mkv", tmp_path / "ray.mkv"
-    vidstyle.RenderJob(config(clip, serial, style, codec="ffv1")).run()
+    serial, out = serial_render(tmp_path, clip, style, codec="ffv1")
     killed = []
 
     def progress(p) -> None:
@@ -167,8 +169,7 @@ def test_a_killed_worker_is_retried_and_the_job_completes(tmp_path, style):
 
 def test_a_stopped_driver_resumes_from_the_finished_segments(tmp_path, style):
     clip = make_test_clip(str(tmp_path / "in.mp4"), width=96, height=64, frames=60).path
-    serial, out = tmp_path / "serial.mkv", tmp_path / "ray.mkv"
-    vidstyle.RenderJob(config(clip, serial, style, codec="ffv1")).run()
+    serial, out = serial_render(tmp_path, clip, style, codec="ffv1")
     cfg = config(clip, out, style, codec="ffv1")
     job = RayRenderJob(cfg, workers=1, min_segment=20)
     with pytest.raises(vidstyle.Cancelled):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -147,9 +148,8 @@ def random_vgg():
 def _cfg(tmp_path, content, style, out, steps, **kw):
     cfg = TrainConfig(
         style_image=str(style), content_dir=str(content), out=str(out), arch="light", size=32, style_size=64,
-        steps=steps, batch_size=2, seed=3, checkpoint_every=2, **kw,
+        steps=steps, batch_size=2, seed=3, checkpoint_every=2, content_layer="relu2_2", **kw,
     )
-    cfg.content_layer = "relu2_2"
     return cfg
 
 
@@ -157,7 +157,7 @@ def test_training_lowers_the_loss_and_writes_style(tmp_path, random_vgg, photo_d
     content, style = photo_dir, _style_image(tmp_path)
     out = tmp_path / "w" / "tiny"
     cfg = _cfg(tmp_path, content, style, out, steps=40, lr=3e-3)
-    cfg.checkpoint_every = 20
+    cfg = dataclasses.replace(cfg, checkpoint_every=20)
     weights = train(cfg, quiet=True, vgg=random_vgg)
     meta = json.loads(out.with_suffix(".json").read_text())
     hist = torch.load(checkpoint_path(out), weights_only=True)["history"]
@@ -202,7 +202,7 @@ def test_init_starts_from_another_styles_weights(tmp_path, random_vgg, photo_dir
     src = save_style(random_net("light", seed=4), tmp_path / "src", {})
     out = tmp_path / "bl"
     cfg = _cfg(tmp_path, content, style, out, steps=1, lr=0.0, init=str(src), weights=LossWeights(shift=5.0))
-    cfg.arch = "light-bilinear"
+    cfg = dataclasses.replace(cfg, arch="light-bilinear")
     weights = train(cfg, quiet=True, vgg=random_vgg)
     net, info = load_style(str(weights))
     ref, _ = load_style(str(src))

@@ -1,8 +1,9 @@
 """vidstyle: video style transfer with temporal consistency.
 
 The Python API (see ``docs/python-api.md``): ``RenderConfig`` + ``RenderJob`` render a file,
-``Stylizer`` and ``VideoStylizer`` stylize frames a program supplies. The names are looked up on
-first use, so ``import vidstyle`` stays light (no torch until a job or a stylizer is made).
+``Stylizer`` and ``VideoStylizer`` stylize frames a program supplies; ``TrainJob``, ``DistillJob``,
+``ArbitraryTrainJob``, ``evaluate`` and ``export`` do what the other commands do. The names are
+looked up on first use, so ``import vidstyle`` stays light (no torch until a job or a stylizer is made).
 """
 
 from __future__ import annotations

@@ -3,16 +3,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from ..models.arch import ARCH_CHOICES
-from .common import check_crop_size, pick_device
+from ..training.distill_config import BAKE_ARCH, DistillConfig
+from .step_bar import run_step_job, written_text
 
-BAKE_ARCH = "light"
-"""Student arch with ``--style-image``: the baked net is that style's only net, so it gets a
-trained style's capacity rather than the tiny arch meant for copying one."""
 BAKE_MINUTES = 15.0
 """Default ``--time-limit`` with ``--style-image``, so a bake ends by itself (checkpointed)."""
 
@@ -49,32 +45,25 @@ def distill(teacher: str | None, style_image: str | None, content_dir: str, out:
 
     With --style-image instead of TEACHER, bake that image: the arbitrary-style net for it (needs
     VGG16, the [train] extra) teaches a light net, for 15 minutes unless --time-limit says otherwise."""
-    from ..training.distill import DistillConfig, check_teacher, distill as run_distill
-    from ..training.config import checkpoint_path
+    from ..api.distill_job import DistillJob  # keep --help light
 
-    check_teacher(teacher, style_image)
-    arch = arch or (BAKE_ARCH if style_image else "tiny")
-    if style_image and time_limit is None:
-        time_limit = BAKE_MINUTES
-    check_crop_size(size, arch)
     cfg = DistillConfig(teacher=teacher, content_dir=content_dir, out=out, arch=arch, size=size, steps=steps,
                         batch_size=batch_size, lr=lr, seed=seed, checkpoint_every=checkpoint_every,
-                        preview_image=preview_image, device=str(pick_device(device)), init=init,
-                        style_image=style_image)
-    path = run_distill(cfg, resume=resume, quiet=quiet, time_limit=time_limit * 60 if time_limit is not None else None)
+                        preview_image=preview_image, device=device, init=init, style_image=style_image)
+    if style_image and time_limit is None:
+        time_limit = BAKE_MINUTES
+    job = DistillJob(cfg, resume=resume, time_limit=time_limit * 60 if time_limit is not None else None)
+    stats = run_step_job(job, quiet)
     if not quiet:
-        click.echo(f"wrote {path} (+ {Path(path).with_suffix('.json').name}); checkpoint kept at {checkpoint_path(out)}")
-        click.echo(_comparison(Path(path).with_suffix(".json")))
+        click.echo(written_text(stats))
+        click.echo(_comparison(stats))
 
 
-def _comparison(sidecar: Path) -> str:
-    """One line on how close the student came to its teacher: the sidecar's final distillation
-    loss (L1 + gradient L1 to the teacher's output, mean of the last steps)."""
-    import json
-
-    training = json.loads(sidecar.read_text()).get("training", {})
-    loss = training.get("final_losses", {}).get("loss")
+def _comparison(stats) -> str:
+    """One line on how close the student came to its teacher: the final distillation loss (L1 +
+    gradient L1 to the teacher's output, mean of the last steps)."""
+    loss = stats.final_losses.get("loss")
     if loss is None:
         return "student vs teacher: no steps run this time"
     return (f"student vs teacher: final loss {loss:.4f} (L1 + gradient L1 to the teacher's output, last steps) "
-            f"after {training.get('steps')} steps")
+            f"after {stats.steps} steps")

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from ..errors import InputError
 from ..training.arbitrary_config import DEFAULT_HOLDOUT, ArbitraryConfig, ArbitraryLossWeights
-from ..training.config import checkpoint_path
-from .common import pick_device
+from .step_bar import run_step_job, written_text
 
 
 @click.command("train-arbitrary")
@@ -45,23 +41,17 @@ def train_arbitrary_cmd(
     preview_style: str | None, time_limit: float | None, resume: bool, threads: int | None, device: str, quiet: bool,
 ) -> None:
     """Train the decoder that turns any image into a style (AdaIN; checkpoints, --resume continues exactly)."""
-    import torch  # keep `vidstyle --help` light
+    from ..api.arbitrary_job import ArbitraryTrainJob  # keep `vidstyle --help` light
 
-    from ..training.arbitrary import train_arbitrary
-    if time_limit is not None and time_limit <= 0:
-        raise InputError("--time-limit must be a positive number of minutes")
-    if threads is not None:
-        if threads < 1:
-            raise InputError("--threads must be at least 1")
-        torch.set_num_threads(threads)
     recon_pixel = ArbitraryLossWeights.recon_pixel if recon_weight > 0 else 0.0
     cfg = ArbitraryConfig(
-        content_dir=content_dir, style_dir=style_dir, out=out,
-        holdout=tuple(h.strip() for h in holdout.split(",") if h.strip()), size=size, style_side=style_side,
+        content_dir=content_dir, style_dir=style_dir, out=out, holdout=holdout, size=size, style_side=style_side,
         steps=steps, batch_size=batch_size, lr=lr, seed=seed, width=width, checkpoint_every=checkpoint_every,
         weights=ArbitraryLossWeights(style=style_weight, recon=recon_weight, recon_pixel=recon_pixel),
-        preview_image=preview_image, preview_style=preview_style, device=str(pick_device(device)), init=init,
+        preview_image=preview_image, preview_style=preview_style, device=device, init=init,
     )
-    path = train_arbitrary(cfg, resume=resume, quiet=quiet, time_limit=time_limit * 60 if time_limit else None)
+    job = ArbitraryTrainJob(cfg, resume=resume, time_limit=time_limit * 60 if time_limit is not None else None,
+                            threads=threads)
+    stats = run_step_job(job, quiet)
     if not quiet:
-        click.echo(f"wrote {path} (+ {Path(path).with_suffix('.json').name}); checkpoint kept at {checkpoint_path(out)}")
+        click.echo(written_text(stats))

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from ..models.arch import ARCH_CHOICES
-from ..training.config import LossWeights, TrainConfig, checkpoint_path
-from .common import check_crop_size, pick_device
+from ..training.config import LossWeights, TrainConfig
+from .step_bar import run_step_job, written_text
 
 
 @click.command()
@@ -47,18 +45,18 @@ def train(
     style_source: str | None, time_limit: float | None, resume: bool, device: str, quiet: bool,
 ) -> None:
     """Train a style net on a folder of photos (checkpoints; --resume continues exactly)."""
-    from ..training.trainer import train as run_training  # keep --help light
+    from ..api.train_job import TrainJob  # keep --help light
 
-    check_crop_size(size, arch)
-    weights = LossWeights(content=content_weight, style=style_weight, temporal=temporal_weight, shift=shift_weight)
-    if temporal_weight == 0:
-        weights.feature_temporal = weights.noise = 0.0
+    no_temporal = {"feature_temporal": 0.0, "noise": 0.0} if temporal_weight == 0 else {}
     cfg = TrainConfig(
         style_image=style_image, content_dir=content_dir, out=out, arch=arch, size=size, style_size=style_size,
-        steps=steps, batch_size=batch_size, lr=lr, seed=seed, checkpoint_every=checkpoint_every, weights=weights,
-        preview_image=preview_image, device=str(pick_device(device)), style_title=style_title,
+        steps=steps, batch_size=batch_size, lr=lr, seed=seed, checkpoint_every=checkpoint_every,
+        weights=LossWeights(content=content_weight, style=style_weight, temporal=temporal_weight, shift=shift_weight,
+                            **no_temporal),
+        preview_image=preview_image, device=device, style_title=style_title,
         style_license=style_license, style_source=style_source, init=init,
     )
-    path = run_training(cfg, resume=resume, quiet=quiet, time_limit=time_limit * 60 if time_limit is not None else None)
+    job = TrainJob(cfg, resume=resume, time_limit=time_limit * 60 if time_limit is not None else None)
+    stats = run_step_job(job, quiet)
     if not quiet:
-        click.echo(f"wrote {path} (+ {Path(path).with_suffix('.json').name}); checkpoint kept at {checkpoint_path(out)}")
+        click.echo(written_text(stats))

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -30,12 +32,13 @@ from torch import nn
 
 from ..errors import InputError
 from ..models.arbitrary import (
-    BOTTLENECK, ENCODER_LAYERS, STRIDE, ArbitraryStyleNet, Decoder, Encoder, adain, feature_stats, load_encoder,
+    BOTTLENECK, ENCODER_LAYERS, ArbitraryStyleNet, Decoder, Encoder, adain, feature_stats, load_encoder,
     load_decoder, read_style_image, save_decoder, style_stats,
 )
 from .arbitrary_config import DEFAULT_HOLDOUT, ArbitraryConfig, ArbitraryLossWeights
 from .data import IMAGE_EXTS, ContentImages
-from .trainer import checkpoint_path, open_checkpoint, restore_checkpoint, run_steps, step_generators
+from .run_config import check_time_limit
+from .trainer import RunControl, checkpoint_path, open_checkpoint, restore_checkpoint, run_steps, step_generators
 
 # ----------------------------------------------------------------------------- data
 
@@ -193,14 +196,16 @@ def train_arbitrary(
     quiet: bool = False,
     encoder: Encoder | None = None,
     time_limit: float | None = None,
+    progress: Callable[[int, dict[str, float]], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> Path:
     """Train (or resume) the decoder; writes ``out.safetensors`` (fp16) + ``out.json`` + ``out_preview.jpg``.
 
     ``encoder`` replaces the VGG16 one (tests); ``time_limit`` (seconds) stops at a step boundary
-    with everything written, and ``--resume`` carries on.
+    with everything written, and ``--resume`` carries on; ``progress`` and ``cancel``: see
+    :class:`~vidstyle.training.trainer.RunControl`.
     """
-    if cfg.size % STRIDE or cfg.size < 32:
-        raise InputError(f"--size must be a multiple of {STRIDE} and at least 32")
+    check_time_limit(time_limit)
     dev = torch.device(cfg.device)
     content = ContentImages(cfg.content_dir)
     styles = StyleImages(cfg.style_dir, cfg.holdout, cfg.style_side)
@@ -238,7 +243,7 @@ def train_arbitrary(
         what="training", total_key="total",
         postfix=lambda p: {"c": f"{p['content']:.3g}", "s": f"{p['style']:.3g}", "r": f"{p['recon']:.3g}",
                            "px": f"{p['recon_pixel']:.3g}", "tot": f"{p['total']:.3g}"},
-        quiet=quiet, time_limit=time_limit)
+        control=RunControl(quiet, time_limit, progress, cancel))
 
     meta = _decoder_meta(cfg, content, styles, preview_style, done, history, recent or history[-5:],
                          time.time() - t0, dev)

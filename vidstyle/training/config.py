@@ -6,13 +6,15 @@ trainer.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from .run_config import RunConfig, at_least, check_crop, not_negative
 
 __all__ = ["LossWeights", "TrainConfig", "checkpoint_path"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class LossWeights:
     """Weights of the loss terms (perceptual terms are relative errors, images in [0,1])."""
 
@@ -25,40 +27,29 @@ class LossWeights:
     shift: float = 0.0  # shift equivariance (``losses.shift_equivariance_loss``); 0: off
 
 
-@dataclass
-class TrainConfig:
-    """Everything that defines a training run (saved in checkpoints and the sidecar)."""
+@dataclass(frozen=True, kw_only=True)
+class TrainConfig(RunConfig):
+    """Everything that defines a training run (saved in checkpoints and the sidecar): the painting
+    ``style_image`` (read with its long side at ``style_size`` px) learnt by an ``arch`` net (see
+    :data:`vidstyle.models.arch.ARCH_CHOICES`); ``init``: a style (name or .safetensors) whose
+    weights the net starts from; ``style_title``/``style_license``/``style_source`` are copied
+    into the sidecar. The shared fields: :class:`~vidstyle.training.run_config.RunConfig`."""
 
     style_image: str
-    content_dir: str
-    out: str
     arch: str = "full"
-    size: int = 256
     style_size: int = 512
-    steps: int = 2000
-    batch_size: int = 4
-    lr: float = 1e-3
-    seed: int = 0
     content_layer: str = "relu2_2"
-    checkpoint_every: int = 100
     noise_std: float = 0.02
     weights: LossWeights = field(default_factory=LossWeights)
-    preview_image: str | None = None
-    device: str = "cpu"
-    init: str | None = None  # a style (name or .safetensors) whose weights the net starts from
-    # Metadata copied into the sidecar.
     style_title: str | None = None
     style_license: str | None = None
     style_source: str | None = None
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
-        d = dict(d)
-        d["weights"] = LossWeights(**d.get("weights", {}))
-        return cls(**d)
+    def check(self) -> None:
+        check_crop(self.size, self.arch)
+        super().check()
+        at_least("--style-size", self.style_size, 16)
+        not_negative("noise_std", self.noise_std)
 
 
 def checkpoint_path(out: str | Path) -> Path:

@@ -28,8 +28,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import threading
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -41,36 +42,8 @@ from ..errors import InputError
 from ..models.styles import load_style, save_style
 from ..models.transformer import TransformerNet
 from .data import ContentImages, read_rgb
-from .trainer import check_run, checkpoint_path, open_checkpoint, restore_checkpoint, run_steps, step_generators
-
-
-@dataclass
-class DistillConfig:
-    """Everything that defines a distillation run (saved in checkpoints and the sidecar).
-
-    Exactly one of ``teacher`` (a style name or file) and ``style_image`` (an image path whose
-    arbitrary-style net teaches) is set; the other is empty.
-    """
-
-    teacher: str | None
-    content_dir: str
-    out: str
-    arch: str = "tiny"
-    size: int = 192
-    steps: int = 3000
-    batch_size: int = 4
-    lr: float = 2e-3
-    seed: int = 0
-    gradient_weight: float = 1.0
-    noise_std: float = 0.02
-    checkpoint_every: int = 100
-    preview_image: str | None = None
-    device: str = "cpu"
-    init: str | None = None  # start the student from this style's weights (same arch) instead of random
-    style_image: str | None = None
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+from .distill_config import DistillConfig, check_teacher
+from .trainer import RunControl, check_run, checkpoint_path, open_checkpoint, restore_checkpoint, run_steps, step_generators
 
 
 def _grad_xy(y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -104,14 +77,16 @@ def learning_rate(cfg: DistillConfig, step: int) -> float:
     return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, step / cfg.steps))))
 
 
-def distill(cfg: DistillConfig, resume: bool = False, quiet: bool = False, time_limit: float | None = None) -> Path:
+def distill(cfg: DistillConfig, resume: bool = False, quiet: bool = False, time_limit: float | None = None,
+            progress: Callable[[int, dict[str, float]], None] | None = None,
+            cancel: threading.Event | None = None) -> Path:
     """Distil ``cfg.teacher`` into a ``cfg.arch`` net; writes ``out.safetensors`` + ``.json`` +
     ``_preview.jpg`` and keeps a checkpoint (``out.ckpt.pt``) for ``resume``.
 
-    ``time_limit`` (seconds) ends the run early at a step boundary, checkpointed.
+    ``time_limit`` (seconds) ends the run early at a step boundary, checkpointed; ``progress`` and
+    ``cancel``: see :class:`~vidstyle.training.trainer.RunControl`.
     """
-    check_run(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, checkpoint_every=cfg.checkpoint_every,
-              out=cfg.out, time_limit=time_limit)
+    check_run(cfg.out, time_limit)
     dev = torch.device(cfg.device)
     teacher, tmeta, source = load_teacher(cfg, dev)
     teacher.requires_grad_(False)
@@ -139,7 +114,8 @@ def distill(cfg: DistillConfig, resume: bool = False, quiet: bool = False, time_
     done, recent = run_steps(
         student, opt, step_fn, steps=cfg.steps, start=start, history=history, ckpt=ckpt, config=cfg.to_dict(),
         checkpoint_every=cfg.checkpoint_every, preview_src=preview_src, out=out, what="distillation",
-        total_key="loss", postfix=lambda p: {"loss": f"{p['loss']:.4f}"}, quiet=quiet, time_limit=time_limit)
+        total_key="loss", postfix=lambda p: {"loss": f"{p['loss']:.4f}"},
+        control=RunControl(quiet, time_limit, progress, cancel))
 
     meta = _distill_meta(cfg, tmeta, source, init_meta, done, recent or history[-5:], time.time() - t0)
     return save_style(student.cpu(), out, meta)
@@ -154,13 +130,6 @@ def load_teacher(cfg: DistillConfig, dev: torch.device) -> tuple[nn.Module, dict
         return _style_image_teacher(cfg.style_image, dev)
     net, info = load_style(cfg.teacher, dev)
     return net, info.meta, {"style": info.name, "arch": info.meta.get("arch"), "file": info.weights.name}
-
-
-def check_teacher(teacher: str | None, style_image: str | None) -> None:
-    """``InputError`` unless exactly one of a teacher style and a style image is given."""
-    if bool(teacher) == bool(style_image):
-        raise InputError("give either a teacher style or --style-image, not both" if teacher
-                         else "no teacher given: give a teacher style or --style-image")
 
 
 def _style_image_teacher(path: str, dev: torch.device) -> tuple[nn.Module, dict, dict]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -21,7 +22,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from ..errors import InputError, OutputError, VidstyleError
+from ..errors import Cancelled, InputError, OutputError, VidstyleError
 from ..io.atomic import atomic_path
 from ..models.styles import save_style
 from ..models.transformer import TransformerNet
@@ -30,24 +31,16 @@ from . import losses as L
 from .config import TrainConfig, checkpoint_path
 from .data import ContentImages, read_rgb, to_tensor
 from .motion import MotionConfig, make_motion_pair
+from .run_config import check_time_limit
 
 MARGIN = 16  # pixels around each crop so the random motion never samples outside the image
 
 
-def check_run(*, steps: int, batch_size: int, lr: float, checkpoint_every: int, out: str | Path,
-              time_limit: float | None = None, loss_weights: dict[str, float] | None = None) -> None:
-    """Refuse, with one ``InputError`` line, options that would otherwise fail only once a run
-    is under way (after the content photos, the nets and VGG have loaded)."""
-    for name, value in (("--steps", steps), ("--batch-size", batch_size), ("--checkpoint-every", checkpoint_every)):
-        if value < 1:
-            raise InputError(f"{name} must be at least 1, not {value}")
-    if not (math.isfinite(lr) and lr >= 0):  # 0 is allowed: it keeps the weights (a check of --init)
-        raise InputError(f"--lr must be a number >= 0, not {lr}")
-    if time_limit is not None and not (math.isfinite(time_limit) and time_limit > 0):
-        raise InputError("--time-limit must be a positive number of minutes")
-    for name, value in (loss_weights or {}).items():
-        if not (math.isfinite(value) and value >= 0):
-            raise InputError(f"--{name.replace('_', '-')}-weight must be a number >= 0, not {value}")
+def check_run(out: str | Path, time_limit: float | None = None) -> None:
+    """Refuse, with one line, a time limit (seconds) or an output that would otherwise fail only
+    once a run is under way (after the content photos, the nets and VGG have loaded). The settings
+    themselves were checked when the config was made."""
+    check_time_limit(time_limit)
     check_writable(Path(out))
 
 
@@ -194,6 +187,22 @@ def save_checkpoint(path: Path, net: nn.Module, opt: torch.optim.Optimizer, step
         )
 
 
+@dataclass
+class RunControl:
+    """How a caller watches and stops a run: ``quiet`` (no progress bar), ``time_limit`` (seconds:
+    the run stops at the first step boundary after it, checkpointed), ``progress(done, parts)``
+    after every step (``parts``: its loss terms as floats), ``cancel`` (an event, set from any
+    thread: the run saves its checkpoint at the next step boundary and raises ``Cancelled``)."""
+
+    quiet: bool = False
+    time_limit: float | None = None
+    progress: Callable[[int, dict[str, float]], None] | None = None
+    cancel: threading.Event | None = None
+
+    def cancelled(self) -> bool:
+        return self.cancel is not None and self.cancel.is_set()
+
+
 def run_steps(
     net: nn.Module,
     opt: torch.optim.Optimizer,
@@ -210,44 +219,57 @@ def run_steps(
     what: str,
     total_key: str,
     postfix: Callable[[dict[str, float]], dict[str, str]],
-    quiet: bool = False,
-    time_limit: float | None = None,
+    control: RunControl,
 ) -> tuple[int, list[dict[str, float]]]:
     """The optimisation loop shared by :func:`train` and distillation.
 
-    For each step from ``start`` to ``steps``: ``step_fn(step) -> (loss, parts)`` (``parts``: the
-    loss terms as floats, ``parts[total_key]`` the total), a divergence check, the optimizer step,
-    the loss history (every 10th step, appended to ``history``), a progress bar (``postfix(parts)``)
-    and, every ``checkpoint_every`` steps, at the end and when ``time_limit`` (seconds) runs out,
-    a checkpoint plus a preview. Returns (steps done, the last 50 steps' ``parts``).
+    For each step from ``start`` to ``steps``: :func:`optimizer_step`, the loss history (every 10th
+    step, appended to ``history``), a progress bar (``postfix(parts)``) and ``control.progress``
+    and, every ``checkpoint_every`` steps, at the end, when ``control.time_limit`` runs out or on
+    ``control.cancel``, a checkpoint plus a preview. Returns (steps done, the last 50 steps' ``parts``).
     """
     net.train()
-    deadline = time.time() + time_limit if time_limit else None
+    deadline = time.time() + control.time_limit if control.time_limit else None
     done, recent = start, []
-    bar = tqdm(total=steps, initial=start, disable=quiet, unit="step", dynamic_ncols=True)
-    for step in range(start, steps):
-        loss, parts = step_fn(step)
-        if not math.isfinite(parts[total_key]):
-            raise VidstyleError(f"{what} diverged at step {step} (loss {parts[total_key]}); try a lower --lr")
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        recent = (recent + [parts])[-50:]
-        if step % 10 == 0 or step + 1 == steps:
-            history.append({"step": step, **parts})
-        bar.update(1)
-        bar.set_postfix(**postfix(parts))
-        done = step + 1
-        out_of_time = deadline is not None and time.time() >= deadline
-        if done % checkpoint_every == 0 or done == steps or out_of_time:
-            save_checkpoint(ckpt, net, opt, done, config, history)
-            save_preview(net, preview_src, out.with_name(out.name + "_preview.jpg"))
-        if out_of_time:
-            if done < steps and not quiet:
-                tqdm.write(f"time limit reached at step {done}/{steps}; --resume continues from here")
-            break
-    bar.close()
+    bar = tqdm(total=steps, initial=start, disable=control.quiet, unit="step", dynamic_ncols=True)
+    try:
+        for step in range(start, steps):
+            parts = optimizer_step(opt, step_fn, step, what, total_key)
+            recent = (recent + [parts])[-50:]
+            if step % 10 == 0 or step + 1 == steps:
+                history.append({"step": step, **parts})
+            bar.update(1)
+            bar.set_postfix(**postfix(parts))
+            done = step + 1
+            if control.progress is not None:
+                control.progress(done, parts)
+            out_of_time = deadline is not None and time.time() >= deadline
+            stop = control.cancelled() and done < steps
+            if done % checkpoint_every == 0 or done == steps or out_of_time or stop:
+                save_checkpoint(ckpt, net, opt, done, config, history)
+                save_preview(net, preview_src, out.with_name(out.name + "_preview.jpg"))
+            if stop:
+                raise Cancelled(f"cancelled at step {done}/{steps}; resume continues from the checkpoint")
+            if out_of_time:
+                if done < steps and not control.quiet:
+                    tqdm.write(f"time limit reached at step {done}/{steps}; --resume continues from here")
+                break
+    finally:
+        bar.close()
     return done, recent
+
+
+def optimizer_step(opt: torch.optim.Optimizer, step_fn: Callable[[int], tuple[torch.Tensor, dict[str, float]]],
+                   step: int, what: str, total_key: str) -> dict[str, float]:
+    """One step: ``step_fn(step) -> (loss, parts)`` (``parts[total_key]`` the total as a float), a
+    divergence check, then the optimizer's step; returns ``parts``."""
+    loss, parts = step_fn(step)
+    if not math.isfinite(parts[total_key]):
+        raise VidstyleError(f"{what} diverged at step {step} (loss {parts[total_key]}); try a lower --lr")
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return parts
 
 
 def train(
@@ -256,16 +278,16 @@ def train(
     quiet: bool = False,
     vgg: VGGFeatures | None = None,
     time_limit: float | None = None,
+    progress: Callable[[int, dict[str, float]], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> Path:
     """Train (or resume) a style net; writes ``out.safetensors`` + ``out.json`` + ``out_preview.jpg``.
 
     ``time_limit`` (seconds) ends the run early at a step boundary: the checkpoint, preview and
-    weights are written as at the last step, and ``--resume`` can carry on later.
+    weights are written as at the last step, and ``--resume`` can carry on later. ``progress`` and
+    ``cancel``: see :class:`RunControl` (a cancelled run writes its checkpoint, not the weights).
     """
-    check_run(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, checkpoint_every=cfg.checkpoint_every,
-              out=cfg.out, time_limit=time_limit, loss_weights=asdict(cfg.weights))
-    if cfg.style_size < 16:
-        raise InputError(f"--style-size must be at least 16, not {cfg.style_size}")
+    check_run(cfg.out, time_limit)
     dev = torch.device(cfg.device)
     content = ContentImages(cfg.content_dir)
     style_img = _load_style_image(cfg)
@@ -297,7 +319,7 @@ def train(
         checkpoint_every=cfg.checkpoint_every, preview_src=preview_src, out=out, what="training", total_key="total",
         postfix=lambda p: {"c": f"{p['content']:.3g}", "s": f"{p['style']:.3g}", "t": f"{p['temporal']:.3g}",
                            **({"sh": f"{p['shift']:.3g}"} if cfg.weights.shift > 0 else {}), "tot": f"{p['total']:.3g}"},
-        quiet=quiet, time_limit=time_limit)
+        control=RunControl(quiet, time_limit, progress, cancel))
 
     meta = _train_meta(cfg, vgg.source, done, recent or history[-5:], time.time() - t0)
     return save_style(net.cpu(), out, meta)
