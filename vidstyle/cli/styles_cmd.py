@@ -21,6 +21,8 @@ def styles(paths: bool) -> None:
     for s in found:
         size_mb = s.weights.stat().st_size / 1e6
         line = f"{s.name:<{width}}  {s.arch_name:<{arch_width}} {size_mb:5.1f} MB  {s.painting}"
+        if isinstance(s.meta.get("cpu_net"), str):
+            line += f"  (on a CPU: {s.meta['cpu_net']})"
         if paths:
             line += f"  [{s.weights}]"
         click.echo(line)
