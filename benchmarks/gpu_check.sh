@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Every GPU figure of vidstyle in one command, for a bare GPU machine lent for a few minutes.
+#
+#   bash benchmarks/gpu_check.sh [gpu_check.py options]          # from anywhere in the checkout
+#   VIDSTYLE_GPU_VENV=.venv bash benchmarks/gpu_check.sh --device cpu --quick   # an existing venv: no install
+#   VIDSTYLE_COMMIT=$(git rev-parse HEAD) ...                     # names the commit where the copy has no .git
+#
+# Makes a venv (python3 -m venv, else virtualenv where ensurepip is missing) unless
+# $VIDSTYLE_GPU_VENV names one, installs the checkout into it with pip install -e '.[test,train]'
+# (the default Linux torch wheel carries CUDA; train brings the VGG16 that --style-image needs),
+# then runs benchmarks/gpu_check.py (see its docstring for the steps) with the time that is left.
+# Each step runs under `timeout` and prints its duration, so a slow install shows; the whole run
+# stays within $VIDSTYLE_GPU_CHECK_S seconds (default 450) plus a few seconds to write results.
+#
+# Results: benchmarks/results/gpu_check.json (--quick: gpu_check_quick.json), saved after every
+# step. With $OUT set (the GPU tool fetches only files under it) the JSON is copied there and the
+# log is written there as gpu_check.log.
+set -u -o pipefail
+cd "$(dirname "$0")/.." || exit 1
+REPO=$(pwd)
+TOTAL=${VIDSTYLE_GPU_CHECK_S:-450}
+START=$(date +%s)
+if [ -n "${OUT:-}" ]; then
+  mkdir -p "$OUT" && LOG=$OUT/gpu_check.log
+else
+  LOG=${TMPDIR:-/tmp}/vidstyle-gpu_check.log
+fi
+exec > >(tee "$LOG") 2>&1
+TEE=$!
+SETUP=""
+
+# seconds left of the budget less RESERVE, at least 30 (timeout 0 would mean no limit)
+left() {
+  local s=$((TOTAL - $(date +%s) + START - $1))
+  echo $((s < 30 ? 30 : s))
+}
+
+# step NAME SECONDS CMD...: CMD under timeout; prints and records its duration and exit status
+step() {
+  local name=$1 limit=$2 t0 rc ms
+  shift 2
+  t0=$(date +%s%N)
+  timeout -k 5 "$limit" "$@"
+  rc=$?
+  ms=$((($(date +%s%N) - t0) / 1000000))
+  printf '[gpu_check.sh] %s: %d.%01d s (limit %d s), exit %d%s\n' "$name" $((ms / 1000)) $((ms % 1000 / 100)) \
+    "$limit" "$rc" "$([ "$rc" = 124 ] || [ "$rc" = 137 ] && echo ' TIMED OUT')"
+  SETUP="$SETUP$name $((ms / 1000)) s (exit $rc); "
+  return "$rc"
+}
+
+finish() {
+  local rc=$1 f
+  if [ -n "${OUT:-}" ]; then
+    for f in benchmarks/results/gpu_check.json benchmarks/results/gpu_check_quick.json; do
+      if [ -f "$f" ] && [ "$(stat -c %Y "$f")" -ge "$START" ]; then cp "$f" "$OUT/"; fi
+    done
+  fi
+  echo "[gpu_check.sh] done in $(($(date +%s) - START)) s, exit $rc"
+  exec >&- 2>&-
+  wait "$TEE" 2>/dev/null  # the log is complete before the command returns
+  exit "$rc"
+}
+
+echo "[gpu_check.sh] $(date -u +%FT%TZ) in $REPO, budget $TOTAL s"
+if command -v nvidia-smi >/dev/null; then
+  timeout 20 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+fi
+
+if [ -n "${VIDSTYLE_GPU_VENV:-}" ]; then
+  VENV=$VIDSTYLE_GPU_VENV
+  echo "[gpu_check.sh] using $VENV as it is (no install)"
+else
+  VENV=${VIDSTYLE_GPU_VENV_DIR:-${TMPDIR:-/tmp}/vidstyle-gpu-venv}
+  PY=""
+  for p in ${VIDSTYLE_PYTHON:-} python3.13 python3.12 python3.11 python3.10 python3; do
+    if command -v "$p" >/dev/null && "$p" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
+      PY=$p
+      break
+    fi
+  done
+  [ -n "$PY" ] || { echo "error: no python 3.10 or newer found"; finish 1; }
+  echo "[gpu_check.sh] $($PY --version) at $(command -v "$PY"), venv $VENV"
+  if [ ! -x "$VENV/bin/python" ]; then
+    if ! step venv 60 "$PY" -m venv "$VENV"; then
+      rm -rf "$VENV"  # no ensurepip (Debian without python3-venv): virtualenv brings its own pip
+      step virtualenv 120 sh -c "$PY -m pip install -q --user virtualenv || $PY -m pip install -q --user --break-system-packages virtualenv" \
+        && step venv 60 "$PY" -m virtualenv -q "$VENV" || { echo "error: cannot make a venv"; finish 1; }
+    fi
+  fi
+  export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_PROGRESS_BAR=off PIP_NO_INPUT=1
+  step pip-upgrade 60 "$VENV/bin/python" -m pip install -q --upgrade pip  # an old pip cannot install -e from pyproject
+  step install "$(left 150)" "$VENV/bin/python" -m pip install -q -e ".[test,train]" \
+    || { echo "error: pip install -e '.[test,train]' failed"; finish 1; }
+fi
+
+export PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}"  # the checkout's code, whatever the venv has installed
+export VIDSTYLE_GPU_CHECK_SETUP="$SETUP"
+LEFT=$(left 5)
+step gpu_check $((LEFT + 20)) "$VENV/bin/python" benchmarks/gpu_check.py --time-left "$LEFT" "$@"
+finish $?
