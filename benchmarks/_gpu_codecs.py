@@ -159,7 +159,7 @@ def torchcodec(clip: str, frames: int, cuda: bool, work: Path) -> dict:
         return out
     try:
         out["cuda_decode"] = {"status": "pass", "backend": "ffmpeg", **run("cuda")}
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:  # noqa: BLE001 - the FFmpeg backend failing leads to the beta one
         first = error_line(e)
         # newer torchcodec also decodes through NVDEC directly, without FFmpeg's CUDA support
         try:
@@ -167,7 +167,7 @@ def torchcodec(clip: str, frames: int, cuda: bool, work: Path) -> dict:
 
             with set_cuda_backend("beta"):
                 out["cuda_decode"] = {"status": "pass", "backend": "beta", "ffmpeg_backend_error": first, **run("cuda")}
-        except Exception as e2:  # noqa: BLE001
+        except Exception as e2:  # noqa: BLE001 - both backends failing is this part's figure
             out["cuda_decode"] = {"status": "fail", "error": first, "beta_backend_error": error_line(e2)}
     return out
 

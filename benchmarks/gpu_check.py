@@ -103,7 +103,7 @@ class Check:
 
     def raft_weights(self) -> Path:
         """A ``raft_small`` state dict with random weights, saved with ``torch.save`` (RAFT's speed
-        does not depend on its weights, and the machine cannot download torchvision's)."""
+        does not depend on its weights, and torchvision's download may be out of reach)."""
         if self._raft is None:
             from torchvision.models.optical_flow import raft_small
 
@@ -234,8 +234,8 @@ class Check:
 
     def cli_default(self, fig: dict) -> None:
         """Consistency default, ``--flow auto``: on CUDA RAFT with torchvision's weights when they
-        load, else DIS. The machine reaches only the package index, so a dead proxy makes the
-        weight download fail at once instead of waiting out a connect timeout."""
+        load, else DIS. Where only the package index is reachable, a dead proxy makes the weight
+        download fail at once instead of waiting out a connect timeout."""
         dead = {k: "http://127.0.0.1:9" for k in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY")}
         out = self.work / "default.mp4"
         args = ["stylize", str(self._clip()), "-o", str(out), "--device", self.device, "--overwrite",
