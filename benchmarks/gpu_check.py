@@ -8,6 +8,8 @@ Where the checkout has no ``.git`` (a copied tree), ``VIDSTYLE_COMMIT=HASH`` nam
 measured. Usage, from the repository root:
 
     bash benchmarks/gpu_check.sh                         # bare GPU machine: venv + install + this (< 8 min)
+    bash benchmarks/gpu_check_pack.sh                    # for a GPU image without a package index: pack
+                                                         # PyAV here, carry .gpu_wheels, then gpu_check.sh there
     python benchmarks/gpu_check.py                       # where vidstyle is installed (CUDA when present)
     python benchmarks/gpu_check.py --device cpu --quick  # the same steps at tiny sizes, on the CPU
     python benchmarks/gpu_check.py --only net_fps,e2e_1920x1080   # some steps (name prefixes)

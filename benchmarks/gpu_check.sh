@@ -91,7 +91,8 @@ elif [ -n "$PY" ] && [ -f "$PACK" ]; then
   PYBIN=$(command -v "$PY")
   SITE=${TMPDIR:-/tmp}/vidstyle-gpu-site
   echo "[gpu_check.sh] $($PY --version) at $PYBIN with the packages of $PACK"
-  step unpack 120 sh -c 'rm -rf "$1" && mkdir -p "$1" && xz -dc "$2" | tar xf - -C "$1"' sh "$SITE" "$PACK" \
+  rm -rf "$SITE"
+  step unpack 120 "$PY" -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$PACK" "$SITE" \
     || { echo "error: cannot unpack $PACK"; finish 1; }
   export PYTHONPATH="$SITE/site${PYTHONPATH:+:$PYTHONPATH}" VIDSTYLE_CACHE=$SITE/cache VIDSTYLE_GPU_OFFLINE=1
 else
