@@ -28,8 +28,9 @@ Steps (full sizes; ``--quick``: 160x90 and 320x180, a few frames):
   and a decode+encode pass of the same clip. The summary gives each run's decode and encode share:
   decoding's (encoding's) time per frame alone over the run's time per frame. The stages overlap
   in threads, so a share near 100% means that stage bounds the run.
-- ``pyav_gpu_codecs``: whether PyAV's FFmpeg has ``h264_nvenc``/``h264_cuvid`` and their encode /
-  decode fps at 1080p against ``libx264``/FFmpeg's software decoder (``_gpu_codecs.py``).
+- ``pyav_gpu_codecs``: whether PyAV's FFmpeg has ``h264_nvenc``/``h264_cuvid``, and the encode fps
+  of NVENC and the decode fps of NVDEC (``h264_cuvid`` and FFmpeg's ``cuda`` hwaccel) at 1080p
+  against ``libx264`` and FFmpeg's software decoder (``_gpu_codecs.py``).
 - ``torchcodec``: torchcodec's CUDA decoder (pip-installed into the work folder, not the venv,
   where the package index is reachable): pass/fail and decode fps.
 
