@@ -6,8 +6,9 @@
 #   VIDSTYLE_COMMIT=<hash> bash benchmarks/gpu_check.sh           # names the commit where the copy has no .git
 #
 # Where pip reaches the package index: makes a venv (python3 -m venv, else virtualenv where
-# ensurepip is missing) and installs the checkout with pip install -e '.[test,train]' (the
-# default Linux torch wheel carries CUDA; train brings the VGG16 that --style-image needs).
+# ensurepip is missing; it sees the python's own packages, so a PyTorch already there is kept)
+# and installs the checkout with pip install -e '.[test,train]' (the default Linux torch wheel
+# carries CUDA; train brings the VGG16 that --style-image needs).
 # Where it does not (a GPU image with PyTorch and no network): runs the machine's python3 with
 # .gpu_wheels/site.tar.xz unpacked beside it, the pack that benchmarks/gpu_check_pack.sh makes
 # on a machine with pip (PyAV and the VGG16 layers --style-image uses), carried along with the
@@ -109,10 +110,11 @@ else
     PYBIN=$VENV/bin/python
     echo "[gpu_check.sh] $($PY --version) at $(command -v "$PY"), venv $VENV"
     if [ ! -x "$PYBIN" ]; then
-      if ! step venv 60 "$PY" -m venv "$VENV"; then
+      # the machine's own packages stay visible: a PyTorch it has is not downloaded again
+      if ! step venv 60 "$PY" -m venv --system-site-packages "$VENV"; then
         rm -rf "$VENV"  # no ensurepip (Debian without python3-venv): virtualenv brings its own pip
         step virtualenv 120 sh -c "$PY -m pip install -q --user virtualenv || $PY -m pip install -q --user --break-system-packages virtualenv" \
-          && step venv 60 "$PY" -m virtualenv -q "$VENV" || { echo "error: cannot make a venv"; finish 1; }
+          && step venv 60 "$PY" -m virtualenv -q --system-site-packages "$VENV" || { echo "error: cannot make a venv"; finish 1; }
       fi
     fi
     step pip-upgrade 60 "$PYBIN" -m pip install -q --upgrade pip  # an old pip cannot install -e from pyproject
