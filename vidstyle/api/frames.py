@@ -22,10 +22,29 @@ from ..pipeline.controls import StyleControls, apply_mask, check_strength
 from ..pipeline.device import pick_device
 from ..pipeline.mattes import matte_plane
 from ..pipeline.tiling import parse_tile
-from .config import StyleSpec, style_text
+from .config import Runtime, StyleSpec, style_text
 from .style_image import load_net
 
-__all__ = ["Stylizer"]
+__all__ = ["Stylizer", "load_engine"]
+
+
+def load_engine(style: StyleSpec | None, style_image: StyleSpec | None, device: torch.device, runtime: Runtime, *,
+                mix: str = "auto", strength: float = 1.0, spinning: bool = True):
+    """The style net and the engine that runs it, as ``runtime`` asks: ``(net, engine, label,
+    note, arbitrary)``. ``engine``: callable ``[N,3,H,W]`` float32 0..1 → the styled batch;
+    ``note``: which engine runs, or why a faster one was not used. ``spinning=False`` keeps idle
+    exported-engine threads from busy-waiting, for callers that run other work beside the net.
+
+    One loader for every surface (stylize, the frame API, live), so a style, a device, a backend
+    or a precision means the same everywhere.
+    """
+    net, label, backend, arbitrary = load_net(style, style_image, device, mix=mix, strength=strength,
+                                              backend=runtime.backend, precision=runtime.precision)
+    options: dict = {"threads": runtime.threads} if runtime.threads else {}
+    if not spinning:
+        options["spinning"] = False
+    engine, note = make_stylizer(net, device, backend, tile=runtime.tile, precision=runtime.precision, **options)
+    return net, engine, label, note, arbitrary
 
 
 class Stylizer:
@@ -50,15 +69,13 @@ class Stylizer:
             raise InputError(str(e)) from None
         if style is not None and (isinstance(style, Mapping) or not isinstance(style, str)):
             style = style_text(style)
-        self.device = pick_device(device)
-        net, label, backend, self._arbitrary = load_net(style, style_image, self.device, mix=mix,
-                                                        strength=self.controls.strength, backend=backend,
-                                                        precision=precision)
+        runtime = Runtime(device=device, backend=backend, precision=precision, threads=threads, tile=tile)
+        self.device = pick_device(runtime.device)
+        net, self.engine, label, note, self._arbitrary = load_engine(style, style_image, self.device, runtime, mix=mix,
+                                                                     strength=self.controls.strength)
         if self._arbitrary:  # the strength lives in the net (feature space), not in the output blend
             self.controls.strength = 1.0
         self.net = net
-        self.engine, note = make_stylizer(net, self.device, backend, tile=tile, precision=precision,
-                                          **({"threads": threads} if threads else {}))
         self.description = f"{label} on {self.device}" + (f" ({note})" if note else "")
         self._codec = FrameCodec()
 
