@@ -26,6 +26,7 @@ import torch
 from ..consistency.build import build_consistency
 from ..errors import Cancelled, InputError
 from ..io import checkpoint
+from ..io.diagnostics import collect_warnings
 from ..io.reader import open_source
 from ..io.writer import FrameSink, open_sink
 from ..pipeline import runner
@@ -43,7 +44,7 @@ from .style_image import load_net
 __all__ = ["RenderJob"]
 
 Log = Callable[[str, str], None]
-"""``log(level, text)``: ``"info"`` (status lines), ``"note"`` (advice) or ``"warning"``."""
+"""``log(level, text)``: ``"info"`` (status lines) or ``"note"`` (advice)."""
 
 
 class RenderJob:
@@ -77,8 +78,10 @@ class RenderJob:
     def run(self, progress: Callable[[Progress], None] | None = None, log: Log | None = None) -> RenderStats:
         """Render; returns :class:`~vidstyle.api.stats.RenderStats`. ``progress(Progress)`` is called
         after every written frame (from the encoding thread: keep it short); ``log(level, text)``
-        gets status lines, notes and warnings. Raises ``VidstyleError`` for bad settings, input or
-        output (one-line messages), ``Cancelled`` after :meth:`cancel`."""
+        gets status lines and notes. Problems the render survives (a damaged input, a transcoded
+        audio track) are logged to the ``vidstyle.io`` loggers where they are found and listed in
+        ``RenderStats.warnings``. Raises ``VidstyleError`` for bad settings, input or output
+        (one-line messages), ``Cancelled`` after :meth:`cancel`."""
         say = log or (lambda level, text: None)
         self._check()
         with self._claim_output():
@@ -95,8 +98,7 @@ class RenderJob:
         self._check()
         point = setup.point
         start = point.start if point and point.start else position_text(cfg.start)
-        warnings: list[str] = []
-        with open_source(cfg.input, start=start, end=position_text(cfg.end),
+        with collect_warnings() as warnings, open_source(cfg.input, start=start, end=position_text(cfg.end),
                          max_pixels=cfg.runtime.max_pixels) as source, ExitStack() as stack:
             matte = None
             if ctl.mask is not None:
@@ -111,12 +113,11 @@ class RenderJob:
                 again = (f"; the next {point.warmup} are stylized again to restore the temporal state"
                          if setup.consistency is not None else "")
                 say("info", f"resuming: {point.frames} frames saved{again}")
-            _report(getattr(matte, "warnings", []), warnings, say)
             frames = self._stream(setup, source, sink, matte, frame_codec, progress)
-            _report([*getattr(matte, "warnings", []), *getattr(source, "warnings", [])], warnings, say)
         kept = point.frames - point.warmup if point else 0
         return RenderStats(output=cfg.output, frames=frames.frames + kept, stylized=frames.frames,
-                           seconds=frames.seconds, resumed_frames=point.frames if point else 0, warnings=warnings)
+                           seconds=frames.seconds, resumed_frames=point.frames if point else 0,
+                           warnings=list(warnings))
 
     def _set_up(self, say: Log) -> _Setup:
         """Device, net, consistency and engine, and what an interrupted run left (checked before
@@ -213,14 +214,6 @@ class _Setup:
     style_label: str
     engine_label: str
     consistency_note: str
-
-
-def _report(new: list[str], seen: list[str], say: Log) -> None:
-    """Log the warnings of ``new`` not in ``seen`` yet, and add them to it."""
-    for w in list(new):
-        if w not in seen:
-            seen.append(w)
-            say("warning", w)
 
 
 def _controls_text(controls: StyleControls, matte, frame_codec: FrameCodec) -> str:

@@ -133,8 +133,6 @@ def eval_cmd(
     if len(set(known)) > 1 and max_frames is None and not quiet:
         click.echo(f"warning: frame counts differ ({', '.join(map(str, counts))}); compared the first {res[0]['frames']}", err=True)
     if not quiet:
-        for w in warnings:
-            click.echo(f"warning: {w}", err=True)
         click.echo(format_table(res, input_path), file=sys.stderr if json_path == "-" else sys.stdout)
     if json_path is not None:
         _write_json(res, json_path)
@@ -145,13 +143,15 @@ def _measure(
     size: tuple[int, int] | None, max_side: int | None, keep_cuts: bool, max_pixels: int | None, quiet: bool,
 ) -> tuple[list[dict], list[str], list[int | None]]:
     """Open INPUT and the OUTPUTs and score them in one pass (a progress bar unless ``quiet``);
-    returns (one result per output, the sources' warnings, their frame counts)."""
+    returns (one result per output, the warnings the sources logged, their frame counts)."""
     from contextlib import ExitStack
 
+    from ..io.diagnostics import collect_warnings
     from ..io.reader import open_source
     from ..metrics.warping_error import warping_error
 
     with ExitStack() as stack:
+        warnings = stack.enter_context(collect_warnings())
         src = stack.enter_context(open_source(input_path, max_pixels=max_pixels))
         outs = [stack.enter_context(open_source(p, max_pixels=max_pixels)) for p in outputs]
         for path, s in zip((input_path, *outputs), (src, *outs)):
@@ -175,11 +175,8 @@ def _measure(
             if "no frames" in str(e):
                 raise InputError(f"{input_path}: no frames to compare") from None
             raise
-        warnings = list(src.warnings)
-        for o in outs:
-            warnings += o.warnings
         counts = [src.info.frame_count, *(o.info.frame_count for o in outs)]
-    return res, warnings, counts
+    return res, list(warnings), counts
 
 
 def _write_json(res: list[dict], json_path: str) -> None:
