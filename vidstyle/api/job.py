@@ -30,7 +30,6 @@ from ..io.diagnostics import collect_warnings
 from ..io.reader import open_source
 from ..io.writer import FrameSink, open_sink
 from ..pipeline import runner
-from ..pipeline.backends import make_stylizer
 from ..pipeline.color import FrameCodec
 from ..pipeline.controls import StyleControls
 from ..pipeline.device import pick_device
@@ -38,6 +37,7 @@ from ..pipeline.exported_stylizer import opencv_threads, threads_beside, torch_t
 from ..pipeline.tiling import parse_tile
 from .config import RenderConfig, position_text
 from .fingerprint import fingerprint
+from .frames import make_engine, style_controls
 from .stats import Progress, RenderStats
 from .style_image import load_net
 
@@ -124,7 +124,7 @@ class RenderJob:
         the engine is built: a refused resume fails fast)."""
         cfg, rt, ctl = self.config, self.config.runtime, self.config.controls
         try:
-            tile = parse_tile(rt.tile)
+            parse_tile(rt.tile)  # a bad tile fails before the net loads
         except ValueError as e:
             raise InputError(str(e)) from None
         dev = pick_device(rt.device)
@@ -136,14 +136,12 @@ class RenderJob:
         fp = fingerprint(cfg, net)
         point = self._plan_resume(fp, cons is not None)
         # idle engine threads must not spin: decoding, encoding and consistency run beside the net
-        stylizer, engine = make_stylizer(net, dev, backend, tile=tile, precision=rt.precision, spinning=False,
-                                         **({"threads": rt.threads} if rt.threads else {}))
+        stylizer, engine = make_engine(net, dev, backend, rt, spinning=False)
         if cfg.resume and point is None:
             say("info", f"nothing saved to resume for {cfg.output}: starting from the beginning")
         return _Setup(
             stylizer=stylizer, consistency=cons, fingerprint=fp, point=point,
-            # a style image's strength is inside its net
-            controls=StyleControls(strength=1.0 if arbitrary else ctl.strength, preserve_colors=ctl.preserve_colors),
+            controls=style_controls(ctl, strength_in_net=arbitrary),
             batch_size=rt.batch_size or (4 if dev.type == "cuda" else 1),
             # an exported-net engine has every core; PyTorch and OpenCV only run what is beside the net
             side_threads=threads_beside(stylizer, rt.threads or torch.get_num_threads()),

@@ -23,7 +23,7 @@ from .keys import LiveState, handle_key, key_help
 from .recorder import Recorder, numbered_path
 
 if TYPE_CHECKING:
-    from ..api.config import Runtime
+    from ..api.config import Controls, Runtime
 
 log = logging.getLogger("vidstyle.live")
 
@@ -199,7 +199,7 @@ def _consistency_factory(cfg: LiveConfig, device, notes: list[str]):
     return consistency_factory(cfg.consistency, cfg.flow_kind, device, cfg.raft_weights, notes, **LIVE_CONSISTENCY)
 
 
-def live_sections(cfg: LiveConfig):
+def live_sections(cfg: LiveConfig) -> tuple[Controls, Runtime]:
     """``cfg``'s artist controls and engine choice as the API's config sections
     ``(Controls, Runtime)``, checked as ``stylize`` checks them."""
     from ..api.config import Controls, Runtime
@@ -289,7 +289,7 @@ def _setup(cfg: LiveConfig, echo: Callable[[str], None], *, capture, capture_kin
            capture_fps: float | None, bank: StyleBank | None, lost_after: float) -> _Running:
     """Check the settings, load the first style, open the source and the outputs, and say what runs
     (errors here leave nothing open)."""
-    from ..pipeline.controls import StyleControls
+    from ..api.frames import style_controls
     from ..pipeline.device import pick_device
 
     _check_config(cfg)
@@ -297,7 +297,7 @@ def _setup(cfg: LiveConfig, echo: Callable[[str], None], *, capture, capture_kin
     sections, runtime = live_sections(cfg)
     device = pick_device(runtime.device)
     bank, first = _load_styles(cfg, device, bank, runtime)
-    controls = StyleControls(strength=sections.strength, preserve_colors=sections.preserve_colors)
+    controls = style_controls(sections)  # a style image's strength too is a blend of the output
     state = LiveState(styles=bank.names, strength=controls.strength,
                       side_by_side=cfg.side_by_side, overlay=cfg.overlay)
     matte = _live_matte(cfg)
