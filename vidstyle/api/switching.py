@@ -203,6 +203,11 @@ class SwitchingStylizer:
         self.style_index, self._net = index, net
         return name
 
+    @property
+    def consistency_pending(self) -> bool:
+        """Is there a consistency stage still to build (:meth:`load_consistency`)?"""
+        return self.consistency is None and self._make_consistency is not None
+
     def load_consistency(self):
         """The consistency stage, built now if it has not been (None when unavailable); a
         failing build raises once, after which consistency stays unavailable."""

@@ -188,7 +188,10 @@ class LiveEngine(threading.Thread):
             self.state.message = message
 
     def _get_consistency(self):
-        """The consistency stage, or None (then the toggle is turned off and disabled)."""
+        """The consistency stage, or None (when building it fails or gives none, the toggle is
+        turned off and disabled)."""
+        if not self.stylizer.consistency_pending:
+            return self.stylizer.consistency
         try:
             cons = self.stylizer.load_consistency()
         except VidstyleError as e:
