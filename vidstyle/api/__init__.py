@@ -1,5 +1,6 @@
 """The Python API: render jobs (:mod:`.job`) configured by frozen dataclasses (:mod:`.config`),
-and the frame API for embedding (:mod:`.frames`, :mod:`.video`).
+and the frame API for embedding (:mod:`.frames`, :mod:`.video`; :mod:`.switching` switches
+styles frame by frame, for live mode).
 
 The names are resolved on first use (``vidstyle.api.RenderConfig`` imports no torch; the job and
 the stylizers do).
