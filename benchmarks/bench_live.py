@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _clips import real_clip
 from _results import write_result
 
+from vidstyle.api.config import Runtime
 from vidstyle.cli.common import build_consistency, pick_device
 from vidstyle.live.session import LIVE_CONSISTENCY
 from vidstyle.live.capture import CaptureThread, LatestFrameSlot, open_capture
@@ -44,7 +45,7 @@ def run_once(clip: Path, size, consistency: str, threads: int, seconds: float, d
              record: bool, net_scale: float | None = 1.0, precision: str = "fp32") -> dict:
     torch.set_num_threads(threads)
     if style:
-        bank = StyleBank([style], device, threads=threads, precision=precision)
+        bank = StyleBank([style], device, runtime=Runtime(threads=threads, precision=precision))
     else:
         torch.manual_seed(0)
         bank = StyleBank(["light"], device, loader=lambda spec, dev: (Stylizer(TransformerNet("light"), dev), "light (random)"))

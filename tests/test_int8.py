@@ -107,10 +107,11 @@ def test_stylize_precision_int8_from_the_cli(tmp_path):
 
 
 def test_live_loader_passes_the_precision_on(tmp_path):
+    from vidstyle.api.config import Runtime
     from vidstyle.live.engine import StyleBank
 
     style = str(save_style(net(), tmp_path / "styles" / "tiny", {"style_image": {"title": "random"}}))
-    bank = StyleBank([style], "cpu", precision="int8", threads=1)
+    bank = StyleBank([style], "cpu", runtime=Runtime(precision="int8", threads=1))
     stylizer = bank.get(0)[0]
     assert getattr(stylizer, "precision", None) == "int8"
-    assert StyleBank([style], "cpu", threads=1).get(0)[0].precision == "fp32"
+    assert StyleBank([style], "cpu", runtime=Runtime(threads=1)).get(0)[0].precision == "fp32"

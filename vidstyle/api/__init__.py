@@ -1,7 +1,8 @@
 """The Python API: render jobs (:mod:`.job`) configured by frozen dataclasses (:mod:`.config`),
-the frame API for embedding (:mod:`.frames`, :mod:`.video`), and a job or function behind each
-other command: training (:mod:`.train_job`, :mod:`.distill_job`, :mod:`.arbitrary_job`, sharing
-:mod:`.step_job`; configs from :mod:`vidstyle.training`), :mod:`.eval_job` and :mod:`.export_job`.
+the frame API for embedding (:mod:`.frames`, :mod:`.video`; :mod:`.switching` switches styles
+frame by frame, for live mode), and a job or function behind each other command: training
+(:mod:`.train_job`, :mod:`.distill_job`, :mod:`.arbitrary_job`, sharing :mod:`.step_job`; configs
+from :mod:`vidstyle.training`), :mod:`.eval_job` and :mod:`.export_job`.
 
 The names are resolved on first use (the configs import no torch; the jobs and the stylizers do).
 """

@@ -95,10 +95,12 @@ def evaluate(config: EvalConfig, progress: Callable[[Progress], None] | None = N
 
 def _measure(config: EvalConfig, flow, dev, progress: Callable[[Progress], None] | None) -> EvalReport:
     """Open the input and the outputs and score them in one pass."""
+    from ..io.diagnostics import collect_warnings
     from ..io.reader import open_source
     from ..metrics.warping_error import warping_error
 
     with ExitStack() as stack:
+        warnings = stack.enter_context(collect_warnings())
         src = stack.enter_context(open_source(config.input, max_pixels=config.max_pixels))
         outs = [stack.enter_context(open_source(p, max_pixels=config.max_pixels)) for p in config.outputs]
         _check_lengths((config.input, *config.outputs), (src, *outs))
@@ -122,8 +124,8 @@ def _measure(config: EvalConfig, flow, dev, progress: Callable[[Progress], None]
             raise
         for r, p in zip(res, config.outputs):
             r["input"], r["output"] = config.input, p
-        return EvalReport(res, [w for s in (src, *outs) for w in s.warnings],
-                          [s.info.frame_count for s in (src, *outs)])
+        counts = [s.info.frame_count for s in (src, *outs)]
+    return EvalReport(res, list(warnings), counts)
 
 
 def _check_lengths(paths: Sequence[str], sources: Sequence) -> None:

@@ -22,10 +22,43 @@ from ..pipeline.controls import StyleControls, apply_mask, check_strength
 from ..pipeline.device import pick_device
 from ..pipeline.mattes import matte_plane
 from ..pipeline.tiling import parse_tile
-from .config import StyleSpec, style_text
+from .config import Controls, Runtime, StyleSpec, style_text
 from .style_image import load_net
 
-__all__ = ["Stylizer"]
+__all__ = ["Stylizer", "load_engine", "make_engine", "style_controls"]
+
+
+def make_engine(net, device: torch.device, backend: str, runtime: Runtime, *, spinning: bool = True):
+    """The engine that runs ``net`` as ``runtime`` asks (``backend``: as :func:`~.style_image.load_net`
+    settled it): ``(engine, note)``. ``engine``: callable ``[N,3,H,W]`` float32 0..1 → the styled
+    batch; ``note``: which engine runs, or why a faster one was not used. ``spinning=False`` keeps
+    idle exported-engine threads from busy-waiting, for callers that run other work beside the net."""
+    options: dict = {"threads": runtime.threads} if runtime.threads else {}
+    if not spinning:
+        options["spinning"] = False
+    return make_stylizer(net, device, backend, tile=runtime.tile, precision=runtime.precision, **options)
+
+
+def style_controls(controls: Controls, *, strength_in_net: bool = False) -> StyleControls:
+    """The artist controls applied after the net for ``controls``; ``strength_in_net``: the net
+    already holds the strength (a style image's), so the output is not blended again."""
+    return StyleControls(strength=1.0 if strength_in_net else controls.strength,
+                         preserve_colors=controls.preserve_colors)
+
+
+def load_engine(style: StyleSpec | None, style_image: StyleSpec | None, device: torch.device, runtime: Runtime, *,
+                mix: str = "auto", strength: float = 1.0, spinning: bool = True):
+    """The style net and the engine that runs it (:func:`make_engine`): ``(net, engine, label,
+    note, arbitrary)``; ``arbitrary``: a style image's net, which holds ``strength``.
+
+    One loader for every surface (stylize, the frame API, live), so a style, a device, a backend
+    or a precision means the same everywhere.
+    """
+    net, label, backend, arbitrary = load_net(style, style_image, device, mix=mix, strength=strength,
+                                              backend=runtime.backend, precision=runtime.precision,
+                                              cpu_net=runtime.cpu_net)
+    engine, note = make_engine(net, device, backend, runtime, spinning=spinning)
+    return net, engine, label, note, arbitrary
 
 
 class Stylizer:
@@ -51,15 +84,14 @@ class Stylizer:
             raise InputError(str(e)) from None
         if style is not None and (isinstance(style, Mapping) or not isinstance(style, str)):
             style = style_text(style)
-        self.device = pick_device(device)
-        net, label, backend, self._arbitrary = load_net(style, style_image, self.device, mix=mix,
-                                                        strength=self.controls.strength, backend=backend,
-                                                        precision=precision, cpu_net=cpu_net)
+        runtime = Runtime(device=device, backend=backend, precision=precision, threads=threads, tile=tile,
+                          cpu_net=cpu_net)
+        self.device = pick_device(runtime.device)
+        net, self.engine, label, note, self._arbitrary = load_engine(style, style_image, self.device, runtime, mix=mix,
+                                                                     strength=self.controls.strength)
         if self._arbitrary:  # the strength lives in the net (feature space), not in the output blend
             self.controls.strength = 1.0
         self.net = net
-        self.engine, note = make_stylizer(net, self.device, backend, tile=tile, precision=precision,
-                                          **({"threads": threads} if threads else {}))
         self.description = f"{label} on {self.device}" + (f" ({note})" if note else "")
         self._codec = FrameCodec()
 

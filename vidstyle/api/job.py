@@ -26,10 +26,10 @@ import torch
 from ..consistency.build import build_consistency
 from ..errors import Cancelled, InputError
 from ..io import checkpoint
+from ..io.diagnostics import collect_warnings
 from ..io.reader import open_source
 from ..io.writer import FrameSink, open_sink
 from ..pipeline import runner
-from ..pipeline.backends import make_stylizer
 from ..pipeline.color import FrameCodec
 from ..pipeline.controls import StyleControls
 from ..pipeline.device import pick_device
@@ -37,13 +37,14 @@ from ..pipeline.exported_stylizer import opencv_threads, threads_beside, torch_t
 from ..pipeline.tiling import parse_tile
 from .config import RenderConfig, position_text
 from .fingerprint import fingerprint
+from .frames import make_engine, style_controls
 from .stats import Progress, RenderStats
 from .style_image import load_net
 
 __all__ = ["RenderJob"]
 
 Log = Callable[[str, str], None]
-"""``log(level, text)``: ``"info"`` (status lines), ``"note"`` (advice) or ``"warning"``."""
+"""``log(level, text)``: ``"info"`` (status lines) or ``"note"`` (advice)."""
 
 
 class RenderJob:
@@ -77,8 +78,10 @@ class RenderJob:
     def run(self, progress: Callable[[Progress], None] | None = None, log: Log | None = None) -> RenderStats:
         """Render; returns :class:`~vidstyle.api.stats.RenderStats`. ``progress(Progress)`` is called
         after every written frame (from the encoding thread: keep it short); ``log(level, text)``
-        gets status lines, notes and warnings. Raises ``VidstyleError`` for bad settings, input or
-        output (one-line messages), ``Cancelled`` after :meth:`cancel`."""
+        gets status lines and notes. Problems the render survives (a damaged input, a transcoded
+        audio track) are logged to the ``vidstyle.io`` loggers where they are found and listed in
+        ``RenderStats.warnings``. Raises ``VidstyleError`` for bad settings, input or output
+        (one-line messages), ``Cancelled`` after :meth:`cancel`."""
         say = log or (lambda level, text: None)
         self._check()
         with self._claim_output():
@@ -95,8 +98,7 @@ class RenderJob:
         self._check()
         point = setup.point
         start = point.start if point and point.start else position_text(cfg.start)
-        warnings: list[str] = []
-        with open_source(cfg.input, start=start, end=position_text(cfg.end),
+        with collect_warnings() as warnings, open_source(cfg.input, start=start, end=position_text(cfg.end),
                          max_pixels=cfg.runtime.max_pixels) as source, ExitStack() as stack:
             matte = None
             if ctl.mask is not None:
@@ -111,19 +113,18 @@ class RenderJob:
                 again = (f"; the next {point.warmup} are stylized again to restore the temporal state"
                          if setup.consistency is not None else "")
                 say("info", f"resuming: {point.frames} frames saved{again}")
-            _report(getattr(matte, "warnings", []), warnings, say)
             frames = self._stream(setup, source, sink, matte, frame_codec, progress)
-            _report([*getattr(matte, "warnings", []), *getattr(source, "warnings", [])], warnings, say)
         kept = point.frames - point.warmup if point else 0
         return RenderStats(output=cfg.output, frames=frames.frames + kept, stylized=frames.frames,
-                           seconds=frames.seconds, resumed_frames=point.frames if point else 0, warnings=warnings)
+                           seconds=frames.seconds, resumed_frames=point.frames if point else 0,
+                           warnings=list(warnings))
 
     def _set_up(self, say: Log) -> _Setup:
         """Device, net, consistency and engine, and what an interrupted run left (checked before
         the engine is built: a refused resume fails fast)."""
         cfg, rt, ctl = self.config, self.config.runtime, self.config.controls
         try:
-            tile = parse_tile(rt.tile)
+            parse_tile(rt.tile)  # a bad tile fails before the net loads
         except ValueError as e:
             raise InputError(str(e)) from None
         dev = pick_device(rt.device)
@@ -135,14 +136,12 @@ class RenderJob:
         fp = fingerprint(cfg, net)
         point = self._plan_resume(fp, cons is not None)
         # idle engine threads must not spin: decoding, encoding and consistency run beside the net
-        stylizer, engine = make_stylizer(net, dev, backend, tile=tile, precision=rt.precision, spinning=False,
-                                         **({"threads": rt.threads} if rt.threads else {}))
+        stylizer, engine = make_engine(net, dev, backend, rt, spinning=False)
         if cfg.resume and point is None:
             say("info", f"nothing saved to resume for {cfg.output}: starting from the beginning")
         return _Setup(
             stylizer=stylizer, consistency=cons, fingerprint=fp, point=point,
-            # a style image's strength is inside its net
-            controls=StyleControls(strength=1.0 if arbitrary else ctl.strength, preserve_colors=ctl.preserve_colors),
+            controls=style_controls(ctl, strength_in_net=arbitrary),
             batch_size=rt.batch_size or (4 if dev.type == "cuda" else 1),
             # an exported-net engine has every core; PyTorch and OpenCV only run what is beside the net
             side_threads=threads_beside(stylizer, rt.threads or torch.get_num_threads()),
@@ -213,14 +212,6 @@ class _Setup:
     style_label: str
     engine_label: str
     consistency_note: str
-
-
-def _report(new: list[str], seen: list[str], say: Log) -> None:
-    """Log the warnings of ``new`` not in ``seen`` yet, and add them to it."""
-    for w in list(new):
-        if w not in seen:
-            seen.append(w)
-            say("warning", w)
 
 
 def _controls_text(controls: StyleControls, matte, frame_codec: FrameCodec) -> str:

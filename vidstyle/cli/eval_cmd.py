@@ -65,9 +65,7 @@ def eval_cmd(
     if report.counts_differ and max_frames is None and not quiet:
         counts = ", ".join(map(str, report.frame_counts))
         click.echo(f"warning: frame counts differ ({counts}); compared the first {report.results[0]['frames']}", err=True)
-    if not quiet:
-        for w in report.warnings:
-            click.echo(f"warning: {w}", err=True)
+    if not quiet:  # the sources' warnings were logged as they were found
         click.echo(report.table(), file=sys.stderr if json_path == "-" else sys.stdout)
     if json_path == "-":
         click.echo(report.to_json())

@@ -49,3 +49,16 @@ def cli_logging() -> Iterator[EchoHandler]:
 def set_quiet(quiet: bool) -> None:
     """``--quiet``: only errors."""
     logging.getLogger(ROOT).setLevel(logging.ERROR if quiet else logging.WARNING)
+
+
+@contextmanager
+def io_warnings_shown() -> Iterator[None]:
+    """Show the io layer's warnings (``vidstyle.io``) even with ``--quiet`` while the block runs:
+    they say an output may be incomplete (a damaged input stops early), which quiet must not hide."""
+    log = logging.getLogger(f"{ROOT}.io")
+    saved = log.level
+    log.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        log.setLevel(saved)

@@ -7,6 +7,7 @@ import click
 from ..errors import InputError
 from ..pipeline.choices import BACKENDS, PRECISIONS
 from .common import CONSISTENCY_CHOICES
+from .logs import io_warnings_shown
 
 
 @click.command()
@@ -116,7 +117,8 @@ def stylize(
         job = RenderJob(config)
     bar = ProgressBar(quiet)
     try:
-        stats = job.run(progress=bar.update, log=lambda level, text: echo(level, text, quiet))
+        with io_warnings_shown():
+            stats = job.run(progress=bar.update, log=lambda level, text: echo(level, text, quiet))
     except BaseException:
         bar.close()
         if job.saved_frames:
@@ -131,10 +133,8 @@ def stylize(
 
 
 def echo(level: str, text: str, quiet: bool) -> None:
-    """A job's message on stderr: warnings always, status lines and notes unless ``quiet``."""
-    if level == "warning":
-        click.echo(f"warning: {text}", err=True)
-    elif not quiet:
+    """A job's status line or note on stderr unless ``quiet`` (its warnings come through logging)."""
+    if not quiet:
         click.echo(text if level == "info" else f"{level}: {text}", err=True)
 
 

@@ -152,6 +152,7 @@ class _PartSink(FrameSink):
                           "time": frame.time}
         if self._part is None:
             self._part = self.open_part(len(self.files))
+            self._part.diagnostics = self.diagnostics  # the segment's warnings, each said once
         self._part.write(frame)
         self.kept += 1
         if (self.work.first + self.kept) % self.part_frames == 0:
@@ -161,8 +162,6 @@ class _PartSink(FrameSink):
     def _close_part(self) -> None:
         part, self._part = self._part, None
         part.close()
-        for w in part.warnings:
-            self._warn(w)
         self.files.append(os.path.basename(part.path))
 
     def report(self, final: bool = False) -> None:

@@ -198,6 +198,7 @@ class ResumableSink(FrameSink):
         if part_frames < 1:
             raise OutputError(f"part size must be at least 1 frame, not {part_frames}")
         self.final = final
+        self.diagnostics = final.diagnostics  # one output: its parts' warnings are said once
         self.folder = work or work_dir(final.path)  # give the output as the user named it (a folder)
         self.video = isinstance(final, VideoSink)
         self.fingerprint = fingerprint
@@ -255,6 +256,7 @@ class ResumableSink(FrameSink):
             self._part = SequenceSink(os.path.join(self.folder, name, f.template), self.info, codec=f.codec,
                                       overwrite=True, audio_source=None, encoder_options=f.options,
                                       created_dirs=[], first_number=self.saved)
+        self._part.diagnostics = self.diagnostics
         self._in_part = 0
         self._part_started = time.monotonic()
 
@@ -274,8 +276,6 @@ class ResumableSink(FrameSink):
         part, self._part = self._part, None
         with self._as_output(part):
             part.close()
-        for w in part.warnings:
-            self._warn(w)
         self.parts.append({"file": os.path.relpath(part.path, self.folder).split(os.sep)[0], "frames": self._in_part})
         self.saved += self._in_part
         manifest = {
@@ -329,8 +329,6 @@ class ResumableSink(FrameSink):
                 d = os.path.join(self.folder, p["file"])
                 self.final.adopt([os.path.join(d, n) for n in sorted(os.listdir(d)) if self.final.regex.match(n)])
         self.final.close()
-        for w in self.final.warnings:
-            self._warn(w)
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def _discard(self) -> None:

@@ -83,7 +83,8 @@ class EncoderSettings:
     ``bits`` (8 or 16) and ``alpha``: the RGB(A) layout frames are converted to before encoding;
     ``qscale`` (mpeg4 only, 1-31); ``colorspace``: the RGB->YUV matrix (PyAV's name) and
     ``tag_bt709``: whether the stream is tagged BT.709 limited range; ``warnings``: what the
-    output loses (alpha, bit depth, exact size as 4:2:0)."""
+    output loses (alpha, bit depth, exact size as 4:2:0), which the sink that uses the settings
+    logs (a pure description here: settings may be computed without encoding anything)."""
 
     codec: str
     pix_fmt: str

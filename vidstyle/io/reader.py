@@ -5,8 +5,9 @@
 * ``source.info`` - a :class:`~vidstyle.io.frame.VideoInfo` (known right after opening);
 * ``for frame in source`` - yields :class:`~vidstyle.io.frame.Frame` objects one at a time
   (streaming, bounded memory). Iterating again restarts from the beginning of the range;
-* ``source.warnings`` - problems met while decoding (truncated / corrupt data). The reader stops
-  at the damage, yields what decoded and records a warning instead of raising mid-stream;
+* problems met while decoding (truncated / corrupt data): the reader stops at the damage, yields
+  what decoded and logs a warning to ``vidstyle.io.reader`` (once per source, prefixed by
+  ``label`` when given; :mod:`vidstyle.io.diagnostics`) instead of raising mid-stream;
 * ``close()`` / ``with open_source(...) as src:``.
 
 Pixels: RGB ``uint8`` (``rgb24``) for ordinary 8-bit sources, ``uint16`` (``rgb48le``, values
@@ -45,6 +46,7 @@ from typing import Iterator
 from vidstyle.errors import InputError
 from vidstyle.io import _util
 from vidstyle.io._exr import read_exr
+from vidstyle.io.diagnostics import Diagnostics
 from vidstyle.io._util import IMAGE_EXTS, has_pattern, natural_key, one_line, pattern_regex
 from vidstyle.io.frame import Frame, VideoInfo
 from vidstyle.io.limits import check_image_file, check_pixels
@@ -66,7 +68,8 @@ assert _util  # keep the import (side effect: EXR env var)
 
 
 class FrameSource:
-    """Iterable of :class:`Frame` with ``info``, ``warnings``, ``close()`` and ``with`` support."""
+    """Iterable of :class:`Frame` with ``info``, ``close()`` and ``with`` support; ``diagnostics``
+    logs its warnings (held back until :func:`open_source` has opened it)."""
 
     info: VideoInfo
 
@@ -74,7 +77,8 @@ class FrameSource:
         self.info = info
         self.start = start
         self.end = end
-        self.warnings: list[str] = []
+        self.diagnostics = Diagnostics("reader")
+        self.diagnostics.hold()
         self._closed = False
 
     # selection -----------------------------------------------------------------------
@@ -95,8 +99,7 @@ class FrameSource:
         return rel is not None and rel >= e.seconds
 
     def _warn(self, message: str) -> None:
-        if message not in self.warnings:
-            self.warnings.append(message)
+        self.diagnostics.warn(message)
 
     # protocol -----------------------------------------------------------------------
     def __iter__(self) -> Iterator[Frame]:
@@ -285,7 +288,8 @@ class VideoSource(FrameSource):
             except StopIteration:
                 first = None
             if first is None:
-                detail = f" ({self.warnings[0]})" if self.warnings else ""
+                found = self.diagnostics.found
+                detail = f" ({found[0]})" if found else ""
                 raise InputError(f"{self.path}: no decodable video frames{detail}")
             self._peeked = [first]
             self._gen = gen
@@ -483,7 +487,7 @@ class VideoSource(FrameSource):
         if n_out == 0:
             self._warn("no frames in the selected range")
             return
-        if any("stopped there" in w for w in self.warnings):
+        if any("stopped there" in w for w in self.diagnostics.found):
             return
         if self.end is not None and self.info.end_time is not None:
             expected = self.info.end_time
@@ -707,15 +711,24 @@ def open_source(
     *,
     fps: Fraction | float | int | None = None,
     max_pixels: int | None = None,
+    label: str | None = None,
 ) -> FrameSource:
     """Open a video file, an image sequence (folder or ``%04d`` pattern) or a single image.
 
     ``start`` / ``end``: see :mod:`vidstyle.io.timecode` (inclusive / exclusive). ``fps`` sets the
     frame rate of image sequences (default 24); it is ignored for video files. ``max_pixels``:
     frames above this many pixels are refused before decoding (default:
-    :func:`vidstyle.io.limits.max_pixels`).
+    :func:`vidstyle.io.limits.max_pixels`). ``label`` prefixes the source's warnings (``"matte
+    m.mp4"``: which file of a job they are about).
     Raises :class:`~vidstyle.errors.InputError` (one-line message) when the input cannot be used.
     """
+    source = _open_source(path, start, end, fps, max_pixels)
+    source.diagnostics.release(label)
+    return source
+
+
+def _open_source(path: str, start: str | None, end: str | None, fps, max_pixels: int | None) -> FrameSource:
+    """:func:`open_source` without the release of the warnings met while opening."""
     if path is None or str(path) == "":
         raise InputError("no input given")
     path = os.fspath(path)

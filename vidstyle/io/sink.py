@@ -12,6 +12,7 @@ from vidstyle.errors import OutputError, VidstyleError
 from vidstyle.io import _util
 from vidstyle.io._util import one_line
 from vidstyle.io.atomic import default_mode
+from vidstyle.io.diagnostics import Diagnostics
 from vidstyle.io.outpath import prepare_folder, remove_dirs
 from vidstyle.io.frame import Frame, VideoInfo
 
@@ -76,20 +77,21 @@ def to_uint(image: np.ndarray, bits: int) -> np.ndarray:
 
 
 class FrameSink:
-    """Common protocol: ``write``, ``close``, ``abort``, context manager, ``warnings``."""
+    """Common protocol: ``write``, ``close``, ``abort``, context manager; ``diagnostics`` logs the
+    sink's warnings to ``vidstyle.io.writer`` (the parts of one output share their output's, so
+    each is said once)."""
 
     def __init__(self, path: str, info: VideoInfo, overwrite: bool) -> None:
         self.path = path
         self.info = info
         self.overwrite = overwrite
-        self.warnings: list[str] = []
+        self.diagnostics = Diagnostics("writer")
         self.frames_written = 0
         self._done = False  # closed or aborted
         self._created_dirs: list[str] = []
 
     def _warn(self, message: str) -> None:
-        if message not in self.warnings:
-            self.warnings.append(message)
+        self.diagnostics.warn(message)
 
     def write(self, frame: Frame | np.ndarray) -> None:
         if self._done:

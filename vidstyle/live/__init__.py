@@ -6,8 +6,8 @@ Modules (pure logic first, UI last):
   consistency, side-by-side, overlay, recording); ``handle_key`` works without a window.
 * :mod:`~vidstyle.live.capture` — :class:`LatestFrameSlot` (size-1 buffer that drops stale
   frames) and :class:`CaptureThread` (OpenCV camera/file/URL, file sources paced at their fps).
-* :mod:`~vidstyle.live.engine` — :class:`LiveEngine` (inference thread: resize → net →
-  consistency → strength), :class:`StyleBank` (lazy, cached styles), :class:`LiveStats`.
+* :mod:`~vidstyle.live.engine` — :class:`LiveEngine` (inference thread: newest frame → resize →
+  the API's :class:`~vidstyle.api.switching.SwitchingStylizer` → outputs), :class:`LiveStats`.
 * :mod:`~vidstyle.live.recorder` — VFR recording through :func:`vidstyle.io.writer.open_sink`.
 * :mod:`~vidstyle.live.display` — preview window, overlay, headless-OpenCV detection.
 * :mod:`~vidstyle.live.virtualcam` — optional pyvirtualcam output.

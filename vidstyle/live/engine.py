@@ -4,10 +4,9 @@
 always works on the newest one), produces :class:`LiveFrame` objects (RGB content and stylized
 images at the working size, plus the capture time) into its own latest-frame slot for the display
 and hands each one to the outputs (recorder, virtual camera). It follows the shared
-:class:`~vidstyle.live.keys.LiveState` (style, strength, consistency) frame by frame.
-
-:class:`StyleBank` loads the styles to cycle through lazily and caches them; ``preload()`` loads
-the rest on a background thread so switching styles does not stall the feed.
+:class:`~vidstyle.live.keys.LiveState` (style, strength, consistency) frame by frame; the styling
+itself (styles, net scale, consistency, controls) is the API's
+:class:`~vidstyle.api.switching.SwitchingStylizer`, so live runs the same core as ``stylize``.
 
 Latency is ``t_ready - t_capture``: from the moment the frame was captured to the moment the
 stylized frame is ready for display. :class:`LiveStats` keeps fps (overall and over the last
@@ -16,7 +15,6 @@ second) and latency percentiles.
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 import time
@@ -28,137 +26,14 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 
-from ..errors import InputError, VidstyleError
-from ..pipeline.tiling import net_archs
+from ..api.switching import AUTO_NET_SIDE, StyleBank, SwitchingStylizer, auto_net_side
+from ..errors import VidstyleError
 from .capture import CapturedFrame, LatestFrameSlot
 from .keys import LiveState
 
 log = logging.getLogger("vidstyle.live")
 
-__all__ = ["LiveFrame", "LiveStats", "StyleBank", "LiveEngine", "fit_size"]
-
-
-# --------------------------------------------------------------------------- styles
-
-
-def _style_label(spec: str) -> str:
-    """The display name of a style spec: a mix as ``a+b``, a file as its stem."""
-    from ..models.mixing import is_mix, mix_label
-
-    return mix_label(spec) if is_mix(spec) else spec.replace("\\", "/").rsplit("/", 1)[-1].removesuffix(".safetensors")
-
-
-def _default_loader(spec: str, device: torch.device, backend: str = "auto", threads: int | None = None,
-                    precision: str = "fp32"):
-    """``spec`` → (callable net, display name); mixes go through ``vidstyle.models.mixing``.
-
-    ``backend`` as ``stylize --backend``: auto runs OpenVINO or ONNX Runtime on CPU when
-    installed (faster there), PyTorch otherwise. ``threads``: the engine's CPU threads (default:
-    PyTorch's thread count when the style loads). ``precision`` as ``stylize --precision``.
-    """
-    from ..pipeline.backends import make_stylizer
-
-    from ..api.style_image import check_engine, is_style_image_spec, load_style_image_net
-    from ..models.mixing import is_mix, load_styles_mix
-
-    if is_style_image_spec(spec):  # any image as a style: the arbitrary net, on PyTorch
-        backend = check_engine(backend, precision)
-        net, _ = load_style_image_net(spec, device)
-        name = _style_label(spec)
-    elif is_mix(spec):
-        loaded = load_styles_mix(spec, device)
-        net = loaded[0] if isinstance(loaded, tuple) else loaded
-        name = _style_label(spec)
-    else:
-        from ..models.styles import load_style
-
-        net, info = load_style(spec, device)
-        name = info.name
-    # capture, display and consistency run beside the net: idle engine threads must not spin
-    return make_stylizer(net, device, backend, precision=precision, spinning=False,
-                         **({"threads": threads} if threads else {}))[0], name
-
-
-class StyleBank:
-    """Styles to cycle through, loaded on first use and cached (thread-safe).
-
-    ``loader(spec, device) -> (callable [1,3,H,W] -> [1,3,H,W], name)``; the default builds a
-    :class:`~vidstyle.pipeline.stylizer.Stylizer`. ``get(i)`` raises :class:`VidstyleError` for a
-    style that cannot be loaded (and remembers the failure).
-    """
-
-    def __init__(self, specs: Sequence[str], device: torch.device | str = "cpu",
-                 loader: Callable | None = None, backend: str = "auto", threads: int | None = None,
-                 precision: str = "fp32") -> None:
-        if not specs:
-            raise InputError("no styles to use")
-        self.specs = list(specs)
-        self.names = [_style_label(s) for s in self.specs]
-        self.device = torch.device(device)
-        self.loader = loader or functools.partial(_default_loader, backend=backend, threads=threads, precision=precision)
-        self._cache: dict[int, tuple] = {}
-        self._failed: dict[int, str] = {}
-        self._locks = [threading.Lock() for _ in self.specs]
-        self.load_seconds: dict[int, float] = {}
-        self._closing = threading.Event()
-        self._preloader: threading.Thread | None = None
-
-    def __len__(self) -> int:
-        return len(self.specs)
-
-    def is_loaded(self, i: int) -> bool:
-        return i in self._cache
-
-    def get(self, i: int):
-        """``(net, name)`` of style ``i``, loading it now if needed."""
-        i %= len(self.specs)
-        hit = self._cache.get(i)
-        if hit is not None:
-            return hit
-        with self._locks[i]:
-            if i in self._cache:
-                return self._cache[i]
-            if i in self._failed:
-                raise VidstyleError(self._failed[i])
-            t0 = time.perf_counter()
-            try:
-                net, name = self.loader(self.specs[i], self.device)
-            except VidstyleError as e:
-                self._failed[i] = str(e)
-                raise
-            except Exception as e:  # noqa: BLE001 - a broken file must not end the session
-                self._failed[i] = f"cannot load style {self.specs[i]!r}: {str(e).splitlines()[0] if str(e) else type(e).__name__}"
-                raise VidstyleError(self._failed[i]) from None
-            self.load_seconds[i] = time.perf_counter() - t0
-            self.names[i] = name
-            self._cache[i] = (net, name)
-            return self._cache[i]
-
-    def preload(self, first: int = 0) -> threading.Thread:
-        """Load every style (starting after ``first``) on a background thread."""
-
-        def run() -> None:
-            n = len(self.specs)
-            for k in range(1, n):
-                if self._closing.is_set():
-                    return
-                try:
-                    self.get((first + k) % n)
-                except VidstyleError:
-                    pass
-
-        t = threading.Thread(target=run, name="vidstyle-live-preload", daemon=True)
-        self._preloader = t
-        t.start()
-        return t
-
-    def close(self, timeout: float = 60.0) -> None:
-        """Stop preloading and wait for a style load in progress to finish: an export or session
-        creation cut off by interpreter exit aborts the process."""
-        self._closing.set()
-        t = self._preloader
-        if t is not None and t.is_alive():
-            t.join(timeout)
+__all__ = ["AUTO_NET_SIDE", "LiveFrame", "LiveStats", "StyleBank", "LiveEngine", "auto_net_side", "fit_size"]
 
 
 # --------------------------------------------------------------------------- sizes
@@ -257,30 +132,14 @@ class LiveStats:
 # --------------------------------------------------------------------------- engine
 
 
-# CPU live mode runs the net with its long side at most this (--net-scale auto): the light arch
-# then keeps an interactive frame rate with consistency on a small CPU (benchmarks/bench_live.py). Archs
-# that fold pixels (``unshuffle`` 2, the ``fast`` arch) already run at half resolution inside, so
-# they get twice this side for a similar cost.
-AUTO_NET_SIDE = 320
-
-
-def auto_net_side(net=None) -> int:
-    """The long side ``--net-scale auto`` gives ``net`` on a CPU: ``AUTO_NET_SIDE`` times the arch's
-    pixel folding (2 for the ``fast`` arch)."""
-    archs = net_archs(getattr(net, "net", net))  # a TransformerNet, a mix, or a stylizer of either
-    return AUTO_NET_SIDE * max(1, min((a.unshuffle for a in archs), default=1))
-
-
 class LiveEngine(threading.Thread):
     """Inference thread. ``outputs``: objects with ``submit(LiveFrame)`` (called on this thread;
     they must not block for long). ``size``: working size (None: the capture size; an int: width).
-    ``make_consistency()`` builds the consistency stage the first time it is switched on (None
-    when unavailable). ``controls``: a :class:`~vidstyle.pipeline.controls.StyleControls`
-    (its ``strength`` follows ``state.strength``). ``max_frames``: stop after that many outputs.
-    ``net_scale`` < 1 runs the net on a smaller copy and upsamples its output to the working size
-    (much faster on CPU; the style's strokes get coarser); consistency runs on the net's output
-    before that upsampling (it holds no finer detail), controls and matte at the working size.
-    ``net_scale=None`` is automatic (:meth:`scale_for`).
+    ``bank``, ``controls``, ``consistency``, ``make_consistency`` and ``net_scale`` make its
+    :class:`~vidstyle.api.switching.SwitchingStylizer` (``self.stylizer``; the controls' strength
+    follows ``state.strength``, consistency is built the first time it is switched on).
+    ``matte`` limits the style to its white area at the working size. ``max_frames``: stop
+    after that many outputs.
     """
 
     def __init__(self, slot: LatestFrameSlot, bank: StyleBank, state: LiveState, *,
@@ -291,16 +150,12 @@ class LiveEngine(threading.Thread):
         super().__init__(name="vidstyle-live-engine", daemon=True)
         self.in_slot, self.bank, self.state = slot, bank, state
         self.device = torch.device(device)
+        self.stylizer = SwitchingStylizer(bank, device=self.device, controls=controls, consistency=consistency,
+                                          make_consistency=make_consistency, net_scale=net_scale)
         self.size = size
-        self.controls = controls
-        self._make_consistency = make_consistency
-        self.consistency = consistency
         self.outputs = list(outputs)
         self.max_frames = max_frames
         self.warmup = warmup
-        if net_scale is not None and not 0.05 <= float(net_scale) <= 1.0:
-            raise InputError(f"--net-scale must be within 0.05..1, not {net_scale}")
-        self.net_scale = None if net_scale is None else float(net_scale)
         self.matte = matte  # a StaticMatte (``matte(frame-like with height/width) -> [1,1,H,W]``) or None
         self.out_slot = LatestFrameSlot()
         self.stats = LiveStats()
@@ -309,8 +164,6 @@ class LiveEngine(threading.Thread):
         self.messages: list[str] = []
         self._stop_event = threading.Event()
         self._outputs_lock = threading.Lock()
-        self._style_index: int | None = None
-        self._consistency_on = False
         self.skipped = 0  # frames taken but not processed (the warm-up frame when a newer came)
         self.done = threading.Event()
 
@@ -335,34 +188,37 @@ class LiveEngine(threading.Thread):
             self.state.message = message
 
     def _get_consistency(self):
-        if self.consistency is None and self._make_consistency is not None:
-            try:
-                self.consistency = self._make_consistency()
-            except VidstyleError as e:
-                self.consistency = None
-                self._note(f"consistency unavailable: {e}")
-            except Exception as e:  # noqa: BLE001 - live mode goes on without consistency
-                self.consistency = None
-                self._note(f"consistency unavailable: {type(e).__name__}: {e}")
-            self._make_consistency = None
-            if self.consistency is None:
-                with self.state.lock:
-                    self.state.consistency = False
-                    self.state.consistency_available = False
-        return self.consistency
-
-    def _net(self, index: int):
-        """``(net, name, index)`` for ``index``; on a load failure keep the previous style and
-        say why (the first style failing is an error)."""
+        """The consistency stage, or None (when building it fails or gives none, the toggle is
+        turned off and disabled)."""
+        if not self.stylizer.consistency_pending:
+            return self.stylizer.consistency
         try:
-            return (*self.bank.get(index), index)
+            cons = self.stylizer.load_consistency()
         except VidstyleError as e:
-            if self._style_index is None or self._style_index == index:
+            cons = None
+            self._note(f"consistency unavailable: {e}")
+        except Exception as e:  # noqa: BLE001 - live mode goes on without consistency
+            cons = None
+            self._note(f"consistency unavailable: {type(e).__name__}: {e}")
+        if cons is None:
+            with self.state.lock:
+                self.state.consistency = False
+                self.state.consistency_available = False
+        return cons
+
+    def _select(self, index: int) -> str:
+        """Select style ``index`` and return its name; on a load failure keep the previous style
+        and say why (the first style failing is an error)."""
+        try:
+            return self.stylizer.select(index)
+        except VidstyleError as e:
+            previous = self.stylizer.style_index
+            if previous is None or previous == index:
                 raise
             self._note(str(e))
             with self.state.lock:
-                self.state.style_index = self._style_index
-            return (*self.bank.get(self._style_index), self._style_index)
+                self.state.style_index = previous
+            return self.stylizer.select(previous)
 
     def process(self, cf: CapturedFrame) -> tuple[LiveFrame, float]:
         """Stylize one captured frame following the current state; returns the frame and the
@@ -372,9 +228,7 @@ class LiveEngine(threading.Thread):
         from ..ops.tensors import image_to_tensor, tensor_to_image
 
         snap = self.state.snapshot()
-        net, name, index = self._net(snap["style_index"])
-        style_changed = self._style_index is not None and index != self._style_index
-        self._style_index = index
+        name = self._select(snap["style_index"])
         img = cf.image
         h, w = img.shape[:2]
         tw, th = fit_size(self.size, w, h)
@@ -384,59 +238,23 @@ class LiveEngine(threading.Thread):
         t0 = time.perf_counter()
         with torch.inference_mode():
             x = image_to_tensor(rgb, self.device)
-            xn = self._net_input(x, net)
-            y = net(xn)
-            cons_wanted = snap["consistency"]
-            cons = self._get_consistency() if cons_wanted else None
-            if cons is not None:
-                if not self._consistency_on or style_changed:
-                    cons.reset()  # switched on, or a new style: the old history does not apply
-                y = cons.step(xn, y)
-            self._consistency_on = cons is not None
-            y = self._to_working_size(y, x)
-            if self.controls is not None:
-                self.controls.strength = snap["strength"]
-                y = self.controls(x, y)
+            cons_on = bool(snap["consistency"]) and self._get_consistency() is not None
+            y, cons_on = self.stylizer.step(x, strength=snap["strength"], consistency=cons_on)
             if self.matte is not None:  # style only inside the matte, soft edge
                 m = self.matte(SimpleNamespace(height=th, width=tw)).to(y.device, y.dtype)
                 y = x + m * (y - x)
             out = tensor_to_image(y, rgb)
         t_ready = time.perf_counter()
         return LiveFrame(rgb, out, self.stats.frames, cf.index, cf.t_capture, t_ready, name,
-                         snap["strength"], cons is not None), t_ready - t0
+                         snap["strength"], cons_on), t_ready - t0
 
     def scale_for(self, th: int, tw: int, net=None) -> float:
-        """The net scale used for ``th x tw`` working frames: ``net_scale``, or when it is None
-        (auto) 1 on a GPU and on the CPU whatever brings the long side down to
-        :func:`auto_net_side`."""
-        if self.net_scale is not None:
-            return self.net_scale
-        if self.device.type != "cpu":
-            return 1.0
-        return min(1.0, auto_net_side(net) / max(th, tw, 1))
+        """The net scale used for ``th x tw`` working frames (see
+        :meth:`~vidstyle.api.switching.SwitchingStylizer.scale_for`)."""
+        return self.stylizer.scale_for(th, tw, net)
 
     def _net_size(self, th: int, tw: int, net=None) -> tuple[int, int]:
-        scale = self.scale_for(th, tw, net)
-        if scale >= 1.0:
-            return th, tw
-        return max(8, int(round(th * scale))), max(8, int(round(tw * scale)))
-
-    def _net_input(self, x: torch.Tensor, net=None) -> torch.Tensor:
-        """The working-size frame scaled by ``net_scale`` (``x`` itself at scale 1)."""
-        from ..ops.resample import resize_area
-
-        return resize_area(x, self._net_size(*x.shape[-2:], net))
-
-    def _to_working_size(self, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """The net's (possibly smaller) output upsampled to ``x``'s size."""
-        from ..ops.resample import resize_bilinear
-
-        if y.shape[-2:] == x.shape[-2:]:
-            return y
-        return resize_bilinear(y, x.shape[-2:]).clamp_(0, 1)
-
-    def _run_net(self, net, x: torch.Tensor) -> torch.Tensor:
-        return self._to_working_size(net(self._net_input(x, net)), x)
+        return self.stylizer.net_size(th, tw, net)
 
     def _first_frame(self) -> CapturedFrame | None:
         """Take the first frame and run one throw-away pass at the working size (allocations,
@@ -450,9 +268,7 @@ class LiveEngine(threading.Thread):
             return cf
         h, w = cf.image.shape[:2]
         tw, th = fit_size(self.size, w, h)
-        net, _, _ = self._net(self.state.snapshot()["style_index"])
-        with torch.inference_mode():
-            self._run_net(net, torch.zeros(1, 3, th, tw, device=self.device))
+        self.stylizer.warm_up(th, tw, self.state.snapshot()["style_index"])
         newer = self.in_slot.get(timeout=0)
         if newer is not None:
             self.skipped += 1

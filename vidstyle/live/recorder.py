@@ -13,7 +13,6 @@ stays bounded; the preset for h264/h265 is ``veryfast`` by default to leave the 
 
 from __future__ import annotations
 
-import logging
 import os
 import queue
 import threading
@@ -25,7 +24,6 @@ import numpy as np
 from ..errors import OutputError, VidstyleError
 from ..io.frame import Frame, VideoInfo
 
-log = logging.getLogger("vidstyle.live")
 
 __all__ = ["Recorder", "numbered_path", "TIME_BASE"]
 
@@ -66,6 +64,7 @@ class Recorder:
                               time_base=TIME_BASE)
         self.sink = open_sink(path, self.info, codec=codec, crf=crf, overwrite=overwrite,
                               encoder_options=options)
+        self.sink.diagnostics.label = path  # its warnings name the recording
         self.side_by_side = side_by_side
         self.frames = 0
         self.dropped = 0
@@ -145,8 +144,6 @@ class Recorder:
             self.sink.abort()
             raise OutputError(f"{self.path}: nothing was recorded (no frames)")
         self.sink.close()
-        for w in getattr(self.sink, "warnings", []):  # the writer's own list
-            log.warning("%s: %s", self.path, w)
         return self.frames
 
     def abort(self) -> None:

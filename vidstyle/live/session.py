@@ -14,12 +14,16 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from ..errors import InputError, OutputError, VidstyleError
 from .capture import CaptureThread, LatestFrameSlot, describe_source, open_capture
 from .engine import LiveEngine, LiveStats, StyleBank, auto_net_side, fit_size
 from .keys import LiveState, handle_key, key_help
 from .recorder import Recorder, numbered_path
+
+if TYPE_CHECKING:
+    from ..api.config import Controls, Runtime
 
 log = logging.getLogger("vidstyle.live")
 
@@ -189,18 +193,24 @@ LIVE_CONSISTENCY = {"warp_flow_max_side": None}
 
 
 def _consistency_factory(cfg: LiveConfig, device, notes: list[str]):
-    from ..consistency.build import build_consistency
-    from ..consistency.params import parse_consistency
+    """Builds the stage key c switches on (an ``off`` start gets the default), as the API does."""
+    from ..api.switching import consistency_factory
 
-    mode = parse_consistency(cfg.consistency)
-    mode = "default" if mode == "off" else mode  # key c switches an off start to the default
+    return consistency_factory(cfg.consistency, cfg.flow_kind, device, cfg.raft_weights, notes, **LIVE_CONSISTENCY)
 
-    def make():
-        cons, msg = build_consistency(mode, cfg.flow_kind, device, cfg.raft_weights, **LIVE_CONSISTENCY)
-        notes.append(msg)
-        return cons
 
-    return make
+def live_sections(cfg: LiveConfig) -> tuple[Controls, Runtime]:
+    """``cfg``'s artist controls and engine choice as the API's config sections
+    ``(Controls, Runtime)``, checked as ``stylize`` checks them."""
+    from ..api.config import Controls, Runtime
+
+    try:
+        controls = Controls(strength=cfg.strength, preserve_colors=cfg.preserve_colors, mask=cfg.mask,
+                            mask_feather=cfg.mask_feather)
+    except InputError as e:
+        option = "--mask-feather" if str(e).startswith("mask_feather") else "--strength"
+        raise InputError(f"{option}: {e}") from None
+    return controls, Runtime(device=cfg.device, backend=cfg.backend, precision=cfg.precision, threads=cfg.threads)
 
 
 def default_threads(backend: str = "auto") -> int:
@@ -279,17 +289,15 @@ def _setup(cfg: LiveConfig, echo: Callable[[str], None], *, capture, capture_kin
            capture_fps: float | None, bank: StyleBank | None, lost_after: float) -> _Running:
     """Check the settings, load the first style, open the source and the outputs, and say what runs
     (errors here leave nothing open)."""
-    from ..pipeline.controls import StyleControls
+    from ..api.frames import style_controls
     from ..pipeline.device import pick_device
 
     _check_config(cfg)
     cfg, window_note = _check_window(cfg)
-    device = pick_device(cfg.device)
-    bank, first = _load_styles(cfg, device, bank)
-    try:
-        controls = StyleControls(strength=cfg.strength, preserve_colors=cfg.preserve_colors)
-    except ValueError as e:
-        raise InputError(f"--strength: {e}") from None
+    sections, runtime = live_sections(cfg)
+    device = pick_device(runtime.device)
+    bank, first = _load_styles(cfg, device, bank, runtime)
+    controls = style_controls(sections)  # a style image's strength too is a blend of the output
     state = LiveState(styles=bank.names, strength=controls.strength,
                       side_by_side=cfg.side_by_side, overlay=cfg.overlay)
     matte = _live_matte(cfg)
@@ -333,21 +341,20 @@ def _check_window(cfg: LiveConfig) -> tuple[LiveConfig, str | None]:
     return cfg, None
 
 
-def _load_styles(cfg: LiveConfig, device, bank: StyleBank | None):
+def _load_styles(cfg: LiveConfig, device, bank: StyleBank | None, runtime: Runtime):
     """The style bank (``bank`` or one of ``cfg.styles``) and its first stylizer, loaded now so a
     bad style is an error before the camera opens; sets PyTorch's threads to fit beside it."""
     import torch
 
     from ..pipeline.exported_stylizer import threads_beside
 
-    threads = cfg.threads or (default_threads(cfg.backend) if device.type == "cpu" else None)
+    threads = runtime.threads or (default_threads(runtime.backend) if device.type == "cpu" else None)
     if threads:
         torch.set_num_threads(int(threads))
     if bank is None:
         if not cfg.styles:
             raise InputError("no styles given: -s NAME_OR_FILE.safetensors")
-        bank = StyleBank(cfg.styles, device, backend=cfg.backend, precision=cfg.precision,
-                         threads=threads if device.type == "cpu" else None)
+        bank = StyleBank(cfg.styles, device, runtime=replace(runtime, threads=threads if device.type == "cpu" else None))
     first = bank.get(0)[0]
     if threads:
         # an exported-net engine keeps its threads; PyTorch only resizes and runs consistency beside
@@ -377,11 +384,7 @@ def _initial_consistency(cfg: LiveConfig, device, notes: list[str]):
 
     if parse_consistency(cfg.consistency) == "off":
         return None
-    from ..consistency.build import build_consistency
-
-    consistency, msg = build_consistency(cfg.consistency, cfg.flow_kind, device, cfg.raft_weights, **LIVE_CONSISTENCY)
-    notes.append(msg)
-    return consistency
+    return _consistency_factory(cfg, device, notes)()
 
 
 def _open_outputs(run: _Running) -> None:

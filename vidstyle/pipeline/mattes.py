@@ -148,8 +148,6 @@ class SequenceMatte(Matte):
         return self._prepare(matte_plane(cur.image), frame)
 
     def close(self) -> None:
-        for w in getattr(self.source, "warnings", []):  # the reader's own list (decoding problems)
-            log.warning("%s: %s", self.description, w)
         self.source.close()
 
 
@@ -167,11 +165,11 @@ def open_matte(spec: str, info: VideoInfo, *, feather: float = 3.0) -> Matte:
         return AlphaMatte(feather)
     from ..io.reader import open_source
 
+    name = f"matte {os.path.basename(os.fspath(spec).rstrip('/' + os.sep)) or spec}"
     try:
-        src = open_source(spec)
+        src = open_source(spec, label=name)  # its decoding problems are logged as the matte's
     except InputError as e:
         raise InputError(f"--mask: {e}") from None
-    name = f"matte {os.path.basename(os.fspath(spec).rstrip('/' + os.sep)) or spec}"
     if src.info.kind == "image":
         try:
             image = next(iter(src)).image
