@@ -15,12 +15,17 @@ from click.testing import CliRunner
 from vidstyle.cli import main
 from vidstyle.models import arbitrary as A
 from vidstyle.models.styles import load_style
+from vidstyle.models.vgg import VGGFeatures
+from vidstyle.training import bake as B
 
 
 @pytest.fixture(autouse=True)
 def random_encoder(monkeypatch, one_thread):
-    """The arbitrary net's encoder without the VGG weights (tiny, random)."""
+    """The arbitrary net's encoder and the perceptual losses' VGG16 without their weights (random)."""
     monkeypatch.setattr(A, "load_encoder", lambda: A.Encoder.random(0))
+    torch.manual_seed(0)
+    vgg = VGGFeatures(None)
+    monkeypatch.setattr(B, "load_vgg", lambda: vgg)
 
 
 def painting(path, seed: int = 0, size=(96, 80)) -> str:
@@ -40,13 +45,13 @@ def test_bake_writes_a_loadable_style_naming_its_image(tmp_path, photo_dir):
     r = bake("--style-image", img, "--content-dir", photo_dir, "--out", out, "--size", 32, "--steps", 3,
              "--batch-size", 1, "--checkpoint-every", 3)
     assert r.exit_code == 0, r.output
-    assert r.output.strip().splitlines()[-1].startswith("student vs teacher: final loss ")
+    assert r.output.strip().splitlines()[-1].startswith("final losses (weighted, last steps) after 3 steps: style ")
     net, info = load_style(str(out) + ".safetensors")
     assert info.arch_name == "light"  # the default student with --style-image
     meta = json.loads(out.with_suffix(".json").read_text())
     image = {"file": "my painting.png", "sha256": hashlib.sha256(open(img, "rb").read()).hexdigest()}
     assert meta["style_image"] == image
-    assert meta["distilled_from"]["model"] == "arbitrary" and meta["distilled_from"]["style_image"] == image
+    assert meta["distilled_from"]["style_image"] == image and meta["training"]["objective"] == "perceptual"
     assert meta["training"]["steps"] == 3
     with torch.no_grad():
         assert net(torch.rand(1, 3, 32, 32)).shape == (1, 3, 32, 32)

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..models.arch import ARCH_CHOICES
+from ..training.config import OBJECTIVES
 from .common import check_crop_size, pick_device
 
 BAKE_ARCH = "light"
@@ -28,12 +29,20 @@ BAKE_MINUTES = 15.0
 @click.option("--size", default=192, show_default=True, help="Crop size (pixels, multiple of 4).")
 @click.option("--steps", default=3000, show_default=True)
 @click.option("--batch-size", default=4, show_default=True)
-@click.option("--lr", default=2e-3, show_default=True, help="Peak learning rate (cosine decay to 5%).")
+@click.option("--lr", type=float, default=None,
+              help="Peak learning rate (cosine decay to 5% over --steps or --time-limit, whichever ends first)  "
+                   "[default: 2e-3; 1e-3 with --objective perceptual]")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--checkpoint-every", default=100, show_default=True)
 @click.option("--init", default=None, metavar="STYLE",
               help="Start the student from this style's weights (same arch; e.g. to continue a finished "
-                   "distillation with a new schedule) instead of random ones.")
+                   "distillation with a new schedule); with --style-image also 'nearest' (the installed style "
+                   "whose painting is nearest the image) or 'none' (random weights)  [default: random; nearest "
+                   "with --style-image]")
+@click.option("--objective", type=click.Choice(OBJECTIVES), default=None,
+              help="With --style-image: 'perceptual' trains against the image with `vidstyle train`'s losses "
+                   "(needs VGG16); 'distill' copies the arbitrary-style net's outputs  [default: perceptual with "
+                   "--style-image, else distill]")
 @click.option("--preview-image", type=click.Path(dir_okay=False), default=None, help="Content photo for previews.")
 @click.option("--time-limit", type=float, default=None,
               help=f"Stop after this many minutes (checkpointed; --resume continues)  [default: none; {BAKE_MINUTES:g} "
@@ -41,26 +50,31 @@ BAKE_MINUTES = 15.0
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its checkpoint.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--quiet", is_flag=True)
-def distill(teacher: str | None, style_image: str | None, content_dir: str, out: str, arch: str | None, size: int, steps: int, batch_size: int, lr: float,
-            seed: int, checkpoint_every: int, init: str | None, preview_image: str | None, time_limit: float | None, resume: bool,
-            device: str, quiet: bool) -> None:
+def distill(teacher: str | None, style_image: str | None, content_dir: str, out: str, arch: str | None, size: int, steps: int,
+            batch_size: int, lr: float | None, seed: int, checkpoint_every: int, init: str | None, objective: str | None,
+            preview_image: str | None, time_limit: float | None, resume: bool, device: str, quiet: bool) -> None:
     """Teach a smaller, faster net (default: the tiny arch) to reproduce the trained style TEACHER
     (a name from `vidstyle styles` or a .safetensors file). Needs no VGG and no style image.
 
-    With --style-image instead of TEACHER, bake that image: the arbitrary-style net for it (needs
-    VGG16, the [train] extra) teaches a light net, for 15 minutes unless --time-limit says otherwise."""
+    With --style-image instead of TEACHER, bake that image into a light net (needs VGG16, the
+    [train] extra): trained against the image with `vidstyle train`'s losses, starting from the
+    installed style whose painting is nearest, for 15 minutes unless --time-limit says otherwise."""
+    from ..training.bake import DEFAULT_LR, NEAREST, check_objective
     from ..training.distill import DistillConfig, check_teacher, distill as run_distill
     from ..training.config import checkpoint_path
 
     check_teacher(teacher, style_image)
+    objective = objective or ("perceptual" if style_image else "distill")
+    check_objective(objective, style_image)
     arch = arch or (BAKE_ARCH if style_image else "tiny")
     if style_image and time_limit is None:
         time_limit = BAKE_MINUTES
     check_crop_size(size, arch)
     cfg = DistillConfig(teacher=teacher, content_dir=content_dir, out=out, arch=arch, size=size, steps=steps,
-                        batch_size=batch_size, lr=lr, seed=seed, checkpoint_every=checkpoint_every,
-                        preview_image=preview_image, device=str(pick_device(device)), init=init,
-                        style_image=style_image)
+                        batch_size=batch_size, lr=DEFAULT_LR[objective] if lr is None else lr, seed=seed,
+                        checkpoint_every=checkpoint_every, preview_image=preview_image,
+                        device=str(pick_device(device)), init=init or (NEAREST if style_image else None),
+                        style_image=style_image, objective=objective)
     path = run_distill(cfg, resume=resume, quiet=quiet, time_limit=time_limit * 60 if time_limit is not None else None)
     if not quiet:
         click.echo(f"wrote {path} (+ {Path(path).with_suffix('.json').name}); checkpoint kept at {checkpoint_path(out)}")
@@ -68,13 +82,18 @@ def distill(teacher: str | None, style_image: str | None, content_dir: str, out:
 
 
 def _comparison(sidecar: Path) -> str:
-    """One line on how close the student came to its teacher: the sidecar's final distillation
-    loss (L1 + gradient L1 to the teacher's output, mean of the last steps)."""
+    """One line on how close the student came to its target: the sidecar's final losses (means of
+    the last steps): the weighted style and content terms against the style image, or the
+    distillation loss (L1 + gradient L1 to the teacher's output)."""
     import json
 
     training = json.loads(sidecar.read_text()).get("training", {})
-    loss = training.get("final_losses", {}).get("loss")
+    final = training.get("final_losses", {})
+    loss = final.get("loss")
     if loss is None:
-        return "student vs teacher: no steps run this time"
+        return "no steps run this time"
+    if training.get("objective") == "perceptual":
+        return (f"final losses (weighted, last steps) after {training.get('steps')} steps: style {final['style']:.3f}, "
+                f"content {final['content']:.3f}, total {loss:.3f}")
     return (f"student vs teacher: final loss {loss:.4f} (L1 + gradient L1 to the teacher's output, last steps) "
             f"after {training.get('steps')} steps")

@@ -9,7 +9,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-__all__ = ["LossWeights", "TrainConfig", "checkpoint_path"]
+__all__ = ["OBJECTIVES", "LossWeights", "TrainConfig", "checkpoint_path"]
+
+OBJECTIVES = ("perceptual", "distill")
+"""What a distillation's student learns from (:mod:`vidstyle.training.bake`): the style image's
+perceptual losses, or a teacher net's outputs."""
 
 
 @dataclass
