@@ -5,10 +5,11 @@ A trained style (the *teacher*, e.g. a light or full net) stylizes random conten
 step costs a teacher forward plus a student forward/backward (about 10x cheaper than a perceptual
 training step on CPU), and the student inherits the teacher's style and temporal stability.
 
-The teacher may instead be the arbitrary-style model for one style image (``style_image``): the
-same loop then *bakes* that image into a transform net, which runs far faster than the arbitrary
-model and on every engine (ONNX Runtime, OpenVINO, int8); the sidecar names the image by file name
-and sha256 digest.
+With ``style_image`` instead of a teacher, the same loop *bakes* that image into a transform net,
+which runs far faster than the arbitrary-style model and on every engine (ONNX Runtime, OpenVINO,
+int8): by default with the per-style training objective against the image, from the nearest
+installed style (:mod:`vidstyle.training.bake`); ``objective="distill"`` copies the
+arbitrary-style model instead. The sidecar names the image by file name and sha256 digest.
 
 Loss per step, images in [0,1] ``[B,3,H,W]``:
 
