@@ -115,3 +115,19 @@ def test_bad_bake_is_one_error_line_and_no_output(tmp_path, photo_dir, style, ca
     lines = r.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), r.output
     assert not out.parent.exists()
+
+
+def test_an_api_bake_gets_the_cli_defaults_and_resumes_after_cancel(tmp_path, photo_dir, installed):
+    import vidstyle
+
+    cfg = vidstyle.DistillConfig(style_image=installed["near"], content_dir=str(photo_dir), out=str(tmp_path / "b"),
+                                 size=32, steps=3, batch_size=1, device="cpu")
+    job = vidstyle.DistillJob(cfg)
+    seen = []
+    with pytest.raises(vidstyle.Cancelled):
+        job.run(progress=lambda p: (seen.append(p), job.cancel()))
+    assert seen[0].done == 1 and "style" in seen[0].losses
+    stats = vidstyle.DistillJob(cfg, resume=True).run()  # the resolved init matches the checkpoint's
+    assert stats.steps == 3 and {"style", "content"} <= set(stats.final_losses)
+    training = json.loads(open(stats.sidecar).read())["training"]
+    assert training["objective"] == "perceptual" and training["lr"] == 1e-3 and training["init"]["style"] == "near"
