@@ -35,6 +35,8 @@ def _arbitrary(**kw) -> vidstyle.ArbitraryConfig:
     (_train, dict(weights=vidstyle.LossWeights(style=-1)), "--style-weight"),
     (_distill, dict(batch_size=0), "--batch-size"), (_distill, dict(style_image="a.jpg"), "not both"),
     (_distill, dict(teacher=None), "no teacher"), (_distill, dict(noise_std=-1.0), "noise_std"),
+    (_distill, dict(objective="perceptual"), "needs --style-image"), (_distill, dict(objective="copy"), "--objective"),
+    (_distill, dict(init="nearest"), "needs --style-image"),
     (_arbitrary, dict(size=30), "multiple of 4"), (_arbitrary, dict(checkpoint_every=0), "--checkpoint-every"),
     (_arbitrary, dict(weights=vidstyle.ArbitraryLossWeights(recon=float("inf"))), "--recon-weight"),
     (lambda **kw: vidstyle.EvalConfig("in.mp4", **{"outputs": ["o.mp4"], **kw}), dict(long_k=0), "long_k"),
@@ -57,6 +59,18 @@ def test_training_configs_are_frozen_and_travel_as_dicts():
     arb = _arbitrary(holdout=["a", "b"], steps=0)  # a list (from Python or JSON) becomes a tuple; 0 steps write init
     assert arb.holdout == ("a", "b") and vidstyle.ArbitraryConfig.from_dict(arb.to_dict()) == arb
     assert _distill().arch == "tiny" and _distill(teacher=None, style_image="a.jpg").arch == "light"
+
+
+def test_distill_defaults_follow_the_objective_as_on_the_command_line():
+    from vidstyle.training.distill_config import DEFAULT_LR
+
+    plain = _distill()
+    assert (plain.objective, plain.lr, plain.init) == ("distill", DEFAULT_LR["distill"], None)
+    bake = _distill(teacher=None, style_image="a.jpg")
+    assert (bake.objective, bake.lr, bake.init) == ("perceptual", DEFAULT_LR["perceptual"], "nearest")
+    copy = _distill(teacher=None, style_image="a.jpg", objective="distill", init="none", lr=5e-4)
+    assert (copy.objective, copy.lr, copy.init) == ("distill", 5e-4, "none")
+    assert vidstyle.DistillConfig.from_dict(json.loads(json.dumps(bake.to_dict()))) == bake
 
 
 def test_the_arbitrary_config_knows_the_decoder_stride():

@@ -86,7 +86,8 @@ def test_init_continues_from_a_students_weights(tmp_path, data, one_thread):
     # the continued run starts where the first one ended, not from a random net
     assert loss_of(tmp_path / "more")[0]["loss"] < 0.8 * fresh_first
     meta = json.loads(Path(more).with_suffix(".json").read_text())
-    assert meta["training"]["init"] == {"style": "first", "file": "first.safetensors", "steps": 30}
+    assert meta["training"]["init"] == {"style": "first", "file": "first.safetensors", "steps": 30,
+                                        "chosen": "given (--init)"}
     # an init of another arch is refused in one line
     r = CliRunner().invoke(main, ["distill", str(data[1]), "--content-dir", str(data[0]), "--out", str(tmp_path / "x"),
                                   "--arch", "fast", "--size", "32", "--steps", "1", "--init", str(first)])

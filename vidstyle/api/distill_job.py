@@ -14,7 +14,8 @@ __all__ = ["DistillJob"]
 class DistillJob(StepJob):
     """One run of a :class:`~vidstyle.training.distill_config.DistillConfig`; see
     :class:`~vidstyle.api.step_job.StepJob`. ``stats.final_losses["loss"]`` says how close the
-    student came to its teacher (L1 + gradient L1 to the teacher's output, last steps)."""
+    student came to its target (last steps): L1 + gradient L1 to the teacher's output, or with the
+    perceptual objective the weighted total, beside its ``style`` and ``content`` terms."""
 
     config_type = DistillConfig
 
