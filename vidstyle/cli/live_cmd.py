@@ -45,6 +45,8 @@ _KEYS = ("n/p next/previous style, +/- strength, c consistency, b side-by-side, 
               help="Inference engine, as in stylize: auto = OpenVINO or ONNX Runtime on CPU when installed, else PyTorch.")
 @click.option("--precision", default="fp32", show_default=True, type=click.Choice(list(PRECISIONS)),
               help="Arithmetic of the net on CPU engines, as in stylize (int8: a quantized copy, 1.4-2.5x faster).")
+@click.option("--cpu-net/--no-cpu-net", default=True, show_default=True,
+              help="On a CPU, run each style's distilled CPU net where it ships one, as in stylize.")
 @click.option("--threads", type=click.IntRange(1, 256), default=None, help="CPU threads for the net; default: all cores (OpenVINO, ONNX Runtime), all but one (--backend torch).")
 @click.option("--display/--no-display", default=True, show_default=True, help="Show a preview window.")
 @click.option("-o", "--output", default=None, help="Record the stylized stream to this video file (from the start).")
@@ -67,7 +69,7 @@ _KEYS = ("n/p next/previous style, +/- strength, c consistency, b side-by-side, 
               help="Folder for snapshots (key s) and recordings started with key r.")
 @click.option("--quiet", is_flag=True, help="Only errors and the final summary line.")
 def live(camera, source, styles, style_images, cycle_all, size, net_scale, consistency, flow_kind, raft_weights, strength, preserve_colors, mask, mask_feather,
-         device, backend, precision, threads, display, output, frames, overwrite, codec, crf, fast_source, side_by_side,
+         device, backend, precision, cpu_net, threads, display, output, frames, overwrite, codec, crf, fast_source, side_by_side,
          no_overlay, virtual_cam, preview_http, snapshot_dir, quiet) -> None:
     """Stylize a camera (or a file/stream) in real time, with style switching and recording.
 
@@ -81,7 +83,7 @@ def live(camera, source, styles, style_images, cycle_all, size, net_scale, consi
         camera=camera, source=source, styles=live_styles(styles, style_images, cycle_all),
         size=parse_frame_size(size, allow_width=True), net_scale=parse_net_scale(net_scale),
         consistency=parse_consistency(consistency), flow_kind=flow_kind, raft_weights=raft_weights, strength=strength,
-        preserve_colors=preserve_colors, mask=mask, mask_feather=mask_feather, device=device, backend=backend, precision=precision, threads=threads, display=display,
+        preserve_colors=preserve_colors, mask=mask, mask_feather=mask_feather, device=device, backend=backend, precision=precision, cpu_net=cpu_net, threads=threads, display=display,
         output=output, frames=frames, overwrite=overwrite, codec=codec, crf=crf, pace=not fast_source,
         side_by_side=side_by_side, overlay=not no_overlay, virtual_cam=virtual_cam, preview_http=preview_http,
         snapshot_dir=snapshot_dir, quiet=quiet,

@@ -69,6 +69,7 @@ class LiveConfig:
     device: str = "auto"
     backend: str = "auto"  # auto | torch | onnx | openvino, as stylize --backend
     precision: str = "fp32"  # fp32 | int8, as stylize --precision
+    cpu_net: bool = True  # a style's CPU net on a CPU, as stylize --cpu-net
     threads: int | None = None
     display: bool = True
     output: str | None = None
@@ -210,7 +211,8 @@ def live_sections(cfg: LiveConfig) -> tuple[Controls, Runtime]:
     except InputError as e:
         option = "--mask-feather" if str(e).startswith("mask_feather") else "--strength"
         raise InputError(f"{option}: {e}") from None
-    return controls, Runtime(device=cfg.device, backend=cfg.backend, precision=cfg.precision, threads=cfg.threads)
+    return controls, Runtime(device=cfg.device, backend=cfg.backend, precision=cfg.precision, threads=cfg.threads,
+                             cpu_net=cfg.cpu_net)
 
 
 def default_threads(backend: str = "auto") -> int:
