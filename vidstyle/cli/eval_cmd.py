@@ -8,6 +8,7 @@ import sys
 import click
 
 from ..errors import InputError
+from .lazy_bar import LazyBar
 
 
 def _parse_size(text: str | None) -> tuple[int, int] | None:
@@ -52,7 +53,7 @@ def eval_cmd(
     config = EvalConfig(input_path, outputs, flow=flow_kind, raft_weights=raft_weights, device=device, long_k=long_k,
                         max_frames=max_frames, size=_parse_size(size_text), max_side=max_side, keep_cuts=keep_cuts,
                         threads=threads, max_pixels=max_pixels)
-    bar = FrameBar(quiet)
+    bar = LazyBar(quiet, unit="frame", desc="eval", file=sys.stderr, leave=False)
 
     def say(level: str, text: str) -> None:
         if not quiet:
@@ -71,25 +72,3 @@ def eval_cmd(
         click.echo(report.to_json())
     elif json_path is not None:
         report.write_json(json_path)
-
-
-class FrameBar:
-    """A tqdm bar of the frames compared, fed with ``Progress`` reports; nothing with ``quiet``."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-        self.bar = None
-
-    def update(self, p) -> None:
-        if self.quiet:
-            return
-        if self.bar is None:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=p.total, unit="frame", desc="eval", file=sys.stderr, leave=False)
-        self.bar.update(p.done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import click
 
+from .lazy_bar import LazyBar
+
 __all__ = ["StepBar", "run_step_job", "written_text"]
 
 #: Loss terms shown beside the bar (label → key in a step's losses), in this order when present.
@@ -12,28 +14,21 @@ SHOWN = (("c", "content"), ("s", "style"), ("t", "temporal"), ("sh", "shift"), (
          ("px", "recon_pixel"), ("loss", "loss"), ("tot", "total"))
 
 
-class StepBar:
-    """A tqdm bar of optimizer steps fed with a job's ``StepProgress``; nothing with ``quiet``."""
+class StepBar(LazyBar):
+    """A progress bar of optimizer steps fed with a job's ``StepProgress`` (a resumed run's bar
+    starts where it left off), the main loss terms beside it; nothing with ``quiet``."""
 
     def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-        self.bar = None
+        super().__init__(quiet, unit="step", dynamic_ncols=True)
+
+    def opening_options(self, p) -> dict:
+        return {**self.options, "initial": p.done - 1}
 
     def update(self, p) -> None:
-        if self.quiet:
-            return
-        if self.bar is None:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=p.total, initial=p.done - 1, unit="step", dynamic_ncols=True)
-        self.bar.update(p.done - self.bar.n)
-        self.bar.set_postfix({label: f"{p.losses[key]:.4f}" if key == "loss" else f"{p.losses[key]:.3g}"
-                              for label, key in SHOWN if key in p.losses and (key != "shift" or p.losses[key])})
-
-    def close(self) -> None:
+        super().update(p)
         if self.bar is not None:
-            self.bar.close()
-            self.bar = None
+            self.bar.set_postfix({label: f"{p.losses[key]:.4f}" if key == "loss" else f"{p.losses[key]:.3g}"
+                                  for label, key in SHOWN if key in p.losses and (key != "shift" or p.losses[key])})
 
 
 def run_step_job(job, quiet: bool):

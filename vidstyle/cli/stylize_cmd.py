@@ -7,6 +7,7 @@ import click
 from ..errors import InputError
 from ..pipeline.choices import BACKENDS, PRECISIONS
 from .common import CONSISTENCY_CHOICES
+from .lazy_bar import LazyBar
 from .logs import io_warnings_shown
 
 
@@ -115,7 +116,7 @@ def stylize(
         job = RayRenderJob(config, address=ray_address, workers=workers, work_dir=work_dir)
     else:
         job = RenderJob(config)
-    bar = ProgressBar(quiet)
+    bar = LazyBar(quiet, unit="frame", desc="stylizing", dynamic_ncols=True, smoothing=0.1)
     try:
         with io_warnings_shown():
             stats = job.run(progress=bar.update, log=lambda level, text: echo(level, text, quiet))
@@ -136,29 +137,6 @@ def echo(level: str, text: str, quiet: bool) -> None:
     """A job's status line or note on stderr unless ``quiet`` (its warnings come through logging)."""
     if not quiet:
         click.echo(text if level == "info" else f"{level}: {text}", err=True)
-
-
-class ProgressBar:
-    """A tqdm bar (frames, fps, ETA) fed with a job's progress reports; opened at the first
-    report, so the status lines come before it. Nothing with ``quiet``."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-        self.bar = None
-
-    def update(self, p) -> None:
-        if self.quiet:
-            return
-        if self.bar is None:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=p.total, unit="frame", desc="stylizing", dynamic_ncols=True, smoothing=0.1)
-        self.bar.update(p.done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
 
 
 def parse_controls(strength: str, preserve_colors: bool):
