@@ -97,8 +97,10 @@ def load_net(style: StyleSpec | None, style_image: StyleSpec | None, device: tor
 
 def _cpu_twin(text: str):
     """The CPU net of ``text`` when it names one shipped style that has one (not a file, not a mix)."""
-    from ..models.styles import SUFFIX, cpu_twin, find_style
+    from ..models.mixing import parse_style_spec
+    from ..models.styles import cpu_twin, find_style, names_file
 
-    if any(c in text for c in ",:/\\") or text.endswith(SUFFIX):
+    parts = [name for name, weight in parse_style_spec(text) if weight > 0]
+    if len(parts) != 1 or names_file(parts[0]):
         return None
-    return cpu_twin(find_style(text))
+    return cpu_twin(find_style(parts[0]))

@@ -101,10 +101,15 @@ def list_styles() -> list[StyleInfo]:
     return sorted(seen.values(), key=lambda s: s.name)
 
 
+def names_file(spec: str) -> bool:
+    """Whether ``spec`` is a weights file rather than a style name (how :func:`find_style` reads it)."""
+    return spec.endswith(SUFFIX) or os.sep in spec
+
+
 def find_style(spec: str) -> StyleInfo:
     """Resolve a style name or a ``.safetensors`` path; raises ``InputError`` if unknown."""
     p = Path(spec).expanduser()
-    if spec.endswith(SUFFIX) or os.sep in spec:
+    if names_file(spec):
         if not p.is_file():
             raise InputError(f"style file not found: {spec}")
         return StyleInfo(p.name[: -len(SUFFIX)] if p.name.endswith(SUFFIX) else p.stem, p, _read_meta(p))
