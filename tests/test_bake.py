@@ -14,6 +14,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
+from pictures import painting
 from nets import random_net
 
 from vidstyle.cli import main
@@ -46,13 +47,6 @@ def installed(tmp_path, monkeypatch, random_encoder):
     write_painting_grams({f"{n}.png": Path(p) for n, p in paths.items()}, random_encoder, folder / N.GRAMS_FILE)
     monkeypatch.setenv("VIDSTYLE_WEIGHTS", str(folder))
     return paths
-
-
-def painting(path, seed: int = 0, size=(96, 80)) -> str:
-    rng = np.random.default_rng(seed)
-    img = (rng.random((size[1] // 8, size[0] // 8, 3)) * 255).astype(np.uint8)
-    cv2.imwrite(str(path), cv2.resize(img, size, interpolation=cv2.INTER_NEAREST))
-    return str(path)
 
 
 def bake(*args):

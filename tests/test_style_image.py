@@ -12,6 +12,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
+from pictures import painting
 from vidstyle.api.config import RenderConfig
 from vidstyle.api.fingerprint import fingerprint
 from vidstyle.api.frames import Stylizer
@@ -34,13 +35,6 @@ def random_encoder(monkeypatch):
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
-
-
-def painting(path, seed: int = 0, size=(96, 80)) -> str:
-    rng = np.random.default_rng(seed)
-    img = (rng.random((size[1] // 8, size[0] // 8, 3)) * 255).astype(np.uint8)
-    cv2.imwrite(str(path), cv2.resize(img, size, interpolation=cv2.INTER_NEAREST))
-    return str(path)
 
 
 def run(*args):
