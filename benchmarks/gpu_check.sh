@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every GPU figure of vidstyle in one command, for a GPU machine lent for a few minutes.
+# Every GPU figure of vidstyle in one command, for a GPU machine available for a few minutes.
 #
 #   bash benchmarks/gpu_check.sh [gpu_check.py options]          # from anywhere in the checkout
 #   VIDSTYLE_GPU_VENV=.venv bash benchmarks/gpu_check.sh --device cpu --quick   # an existing venv: no install
