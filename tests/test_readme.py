@@ -1,4 +1,4 @@
-"""The README's figures are the ones the results files give, and what it shows exists."""
+"""The README's figures are the ones the results files give, and what it and docs/ link to exists."""
 
 from __future__ import annotations
 
@@ -23,10 +23,22 @@ def test_readme_figures_are_rendered_from_the_results_files():
     assert load_renderer().render(text) == text
 
 
+def local_links(path: Path) -> list[str]:
+    """The relative link and picture targets of a Markdown file (no URLs, no #anchors)."""
+    targets = re.findall(r"\]\(([^)\s]+)\)", path.read_text())
+    return [t.split("#")[0] for t in targets if "://" not in t and not t.startswith("#")]
+
+
 def test_readme_pictures_and_links_exist():
-    text = (REPO / "README.md").read_text()
-    targets = re.findall(r"\]\(([^)\s]+)\)", text)
-    local = [t for t in targets if "://" not in t and not t.startswith("#")]
+    local = local_links(REPO / "README.md")
     assert local, "no local links found"
     missing = [t for t in local if not (REPO / t).exists()]
+    assert not missing, missing
+
+
+def test_docs_links_exist():
+    # the README points to these pages for everything a first-time user can skip
+    pages = sorted((REPO / "docs").glob("*.md"))
+    assert pages
+    missing = [f"{p.name}: {t}" for p in pages for t in local_links(p) if not (p.parent / t).exists()]
     assert not missing, missing
