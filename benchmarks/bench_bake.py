@@ -1,6 +1,6 @@
 """How close a baked style comes to a fully trained one on the same painting.
 
-    python benchmarks/bench_bake.py [--styles starry_night,great_wave] [--steps 187] [--photos 6]
+    python benchmarks/bench_bake.py [--styles starry_night,great_wave] [--steps 187] [--photos 6] [--bake-args '--size 128']
 
 For each shipped style named, it bakes that style's painting (../shared/data/styles) with
 ``vidstyle distill --style-image`` on the photos of ../shared/data/content, starting from the
@@ -79,7 +79,7 @@ class Bake:
         self.cmd = [sys.executable, "-c", "from vidstyle.cli import run; run()", "distill", "--style-image",
                     str(painting), "--content-dir", str(DATA / "content"), "--out", str(out), "--steps",
                     str(args.steps), "--time-limit", str(args.time_limit), "--init", init or "none", "--device", "cpu",
-                    "--quiet"]
+                    "--quiet", *args.bake_args.split()]
         env = dict(os.environ, OMP_NUM_THREADS=str(args.threads)) if args.threads else None
         self.load0 = os.getloadavg()[0]
         self.t0 = time.monotonic()
@@ -164,6 +164,7 @@ def main() -> None:
     ap.add_argument("--styles", default="starry_night,great_wave", help="shipped light-arch styles to re-bake")
     ap.add_argument("--steps", type=int, default=int(15 * 60 / QUIET_SECONDS_PER_STEP))
     ap.add_argument("--time-limit", type=float, default=180.0, help="minutes; only a safety stop")
+    ap.add_argument("--bake-args", default="", help="more `vidstyle distill` options, e.g. '--size 128'")
     ap.add_argument("--jobs", type=int, default=1, help="bakes run side by side")
     ap.add_argument("--threads", type=int, default=None, help="torch threads per bake (default: torch's)")
     ap.add_argument("--photos", type=int, default=6)
@@ -180,7 +181,8 @@ def main() -> None:
             jobs = [start_style(name, args, Path(tmp)) for name in names[i:i + args.jobs]]
             rows += [finish_style(job, args, imgs, Path(tmp)) for job in jobs]
     write_result(args.out, {"steps": args.steps, "quiet_seconds_per_step_assumed": QUIET_SECONDS_PER_STEP,
-                            "jobs": args.jobs, "threads": args.threads, "photos": args.photos, "size": [w, h],
+                            "bake_args": args.bake_args, "jobs": args.jobs, "threads": args.threads, "photos": args.photos,
+                            "size": [w, h],
                             "rows": rows})
 
 

