@@ -9,31 +9,34 @@ OpenCV thread as ``stylize`` gives them beside an exported net. The stylized fra
 net output (``--style NAME``) or, by default, a deterministic stand-in (a fixed colour mix of the
 frame plus a fixed texture), made once and shared by every run.
 
-``--baseline DIR``: a vidstyle source tree (e.g. ``git archive REF | tar -x -C DIR``) timed in the
-same way, alternating with this checkout run by run (each in its own process), so that a busy spell
-on a shared machine hits both; the table also gives the largest difference between the two trees'
-uint8 output frames (the optimized code must stay within 1/255 of the old one). Figures are medians
-over the steady-state frames (the first frame, which only starts the history, is left out) and
-over repeats, wall clock and the timing thread's CPU time (less disturbed by other processes on a
-busy machine); they go to ``benchmarks/results/NAME.json``.
+``--baseline DIR``: a vidstyle source tree (e.g. ``git archive REF vidstyle | tar -x -C DIR``),
+imported in the same process under another name and timed in turns with this checkout, frame by
+frame, so that a busy spell on a shared machine hits both; the table also gives the largest
+difference between the two trees' uint8 output frames (a faster step must stay within 1/255 of
+the old one). Figures are medians over the steady-state frames (the first frame, which only starts
+the history, is left out) and over repeats, wall clock and the timing thread's CPU time (less
+disturbed by other processes on a busy machine), and the minor page faults per frame; they go to
+``benchmarks/results/NAME.json``. The run raises malloc's thresholds as ``stylize`` does
+(:mod:`vidstyle.ops.allocator`) unless ``--system-malloc``; the setting holds for the whole
+process, so it helps both trees alike: compare a run with and one without it for its effect.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
+import importlib
+import importlib.util
+import resource
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-REPO = Path(__file__).resolve().parent.parent
+from _results import write_result
 
 
 def stand_in(content: np.ndarray) -> np.ndarray:
@@ -47,8 +50,9 @@ def stand_in(content: np.ndarray) -> np.ndarray:
     return np.clip(np.einsum("ij,njhw->nihw", mix, x) + texture, 0.0, 1.0).astype(np.float32)
 
 
-def make_inputs(frames: int, style: str, path: Path) -> None:
-    """Decode the sample clip and stylize it once; save ``content`` (uint8 NHWC) and ``styled``."""
+def make_inputs(frames: int, style: str) -> dict[str, np.ndarray]:
+    """The sample clip's first ``frames`` frames (``content``, uint8 NHWC) and their stylization
+    (``styled``, float32 NCHW)."""
     from vidstyle.io.reader import open_source
     from vidstyle.samples import sample_clip_path
 
@@ -64,45 +68,58 @@ def make_inputs(frames: int, style: str, path: Path) -> None:
         net = Stylizer(style, device="cpu")
         styled = np.stack([net(torch.from_numpy(c).permute(2, 0, 1)[None].float() / 255.0)[0].numpy()
                            for c in content]).astype(np.float32)
-    np.savez(path, content=content, styled=styled)
+    return {"content": content, "styled": styled}
 
 
-def child(inputs: Path, out: Path, mode: str) -> None:
-    """Time step and to_image per frame with the vidstyle on ``sys.path``; save times and frames."""
+def load_tree(tree: Path | None) -> tuple[Callable, type]:
+    """``(build_consistency, FrameCodec)`` of this checkout (``tree`` None) or of the vidstyle source
+    tree ``tree``, imported under another package name so both run in one process."""
+    if tree is None:
+        from vidstyle.consistency.build import build_consistency
+        from vidstyle.pipeline.color import FrameCodec
+
+        return build_consistency, FrameCodec
+    name = "vidstyle_baseline"
+    spec = importlib.util.spec_from_file_location(name, tree / "vidstyle" / "__init__.py",
+                                                  submodule_search_locations=[str(tree / "vidstyle")])
+    sys.modules[name] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sys.modules[name])
+    build = importlib.import_module(f"{name}.consistency.build").build_consistency
+    return build, importlib.import_module(f"{name}.pipeline.color").FrameCodec
+
+
+def _faults() -> int:
+    """Minor page faults of the calling thread so far."""
+    return resource.getrusage(getattr(resource, "RUSAGE_THREAD", resource.RUSAGE_SELF)).ru_minflt
+
+
+def run(trees: dict[str, Path | None], inputs: dict[str, np.ndarray], mode: str, repeats: int) -> dict:
+    """Per tree: ``times`` ``[repeats, frames, 5]`` (step wall, step CPU, to_image wall, to_image
+    CPU, seconds; minor page faults of both) and the uint8 ``frames`` of the last repeat. The trees
+    take turns frame by frame (in alternating order), each with its own consistency state."""
     import cv2
     import torch
 
-    from vidstyle.consistency.build import build_consistency
-    from vidstyle.pipeline.color import FrameCodec
-
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
-    data = np.load(inputs)
-    content, styled = data["content"], data["styled"]
-    codec = FrameCodec()
-    cons, _ = build_consistency(mode, "dis", torch.device("cpu"), None)
-    times, images = [], []  # per frame: step wall, step CPU, to_image wall, to_image CPU (s)
-    for img, s in zip(content, styled):
-        c = codec.to_tensor(img)
-        y = torch.from_numpy(s).unsqueeze(0)
-        t0, c0 = time.perf_counter(), time.thread_time()
-        y = cons.step(c, y)
-        t1, c1 = time.perf_counter(), time.thread_time()
-        images.append(codec.to_image(y, img))
-        times.append((t1 - t0, c1 - c0, time.perf_counter() - t1, time.thread_time() - c1))
-    np.savez(out, times=np.array(times), frames=np.stack(images))
-
-
-def run_tree(tree: Path, inputs: Path, mode: str, tmp: Path) -> dict:
-    """One timed run in a fresh process importing vidstyle from ``tree``."""
-    out = tmp / f"out-{os.getpid()}-{time.monotonic_ns()}.npz"
-    env = dict(os.environ, PYTHONPATH=str(tree))
-    subprocess.run([sys.executable, __file__, "--child", str(inputs), "--out", str(out), "--mode", mode],
-                   env=env, check=True)
-    r = np.load(out)
-    res = {"times": r["times"][1:], "frames": r["frames"]}
-    out.unlink()
-    return res
+    impl = {k: load_tree(t) for k, t in trees.items()}
+    out = {k: {"times": np.zeros((repeats, len(inputs["content"]), 5)), "frames": []} for k in trees}
+    for r in range(repeats):
+        state = {k: (build(mode, "dis", torch.device("cpu"), None)[0], codec()) for k, (build, codec) in impl.items()}
+        for i, (img, s) in enumerate(zip(inputs["content"], inputs["styled"])):
+            order = list(trees) if (i + r) % 2 == 0 else list(trees)[::-1]
+            for k in order:
+                cons, codec = state[k]
+                c, y = codec.to_tensor(img), torch.from_numpy(s).unsqueeze(0)
+                t0, c0, f0 = time.perf_counter(), time.thread_time(), _faults()
+                y = cons.step(c, y)
+                t1, c1 = time.perf_counter(), time.thread_time()
+                frame = codec.to_image(y, img)
+                out[k]["times"][r, i] = (t1 - t0, c1 - c0, time.perf_counter() - t1, time.thread_time() - c1,
+                                         _faults() - f0)
+                if r == repeats - 1:
+                    out[k]["frames"].append(frame)
+    return out
 
 
 def main() -> None:
@@ -113,37 +130,36 @@ def main() -> None:
     ap.add_argument("--mode", default="default", help="--consistency mode to time")
     ap.add_argument("--baseline", type=Path, default=None, help="a vidstyle source tree to compare against")
     ap.add_argument("--results", default="consistency_cost", help="name of the results file in benchmarks/results/")
-    ap.add_argument("--child", type=Path, default=None, help=argparse.SUPPRESS)
-    ap.add_argument("--out", type=Path, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--system-malloc", action="store_true",
+                    help="leave malloc's thresholds as they are (stylize raises them, see vidstyle.ops.allocator)")
     args = ap.parse_args()
-    if args.child is not None:
-        child(args.child, args.out, args.mode)
-        return
-    from _results import write_result
+    if not args.system_malloc:
+        from vidstyle.ops.allocator import keep_freed_memory
 
-    tmp = Path(tempfile.mkdtemp(prefix="vidstyle-cost-"))
-    inputs = tmp / "inputs.npz"
-    make_inputs(args.frames, args.style, inputs)
-    trees = {"current": REPO}
+        keep_freed_memory()
+
+    inputs = make_inputs(args.frames, args.style)
+    trees: dict[str, Path | None] = {"current": None}
     if args.baseline is not None:
         trees = {"baseline": args.baseline.resolve(), **trees}
-    runs: dict[str, list[dict]] = {k: [] for k in trees}
-    for _ in range(args.repeats):  # interleaved: a busy spell on a shared machine hits every tree
-        for name, tree in trees.items():
-            runs[name].append(run_tree(tree, inputs, args.mode, tmp))
+    runs = run(trees, inputs, args.mode, args.repeats)
     figures = {"clip": "sample", "size": "640x360", "style": args.style, "mode": args.mode,
-               "frames": args.frames, "repeats": args.repeats, "trees": {}}
-    print(f"{'tree':<9} {'step ms':>8} {'step CPU':>9} {'to_image ms':>12} {'to_image CPU':>13} {'max |diff|':>11}")
-    for name, rs in runs.items():
-        ms = [statistics.median(float(np.median(r["times"][:, k])) for r in rs) * 1000 for k in range(4)]
+               "frames": args.frames, "repeats": args.repeats, "malloc": "system" if args.system_malloc else "kept",
+               "trees": {}}
+    print(f"{'tree':<9} {'step ms':>8} {'step CPU':>9} {'to_image ms':>12} {'to_image CPU':>13} {'faults':>7} "
+          f"{'max |diff|':>11}")
+    for name, r in runs.items():
+        # steady state: the first frame only starts the history
+        ms = [statistics.median(float(np.median(rep[1:, k])) for rep in r["times"]) * 1000 for k in range(4)]
+        faults = statistics.median(float(np.median(rep[1:, 4])) for rep in r["times"])
         diff = None
         if "baseline" in runs:
-            base = runs["baseline"][0]["frames"].astype(np.int16)
-            diff = max(int(np.abs(r["frames"].astype(np.int16) - base).max()) for r in rs)
+            diff = max(int(np.abs(a.astype(np.int16) - b).max()) for a, b in zip(r["frames"], runs["baseline"]["frames"]))
         figures["trees"][name] = {"step_ms_per_frame": ms[0], "step_cpu_ms_per_frame": ms[1],
                                   "to_image_ms_per_frame": ms[2], "to_image_cpu_ms_per_frame": ms[3],
-                                  "max_abs_diff_u8": diff}
-        print(f"{name:<9} {ms[0]:8.2f} {ms[1]:9.2f} {ms[2]:12.2f} {ms[3]:13.2f} {'-' if diff is None else diff:>11}")
+                                  "page_faults_per_frame": faults, "max_abs_diff_u8": diff}
+        print(f"{name:<9} {ms[0]:8.2f} {ms[1]:9.2f} {ms[2]:12.2f} {ms[3]:13.2f} {faults:7.0f} "
+              f"{'-' if diff is None else diff:>11}")
     write_result(args.results, figures)
 
 

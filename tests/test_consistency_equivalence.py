@@ -51,3 +51,26 @@ def test_warping_two_images_together_equals_warping_each(approx):
     both = backward_warp(torch.cat((a, b), 1), flow, approx=approx)
     assert torch.equal(both[:, :3], backward_warp(a, flow, approx=approx))
     assert torch.equal(both[:, 3:], backward_warp(b, flow, approx=approx))
+
+
+def test_dis_flow_is_the_same_when_it_remembers_a_frames_grayscale():
+    from vidstyle.flow.dis import DISFlow
+
+    g = torch.Generator().manual_seed(3)
+    frames = [torch.nn.functional.interpolate(torch.rand(1, 3, 8, 12, generator=g), size=(48, 72), mode="bicubic")
+              .clamp(0, 1) for _ in range(4)]
+    streaming = DISFlow(max_side=40)
+    for prev, cur in zip(frames, frames[1:]):  # each frame passed again, as the older of the next pair
+        fresh = DISFlow(max_side=40)
+        assert torch.equal(streaming(cur, prev), fresh(cur, prev))
+        assert torch.equal(streaming(prev, cur), fresh(prev, cur))
+
+
+def test_keep_freed_memory_takes_on_glibc_and_is_idempotent():
+    import platform
+
+    from vidstyle.ops.allocator import keep_freed_memory
+
+    first = keep_freed_memory()
+    assert keep_freed_memory() == first
+    assert first == (platform.system() == "Linux" and platform.libc_ver()[0] == "glibc")
