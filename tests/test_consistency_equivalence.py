@@ -74,3 +74,22 @@ def test_keep_freed_memory_takes_on_glibc_and_is_idempotent():
     first = keep_freed_memory()
     assert keep_freed_memory() == first
     assert first == (platform.system() == "Linux" and platform.libc_ver()[0] == "glibc")
+
+
+def old_grid_warp(img: torch.Tensor, flow: torch.Tensor, padding: str, mode: str) -> torch.Tensor:
+    """``backward_warp``'s torch path as it built its sampling grid before (planar, then stacked)."""
+    from vidstyle.flow.warp import pixel_grid
+
+    h, w = img.shape[-2:]
+    pos = pixel_grid(h, w, flow.device, flow.dtype) + flow
+    grid = torch.stack((pos[:, 0] * (2.0 / max(w - 1, 1)) - 1.0, pos[:, 1] * (2.0 / max(h - 1, 1)) - 1.0), dim=-1)
+    return torch.nn.functional.grid_sample(img, grid, mode=mode, padding_mode=padding, align_corners=True)
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic", "nearest"])
+@pytest.mark.parametrize("padding", ["border", "zeros"])
+def test_channels_last_grid_samples_the_same_points(mode, padding):
+    g = torch.Generator().manual_seed(4)
+    img, flow = torch.rand(2, 3, 11, 19, generator=g), torch.randn(2, 2, 11, 19, generator=g) * 3
+    new = backward_warp(img, flow, padding=padding, mode=mode)
+    assert torch.equal(new, old_grid_warp(img, flow, padding, mode))
