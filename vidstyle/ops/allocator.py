@@ -4,9 +4,8 @@ A streaming run allocates and frees the same few-megabyte buffers every frame (d
 tensors of the net's input and output, flows, warps, the blend and its detail band, the output
 frame). glibc's malloc serves blocks above its mmap threshold with fresh pages and gives the top
 of a heap back to the kernel once more than its trim threshold lies free there; both thresholds
-start small (128 KiB), so each frame pays a page fault for every page of those buffers again, a
-cost of the same order as the temporal-consistency arithmetic itself. Raising the two thresholds
-lets the next frame reuse the same pages. What is kept stays bounded (a heap top of at most
+start small (128 KiB), so each frame pays a page fault (and the kernel zeroing a page) for every
+page of those buffers again. Raising the two thresholds lets the next frame reuse the same pages. What is kept stays bounded (a heap top of at most
 :data:`TRIM_THRESHOLD` per malloc arena), so memory stays flat with clip length; what is computed
 does not change.
 """
