@@ -1,7 +1,7 @@
 """CPU cost per frame of the default temporal consistency and the runner's conversion back to an image.
 
     python benchmarks/bench_consistency_cost.py [--frames 40] [--repeats 3] [--style standin|NAME]
-        [--baseline DIR] [--mode default] [--results consistency_cost]
+        [--baseline REF] [--mode default] [--system-malloc] [--results consistency_cost]
 
 Times ``TemporalConsistency.step`` (with its DIS flows, as ``stylize`` builds them) and
 ``FrameCodec.to_image`` frame by frame on the bundled 640x360 sample clip, with one PyTorch and one
@@ -9,8 +9,8 @@ OpenCV thread as ``stylize`` gives them beside an exported net. The stylized fra
 net output (``--style NAME``) or, by default, a deterministic stand-in (a fixed colour mix of the
 frame plus a fixed texture), made once and shared by every run.
 
-``--baseline DIR``: a vidstyle source tree (e.g. ``git archive REF vidstyle | tar -x -C DIR``),
-imported in the same process under another name and timed in turns with this checkout, frame by
+``--baseline REF``: a git commit of this repository (or a folder holding a ``vidstyle`` source
+tree), imported in the same process under another name and timed in turns with this checkout, frame by
 frame, so that a busy spell on a shared machine hits both; the table also gives the largest
 difference between the two trees' uint8 output frames (a faster step must stay within 1/255 of
 the old one). Figures are medians over the steady-state frames (the first frame, which only starts
@@ -26,9 +26,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import io
 import resource
 import statistics
+import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -69,6 +73,21 @@ def make_inputs(frames: int, style: str) -> dict[str, np.ndarray]:
         styled = np.stack([net(torch.from_numpy(c).permute(2, 0, 1)[None].float() / 255.0)[0].numpy()
                            for c in content]).astype(np.float32)
     return {"content": content, "styled": styled}
+
+
+def baseline_tree(ref: str) -> tuple[Path, str]:
+    """``(folder holding vidstyle/, label)`` for ``--baseline``: a folder as it is, else the
+    commit ``ref`` of this repository exported to a temporary folder (label: its full hash)."""
+    if Path(ref).is_dir():
+        return Path(ref).resolve(), str(Path(ref).resolve())
+    git = ["git", "-C", str(Path(__file__).resolve().parent.parent)]
+    commit = subprocess.run([*git, "rev-parse", "--verify", f"{ref}^{{commit}}"], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    tar = subprocess.run([*git, "archive", "--format=tar", commit, "vidstyle"], capture_output=True, check=True).stdout
+    folder = Path(tempfile.mkdtemp(prefix="vidstyle-baseline-"))
+    with tarfile.open(fileobj=io.BytesIO(tar)) as t:
+        t.extractall(folder, filter="data")
+    return folder, commit
 
 
 def load_tree(tree: Path | None) -> tuple[Callable, type]:
@@ -128,7 +147,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--style", default="standin", help="'standin' (default) or a style whose net makes the frames")
     ap.add_argument("--mode", default="default", help="--consistency mode to time")
-    ap.add_argument("--baseline", type=Path, default=None, help="a vidstyle source tree to compare against")
+    ap.add_argument("--baseline", default=None, help="a commit (or a folder with a vidstyle tree) to compare against")
     ap.add_argument("--results", default="consistency_cost", help="name of the results file in benchmarks/results/")
     ap.add_argument("--system-malloc", action="store_true",
                     help="leave malloc's thresholds as they are (stylize raises them, see vidstyle.ops.allocator)")
@@ -140,12 +159,14 @@ def main() -> None:
 
     inputs = make_inputs(args.frames, args.style)
     trees: dict[str, Path | None] = {"current": None}
+    label = None
     if args.baseline is not None:
-        trees = {"baseline": args.baseline.resolve(), **trees}
+        folder, label = baseline_tree(args.baseline)
+        trees = {"baseline": folder, **trees}
     runs = run(trees, inputs, args.mode, args.repeats)
     figures = {"clip": "sample", "size": "640x360", "style": args.style, "mode": args.mode,
                "frames": args.frames, "repeats": args.repeats, "malloc": "system" if args.system_malloc else "kept",
-               "trees": {}}
+               "baseline": label, "trees": {}}
     print(f"{'tree':<9} {'step ms':>8} {'step CPU':>9} {'to_image ms':>12} {'to_image CPU':>13} {'faults':>7} "
           f"{'max |diff|':>11}")
     for name, r in runs.items():
