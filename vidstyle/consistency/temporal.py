@@ -217,12 +217,13 @@ class TemporalConsistency:
         occluded = 1.0 - float(valid.mean())
         if p.erode > 0:
             valid = erode(valid, p.erode)
+        # the previous content and output warped together: one set of sample positions for both
+        warped = backward_warp(torch.cat((prev, self._prev_out_small), 1), f_cp, approx=True)
+        warped_c, warped_o = warped[:, :3], warped[:, 3:]
         # photometric check on the content
-        warped_c = backward_warp(prev, f_cp, approx=True)
         err = (small - warped_c).abs().mean(1, keepdim=True)
         trust = valid * _ramp_down(box_blur(err, 1), p.photo_lo, p.photo_hi)
         # low-frequency agreement between the carried output and the fresh stylization
-        warped_o = backward_warp(self._prev_out_small, f_cp, approx=True)
         d = _lowpass_absmean(warped_o - small_styled, p.lf_block)
         trust = trust * _ramp_down(d, p.lf_lo, p.lf_hi)
         self._warped_out_small = warped_o

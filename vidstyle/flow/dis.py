@@ -21,6 +21,8 @@ resolution.
 
 from __future__ import annotations
 
+import weakref
+
 import cv2
 import numpy as np
 import torch
@@ -91,6 +93,7 @@ class DISFlow:
             self._dis.setPatchStride(int(patch_stride))
         self.patch_stride = self._dis.getPatchStride()
         self._finest = self._dis.getFinestScale()
+        self._grays: list[tuple[weakref.ref, list[np.ndarray]]] = []  # newest first, see _gray
         self.name = f"dis-{preset}"
 
     def __repr__(self) -> str:
@@ -121,6 +124,21 @@ class DISFlow:
             return np.ascontiguousarray(self._dis.calc(g1, g2, None)[:h, :w])
         return self._dis.calc(g1, g2, None)
 
+    def _gray(self, img: torch.Tensor, size: tuple[int, int]) -> list[np.ndarray]:
+        """The ``h x w`` uint8 grayscale images DIS sees of a ``[B, 3, H, W]`` batch (``size``:
+        ``(h, w)``), remembered for the last four frames: streaming callers pass each frame twice
+        (the newer frame of one pair is the older of the next, and forward-backward checks take
+        both directions of a pair). Remembered per tensor object, so a frame must not be changed
+        in place between calls (the consistency step keeps its frames unchanged)."""
+        for ref, grays in self._grays:
+            if ref() is img:
+                return grays
+        grays = to_gray_u8(img)
+        if grays[0].shape != size:
+            grays = [cv2.resize(g, (size[1], size[0]), interpolation=cv2.INTER_AREA) for g in grays]
+        self._grays = [(weakref.ref(img), grays), *self._grays[:3]]
+        return grays
+
     @torch.inference_mode()
     def __call__(self, img1: torch.Tensor, img2: torch.Tensor) -> torch.Tensor:
         if img1.shape != img2.shape:
@@ -129,13 +147,8 @@ class DISFlow:
             img1, img2 = img1.unsqueeze(0), img2.unsqueeze(0)
         H, W = img1.shape[-2:]
         h, w = self.work_size(H, W)
-        a, b = to_gray_u8(img1), to_gray_u8(img2)
-        flows = []
-        for g1, g2 in zip(a, b):
-            if (h, w) != (H, W):
-                g1 = cv2.resize(g1, (w, h), interpolation=cv2.INTER_AREA)
-                g2 = cv2.resize(g2, (w, h), interpolation=cv2.INTER_AREA)
-            flows.append(torch.from_numpy(self.calc_gray(g1, g2)).permute(2, 0, 1))
+        flows = [torch.from_numpy(self.calc_gray(g1, g2)).permute(2, 0, 1)
+                 for g1, g2 in zip(self._gray(img1, (h, w)), self._gray(img2, (h, w)))]
         flow = torch.stack(flows, 0)
         if (h, w) != (H, W):
             flow = resize_flow(flow, (H, W))

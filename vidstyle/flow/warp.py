@@ -71,11 +71,10 @@ def backward_warp(
     b = max(img.shape[0], flow.shape[0])
     h, w = img.shape[-2:]
     flow = flow.to(img.dtype) if img.is_floating_point() else flow.float()
-    pos = pixel_grid(h, w, flow.device, flow.dtype) + flow
-    # Normalise to [-1, 1] with align_corners=True: pixel 0 -> -1, pixel W-1 -> +1.
-    gx = pos[:, 0] * (2.0 / max(w - 1, 1)) - 1.0
-    gy = pos[:, 1] * (2.0 / max(h - 1, 1)) - 1.0
-    grid = torch.stack((gx, gy), dim=-1)
+    # Normalise to [-1, 1] with align_corners=True: pixel 0 -> -1, pixel W-1 -> +1. Built in
+    # grid_sample's [B, H, W, 2] layout at once, from the flow's channels-last view.
+    scale = torch.tensor([2.0 / max(w - 1, 1), 2.0 / max(h - 1, 1)], dtype=flow.dtype, device=flow.device)
+    grid = (pixel_grid(h, w, flow.device, flow.dtype) + flow).permute(0, 2, 3, 1).mul_(scale).sub_(1.0)
     if grid.shape[0] != b:
         grid = grid.expand(b, -1, -1, -1)
     src = img if img.shape[0] == b else img.expand(b, -1, -1, -1)

@@ -6,6 +6,7 @@ dtype uint8, uint16 or float32 (scene-linear EXR is passed through as is, clippe
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -26,18 +27,33 @@ def image_to_tensor(img: np.ndarray, device: torch.device | str = "cpu") -> torc
     return t / scale if scale else t.clamp(0, 1)
 
 
+def quantize_into(dst: np.ndarray, planes: torch.Tensor, scale: float) -> None:
+    """Write ``floor(clamp(planes, 0, 1) * scale + 0.5)`` into ``dst``, an ``h x w x C`` integer
+    array (or a view of one); ``planes``: ``[C, h, w]`` float on any device, ``scale``: the dtype's
+    full-scale value. Rounded planar and interleaved by OpenCV, which makes fewer passes over the
+    frame than rounding a channels-last view of the planes."""
+    q = planes.mul(scale).add_(0.5).clamp_(0.5, scale + 0.5)  # the same floats as clamp(x, 0, 1) * scale + 0.5
+    q = q.to(torch.uint8 if dst.dtype == np.uint8 else torch.int32).cpu().numpy()
+    if dst.dtype == np.uint8 and dst.flags.c_contiguous and 1 < q.shape[0] <= 4:
+        if cv2.merge(list(q), dst=dst) is dst:
+            return
+    dst[...] = q.transpose(1, 2, 0)
+
+
 def tensor_to_image(t: torch.Tensor, like: np.ndarray) -> np.ndarray:
     """``[1,3,H,W]`` (or ``[3,H,W]``) in [0,1] → array with the dtype (and alpha) of ``like``."""
     if t.dim() == 4:
         t = t[0]
-    t = t.detach().float().clamp(0, 1).permute(1, 2, 0)
+    t = t.detach().float()
     scale = DTYPE_SCALE.get(like.dtype)
+    alpha = like.ndim == 3 and like.shape[2] == 4
+    arr = np.empty((*t.shape[-2:], 4 if alpha else t.shape[0]), like.dtype)
     if scale:
-        arr = (t * scale + 0.5).to(torch.int32).cpu().numpy().astype(like.dtype)
+        quantize_into(arr[..., : t.shape[0]], t, scale)
     else:
-        arr = t.cpu().numpy().astype(like.dtype)
-    if like.ndim == 3 and like.shape[2] == 4:  # keep the source's alpha untouched
-        arr = np.concatenate([arr, like[..., 3:4]], axis=2)
+        arr[..., : t.shape[0]] = t.clamp(0, 1).permute(1, 2, 0).cpu().numpy()
+    if alpha:  # keep the source's alpha untouched
+        arr[..., 3] = like[..., 3]
     return arr
 
 

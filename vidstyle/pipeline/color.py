@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from ..ops.color import linear_to_srgb, srgb_to_linear
-from ..ops.tensors import DTYPE_SCALE
+from ..ops.tensors import DTYPE_SCALE, quantize_into
 
 COLORSPACES = ("auto", "srgb", "linear")
 #: Pixels per band of :meth:`FrameCodec.to_image` (a 1080p frame is one band).
@@ -128,17 +128,18 @@ class FrameCodec:
         rows = max(1, BAND_PIXELS // max(1, w))
         for r0 in range(0, h, rows):
             r1 = min(h, r0 + rows)
-            y = _convert(t[..., r0:r1, :].float().clamp(0.0, 1.0), "srgb", self.out_space)
+            y = t[..., r0:r1, :].float()
+            if matte is not None or self.out_space != "srgb" or not scale:  # else the rounding clamps
+                y = _convert(y.clamp(0.0, 1.0), "srgb", self.out_space)
             if matte is not None:
                 orig = _convert(raw_tensor(like[r0:r1, :, :3], y.device), self.in_space, self.out_space)
                 full = matte.dim() >= 2 and matte.shape[-2] == h  # else a scalar or broadcast weight
                 m = (matte[..., r0:r1, :] if full else matte).to(y.device, torch.float32)
                 y = orig + (y - orig) * m
-            y = y[0].permute(1, 2, 0)
             if scale:
-                arr[r0:r1, :, :3] = (y.clamp(0.0, 1.0) * scale + 0.5).to(torch.int32).cpu().numpy()
+                quantize_into(arr[r0:r1, :, :3], y[0], scale)
             else:
-                arr[r0:r1, :, :3] = y.cpu().numpy()
+                arr[r0:r1, :, :3] = y[0].permute(1, 2, 0).cpu().numpy()
         if alpha:
             a = like[..., 3]
             if a.dtype != dtype:

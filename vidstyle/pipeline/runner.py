@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from ..errors import Cancelled
 from ..io.frame import Frame
+from ..ops.allocator import keep_freed_memory
 from .color import FrameCodec
 from .stylizer import Stylizer
 
@@ -136,6 +137,7 @@ def stylize_stream(
     :class:`~vidstyle.errors.Cancelled`. Raises whatever the decoder, the net or the encoder
     raised; the caller aborts the sink then.
     """
+    keep_freed_memory()  # every frame reuses the pages the previous one freed
     stats = RunStats()
     codec = codec or FrameCodec()
     if masks is not None:
