@@ -100,7 +100,7 @@ def test_live_options_become_the_api_sections():
 
     controls, runtime = live_sections(LiveConfig(strength=0.5, preserve_colors=True, backend="torch", threads=2))
     assert (controls.strength, controls.preserve_colors) == (0.5, True)
-    assert (runtime.backend, runtime.threads, runtime.precision) == ("torch", 2, "auto")
+    assert (runtime.backend, runtime.threads, runtime.precision) == ("torch", 2, "fp32")
     with pytest.raises(InputError, match="^--strength: strength must be within 0..1"):
         live_sections(LiveConfig(strength=2.0))
     with pytest.raises(InputError, match="^--mask-feather"):

@@ -26,7 +26,7 @@ def _digest(net) -> float:
 
 
 def test_named_style_runs_its_cpu_net_on_a_cpu(styles):
-    net, label, *_ = load_net("teacher", None, torch.device("cpu"))
+    net, label, _, _ = load_net("teacher", None, torch.device("cpu"))
     twin = find_style("teacher_cpu")
     assert "teacher_cpu" in label and label.startswith("teacher as its CPU net")
     assert _digest(net) == pytest.approx(_digest(load_net(str(twin.weights), None, torch.device("cpu"))[0]))
@@ -44,26 +44,6 @@ def test_a_missing_cpu_net_falls_back_to_the_trained_one(styles):
     meta = json.loads((styles / "plain.json").read_text())
     (styles / "plain.json").write_text(json.dumps({**meta, "cpu_net": "not_installed"}))
     assert "CPU net" not in load_net("plain", None, torch.device("cpu"))[1]
-
-
-def test_auto_precision_follows_the_running_nets_sidecar(styles):
-    from vidstyle.api.config import Runtime
-    from vidstyle.api.frames import settle_precision
-
-    meta = json.loads((styles / "teacher_cpu.json").read_text())
-    (styles / "teacher_cpu.json").write_text(json.dumps({**meta, "cpu_precision": "int8"}))
-    cpu = torch.device("cpu")
-    assert load_net("teacher", None, cpu).cpu_precision == "int8"  # runs teacher_cpu
-    assert load_net("teacher_cpu", None, cpu).cpu_precision == "int8"
-    assert load_net("teacher", None, cpu, cpu_net=False).cpu_precision == "fp32"
-    assert load_net("teacher:0.5,plain:0.5", None, cpu).cpu_precision == "fp32"
-    assert settle_precision(Runtime(), cpu, "auto", "int8") == "int8"
-    assert settle_precision(Runtime(), cpu, "auto", "fp32") == "fp32"
-    assert settle_precision(Runtime(precision="fp32"), cpu, "auto", "int8") == "fp32"
-    # where no CPU engine runs the net, auto is fp32 (an explicit int8 there stays an error)
-    assert settle_precision(Runtime(backend="torch"), cpu, "torch", "int8") == "fp32"
-    assert settle_precision(Runtime(tile=64), cpu, "auto", "int8") == "fp32"
-    assert settle_precision(Runtime(), torch.device("meta"), "auto", "int8") == "fp32"
 
 
 def test_cli_offers_the_opt_out():

@@ -72,8 +72,7 @@ class Controls:
 @dataclass(frozen=True)
 class Runtime:
     """Where and how the net runs. ``device``: auto, cpu or cuda; ``backend``: auto, torch, onnx
-    or openvino; ``precision``: fp32 or int8 (CPU engines), or auto: int8 on a CPU engine where the
-    running style's sidecar says its quality holds there (``"cpu_precision"``), else fp32; ``threads``: CPU threads for the net
+    or openvino; ``precision``: fp32 or int8 (CPU engines); ``threads``: CPU threads for the net
     (None: all); ``batch_size``: frames per net call (None: 1 on CPU, 4 on CUDA); ``tile``:
     ``"auto"``, ``"off"`` or a tile size in px.
 
@@ -86,7 +85,7 @@ class Runtime:
 
     device: str = _opt("auto", frames=False)
     backend: str = _opt("auto", frames=False)
-    precision: str = _opt("auto", frames=True)
+    precision: str = _opt("fp32", frames=True)
     threads: int | None = _opt(None, frames=False)
     batch_size: int | None = _opt(None, frames=False)
     tile: int | str = _opt("auto", frames=True)
@@ -96,7 +95,7 @@ class Runtime:
 
     def __post_init__(self) -> None:
         _choice(self.backend, "backend", ("auto", "torch", "onnx", "openvino"))
-        _choice(self.precision, "precision", ("auto", "fp32", "int8"))
+        _choice(self.precision, "precision", ("fp32", "int8"))
         for name in ("threads", "batch_size"):
             v = getattr(self, name)
             if v is not None and not _whole(v, 1, 256):

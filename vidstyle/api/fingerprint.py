@@ -59,9 +59,8 @@ def _identity(kind: str | None, value: Any) -> Any:
     return [value, ident]  # a named file, or a keyword such as mask "alpha"
 
 
-def fingerprint(config: RenderConfig, net, precision: str | None = None) -> dict:
-    """The JSON-able fingerprint of ``config``'s frames made with ``net``; ``precision``: the one
-    the engine runs (``auto`` settled), which is what changes the frames."""
+def fingerprint(config: RenderConfig, net) -> dict:
+    """The JSON-able fingerprint of ``config``'s frames made with ``net``."""
     out: dict[str, Any] = {}
     for name, (f, value) in frame_fields(config).items():
         if name == "style" and value is not None:
@@ -72,7 +71,5 @@ def fingerprint(config: RenderConfig, net, precision: str | None = None) -> dict
             out[name] = [[p, w, file_identity(p)] for p, w in style_image_parts(value)]
             continue
         out[name] = _identity(f.metadata.get("identity"), value)
-    if precision is not None:
-        out["precision"] = precision
     out["net"] = weights_digest(net)
     return out

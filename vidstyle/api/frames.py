@@ -25,32 +25,18 @@ from ..pipeline.tiling import parse_tile
 from .config import Controls, Runtime, StyleSpec, style_text
 from .style_image import load_net
 
-__all__ = ["Stylizer", "load_engine", "make_engine", "settle_precision", "style_controls"]
+__all__ = ["Stylizer", "load_engine", "make_engine", "style_controls"]
 
 
-def settle_precision(runtime: Runtime, device: torch.device, backend: str, cpu_precision: str = "fp32") -> str:
-    """The precision the engine runs: ``runtime.precision``, or for ``auto`` the style's
-    ``cpu_precision`` where a CPU engine runs the net (a CPU, not ``--backend torch``, no forced
-    tile size), fp32 elsewhere."""
-    if runtime.precision != "auto":
-        return runtime.precision
-    on_engine = torch.device(device).type == "cpu" and backend != "torch" and not parse_tile(runtime.tile)
-    return cpu_precision if on_engine else "fp32"
-
-
-def make_engine(net, device: torch.device, backend: str, runtime: Runtime, *, spinning: bool = True,
-                precision: str | None = None):
+def make_engine(net, device: torch.device, backend: str, runtime: Runtime, *, spinning: bool = True):
     """The engine that runs ``net`` as ``runtime`` asks (``backend``: as :func:`~.style_image.load_net`
-    settled it; ``precision``: as :func:`settle_precision` settled it, default ``runtime``'s with
-    ``auto`` as fp32): ``(engine, note)``. ``engine``: callable ``[N,3,H,W]`` float32 0..1 → the
-    styled batch; ``note``: which engine runs, or why a faster one was not used.
-    ``spinning=False`` keeps idle exported-engine threads from busy-waiting, for callers that run
-    other work beside the net."""
+    settled it): ``(engine, note)``. ``engine``: callable ``[N,3,H,W]`` float32 0..1 → the styled
+    batch; ``note``: which engine runs, or why a faster one was not used. ``spinning=False`` keeps
+    idle exported-engine threads from busy-waiting, for callers that run other work beside the net."""
     options: dict = {"threads": runtime.threads} if runtime.threads else {}
     if not spinning:
         options["spinning"] = False
-    precision = precision or settle_precision(runtime, device, backend)
-    return make_stylizer(net, device, backend, tile=runtime.tile, precision=precision, **options)
+    return make_stylizer(net, device, backend, tile=runtime.tile, precision=runtime.precision, **options)
 
 
 def style_controls(controls: Controls, *, strength_in_net: bool = False) -> StyleControls:
@@ -68,11 +54,10 @@ def load_engine(style: StyleSpec | None, style_image: StyleSpec | None, device: 
     One loader for every surface (stylize, the frame API, live), so a style, a device, a backend
     or a precision means the same everywhere.
     """
-    net, label, backend, arbitrary, cpu_precision = load_net(
-        style, style_image, device, mix=mix, strength=strength, backend=runtime.backend,
-        precision=runtime.precision, cpu_net=runtime.cpu_net)
-    precision = settle_precision(runtime, device, backend, cpu_precision)
-    engine, note = make_engine(net, device, backend, runtime, spinning=spinning, precision=precision)
+    net, label, backend, arbitrary = load_net(style, style_image, device, mix=mix, strength=strength,
+                                              backend=runtime.backend, precision=runtime.precision,
+                                              cpu_net=runtime.cpu_net)
+    engine, note = make_engine(net, device, backend, runtime, spinning=spinning)
     return net, engine, label, note, arbitrary
 
 
@@ -89,7 +74,7 @@ class Stylizer:
     """
 
     def __init__(self, style: StyleSpec | None = None, *, style_image: StyleSpec | None = None, device: str = "auto",
-                 backend: str = "auto", precision: str = "auto", threads: int | None = None,
+                 backend: str = "auto", precision: str = "fp32", threads: int | None = None,
                  tile: int | str = "auto", mix: str = "auto", strength: float = 1.0,
                  preserve_colors: bool = False, cpu_net: bool = True) -> None:
         try:

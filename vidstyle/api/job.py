@@ -37,7 +37,7 @@ from ..pipeline.exported_stylizer import opencv_threads, threads_beside, torch_t
 from ..pipeline.tiling import parse_tile
 from .config import RenderConfig, position_text
 from .fingerprint import fingerprint
-from .frames import make_engine, settle_precision, style_controls
+from .frames import make_engine, style_controls
 from .stats import Progress, RenderStats
 from .style_image import load_net
 
@@ -128,16 +128,15 @@ class RenderJob:
         except ValueError as e:
             raise InputError(str(e)) from None
         dev = pick_device(rt.device)
-        net, style_label, backend, arbitrary, cpu_precision = load_net(
-            cfg.style, cfg.style_image, dev, mix=cfg.mix, strength=ctl.strength, backend=rt.backend,
-            precision=rt.precision, cpu_net=rt.cpu_net)
-        precision = settle_precision(rt, dev, backend, cpu_precision)
+        net, style_label, backend, arbitrary = load_net(cfg.style, cfg.style_image, dev, mix=cfg.mix,
+                                                        strength=ctl.strength, backend=rt.backend,
+                                                        precision=rt.precision, cpu_net=rt.cpu_net)
         mode = cfg.consistency if isinstance(cfg.consistency, str) else str(float(cfg.consistency))
         cons, cons_note = build_consistency(mode, cfg.flow, dev, cfg.raft_weights)
-        fp = fingerprint(cfg, net, precision)
+        fp = fingerprint(cfg, net)
         point = self._plan_resume(fp, cons is not None)
         # idle engine threads must not spin: decoding, encoding and consistency run beside the net
-        stylizer, engine = make_engine(net, dev, backend, rt, spinning=False, precision=precision)
+        stylizer, engine = make_engine(net, dev, backend, rt, spinning=False)
         if cfg.resume and point is None:
             say("info", f"nothing saved to resume for {cfg.output}: starting from the beginning")
         return _Setup(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -23,8 +22,8 @@ from ..errors import InputError
 from ..models.mixing import parse_style_spec
 from .config import StyleSpec, style_text
 
-__all__ = ["IMAGE_EXTENSIONS", "LoadedNet", "check_engine", "is_style_image_spec", "load_net",
-           "load_style_image_net", "style_image_parts"]
+__all__ = ["IMAGE_EXTENSIONS", "check_engine", "is_style_image_spec", "load_net", "load_style_image_net",
+           "style_image_parts"]
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 """Names that mark a style spec as image files (live mode's style list holds both kinds)."""
@@ -58,33 +57,20 @@ def load_style_image_net(spec: StyleSpec, device: torch.device | str = "cpu", st
     return net.to(device).eval(), f"image {label} (arbitrary AdaIN{amount})"
 
 
-class LoadedNet(NamedTuple):
-    """What :func:`load_net` loaded: the ``net``, a ``label`` for status lines, the ``backend``
-    settled for it, whether it is a style image's net (``arbitrary``: it holds the strength), and
-    ``cpu_precision``: the precision its style's sidecar names for the CPU engines (``"int8"``
-    where the look was checked to hold in int8; what ``precision="auto"`` runs)."""
-
-    net: nn.Module
-    label: str
-    backend: str
-    arbitrary: bool
-    cpu_precision: str = "fp32"
-
-
 def check_engine(backend: str, precision: str) -> str:
     """The backend the arbitrary net runs on (``torch``); an ``InputError`` for an engine or a
     precision it cannot use."""
     if backend not in ("auto", "torch"):
         raise InputError(f"--style-image runs on the torch backend, not {backend}; use --backend torch or auto")
-    if precision not in ("auto", "fp32"):
+    if precision != "fp32":
         raise InputError(f"--style-image runs in fp32 only, not --precision {precision}")
     return "torch"
 
 
 def load_net(style: StyleSpec | None, style_image: StyleSpec | None, device: torch.device, *, mix: str = "auto",
-             strength: float = 1.0, backend: str = "auto", precision: str = "auto",
-             cpu_net: bool = True) -> LoadedNet:
-    """The net for a shipped style or a style image (:class:`LoadedNet`).
+             strength: float = 1.0, backend: str = "auto", precision: str = "fp32",
+             cpu_net: bool = True) -> tuple[nn.Module, str, str, bool]:
+    """The net for a shipped style or a style image: ``(net, label, backend, arbitrary)``.
 
     Exactly one of ``style``/``style_image`` is given. For a style image, ``strength`` is baked
     into the net and ``backend`` becomes ``torch`` (see the module docstring). On a CPU, with
@@ -99,30 +85,22 @@ def load_net(style: StyleSpec | None, style_image: StyleSpec | None, device: tor
     if style_image is not None:
         backend = check_engine(backend, precision)
         net, label = load_style_image_net(style_image, device, strength)
-        return LoadedNet(net, label, backend, True)
-    from ..models.styles import cpu_twin
-
+        return net, label, backend, True
     text = style_text(style)
-    named = _named_style(text)
-    twin = cpu_twin(named) if named is not None and cpu_net and device.type == "cpu" else None
+    twin = _cpu_twin(text) if cpu_net and device.type == "cpu" else None
     if twin is not None:
         net, label = load_styles_mix(str(twin.weights), device, mode=mix)
-        return LoadedNet(net, f"{text} as its CPU net {label}", backend, False, _cpu_precision(twin))
+        return net, f"{text} as its CPU net {label}", backend, False
     net, label = load_styles_mix(text, device, mode=mix)
-    return LoadedNet(net, label, backend, False, _cpu_precision(named) if named is not None else "fp32")
+    return net, label, backend, False
 
 
-def _named_style(text: str):
-    """The installed style ``text`` names when it names one (not a file, not a mix), else None."""
-    from ..models.styles import find_style, names_file
+def _cpu_twin(text: str):
+    """The CPU net of ``text`` when it names one shipped style that has one (not a file, not a mix)."""
+    from ..models.mixing import parse_style_spec
+    from ..models.styles import cpu_twin, find_style, names_file
 
     parts = [name for name, weight in parse_style_spec(text) if weight > 0]
     if len(parts) != 1 or names_file(parts[0]):
         return None
-    return find_style(parts[0])
-
-
-def _cpu_precision(info) -> str:
-    """The precision a style's sidecar names for the CPU engines (``"cpu_precision"``), else fp32."""
-    value = info.meta.get("cpu_precision")
-    return value if value in ("fp32", "int8") else "fp32"
+    return cpu_twin(find_style(parts[0]))

@@ -43,9 +43,8 @@ _KEYS = ("n/p next/previous style, +/- strength, c consistency, b side-by-side, 
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
 @click.option("--backend", default="auto", show_default=True, type=click.Choice(list(BACKENDS)),
               help="Inference engine, as in stylize: auto = OpenVINO or ONNX Runtime on CPU when installed, else PyTorch.")
-@click.option("--precision", default="auto", show_default=True, type=click.Choice(list(PRECISIONS)),
-              help="Arithmetic of the net on CPU engines, as in stylize (int8: a quantized copy, 1.4-2.5x faster; "
-                   "auto: int8 where the style says it holds, fp32 otherwise).")
+@click.option("--precision", default="fp32", show_default=True, type=click.Choice(list(PRECISIONS)),
+              help="Arithmetic of the net on CPU engines, as in stylize (int8: a quantized copy, 1.4-2.5x faster).")
 @click.option("--cpu-net/--no-cpu-net", default=True, show_default=True,
               help="On a CPU, run each style's distilled CPU net where it ships one, as in stylize.")
 @click.option("--threads", type=click.IntRange(1, 256), default=None, help="CPU threads for the net; default: all cores (OpenVINO, ONNX Runtime), all but one (--backend torch).")

@@ -24,11 +24,10 @@ from .logs import io_warnings_shown
               help="Inference engine: openvino = OpenVINO, onnx = ONNX Runtime (CPU; the net is exported "
                    "once and cached), torch = PyTorch; auto = the fastest installed on CPU "
                    "(openvino, then onnx), torch on CUDA.")
-@click.option("--precision", default="auto", show_default=True, type=click.Choice(list(PRECISIONS)),
+@click.option("--precision", default="fp32", show_default=True, type=click.Choice(list(PRECISIONS)),
               help="Arithmetic of the net on CPU engines: int8 = a quantized copy, calibrated once per style "
                    "(1.4-2.5x faster on CPUs with VNNI; ~33 dB PSNR against fp32, more frame-to-frame shimmer "
-                   "without consistency); auto = int8 for nets whose style says it holds their look "
-                   "(the CPU nets), fp32 otherwise.")
+                   "without consistency).")
 @click.option("--cpu-net/--no-cpu-net", default=True, show_default=True,
               help="On a CPU, run the style's distilled CPU net where it ships one (same look, "
                    "about 2x faster); --no-cpu-net runs the trained net.")

@@ -68,7 +68,7 @@ class LiveConfig:
     mask_feather: float = 3.0
     device: str = "auto"
     backend: str = "auto"  # auto | torch | onnx | openvino, as stylize --backend
-    precision: str = "auto"  # auto | fp32 | int8, as stylize --precision
+    precision: str = "fp32"  # fp32 | int8, as stylize --precision
     cpu_net: bool = True  # a style's CPU net on a CPU, as stylize --cpu-net
     threads: int | None = None
     display: bool = True

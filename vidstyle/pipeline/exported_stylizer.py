@@ -30,7 +30,7 @@ from ..models.mixing import OutputMix, blend_outputs
 from ..models.onnx_export import cached_onnx
 from ..models.transformer import TransformerNet
 from ..ops.tensors import min_side, pad_to_multiple
-from .choices import ENGINE_PRECISIONS
+from .choices import PRECISIONS
 
 #: Frames above this many pixels (after padding, per frame) always go to the torch Stylizer. With
 #: ``tile="auto"`` the limit is lower: whatever the net's activations fit in the CPU memory budget
@@ -41,9 +41,9 @@ MAX_PIXELS = 4096 * 2304
 
 
 def check_precision(precision: str) -> str:
-    """``precision`` if an engine runs it (:data:`ENGINE_PRECISIONS`), else a one-line ``VidstyleError``."""
-    if precision not in ENGINE_PRECISIONS:
-        raise VidstyleError(f"unknown precision {precision!r}; use {' or '.join(ENGINE_PRECISIONS)}")
+    """``precision`` if it is one of :data:`PRECISIONS`, else a one-line ``VidstyleError``."""
+    if precision not in PRECISIONS:
+        raise VidstyleError(f"unknown precision {precision!r}; use {' or '.join(PRECISIONS)}")
     return precision
 
 
