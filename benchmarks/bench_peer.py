@@ -300,7 +300,6 @@ def main() -> None:
     start = {k: start_total[k] / len(clips) for k in keys}
     steady = {k: (total_frames - len(clips) * short_frames) / max(med[k] - start_total[k], 1e-6) for k in keys}
     frames = {k: total_frames for k in keys}
-    secs = {k: [med[k]] for k in keys}
     ref = fps.get("peer")
     ref_s = fps.get("peer-smooth")
     print()
@@ -314,7 +313,7 @@ def main() -> None:
     print(hdr)
     print("-" * len(hdr))
     for tool, label, cons, key, _, _ in rows:
-        line = (f"{tool:<19} {label:<{label_w}} {cons:<17} {statistics.median(secs[key]):8.2f} {frames[key]:6d} "
+        line = (f"{tool:<19} {label:<{label_w}} {cons:<17} {med[key]:8.2f} {frames[key]:6d} "
                 f"{fps[key]:7.2f}")
         if ref:
             line += f" {fps[key] / ref:6.2f}x"
@@ -337,7 +336,7 @@ def main() -> None:
         "frames": total_frames, "size": "640x360", "threads": threads, "repeats": args.repeats,
         "short_frames": short_frames, "peer": peer_info(cli) if cli is not None else None,
         "rows": [{"key": key, "tool": tool, "label": label, "consistency": cons,
-                  "seconds": round(statistics.median(secs[key]), 3), "frames": frames[key],
+                  "seconds": round(med[key], 3), "frames": frames[key],
                   "fps": round(fps[key], 3), "x_peer": round(fps[key] / ref, 3) if ref else None,
                   "x_peer_smooth": round(fps[key] / ref_s, 3) if ref_s else None,
                   "start_s": round(start[key], 3), "steady_fps": round(steady[key], 3),
