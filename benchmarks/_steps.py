@@ -1,10 +1,10 @@
 """Steps of a check that must finish in a fixed time: each has a budget, a failure is recorded
 and the next step runs, and the record is saved after every step.
 
-A GPU machine may be had for minutes and one command: a step that hangs or fails must cost its
-budget at most and leave everything measured so far on disk. Python code is interrupted by
-``SIGALRM`` at the budget; a step that waits on a child process passes :meth:`Steps.left` as the
-child's timeout, so the child is killed at the same moment.
+A check that must give every figure in one short run cannot let one step sink it: a step that
+hangs or fails must cost its budget at most and leave everything measured so far on disk. Python
+code is interrupted by ``SIGALRM`` at the budget; a step that waits on a child process passes
+:meth:`Steps.left` as the child's timeout, so the child is killed at the same moment.
 """
 
 from __future__ import annotations

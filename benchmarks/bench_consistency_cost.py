@@ -11,11 +11,11 @@ frame plus a fixed texture), made once and shared by every run.
 
 ``--baseline REF``: a git commit of this repository (or a folder holding a ``vidstyle`` source
 tree), imported in the same process under another name and timed in turns with this checkout, frame by
-frame, so that a busy spell on a shared machine hits both; the table also gives the largest
+frame, so that a slow spell of the CPU hits both; the table also gives the largest
 difference between the two trees' uint8 output frames (a faster step must stay within 1/255 of
 the old one). Figures are medians over the steady-state frames (the first frame, which only starts
 the history, is left out) and over repeats, wall clock and the timing thread's CPU time (less
-disturbed by other processes on a busy machine), and the minor page faults per frame; they go to
+disturbed by other processes), and the minor page faults per frame; they go to
 ``benchmarks/results/NAME.json``. The run raises malloc's thresholds as ``stylize`` does
 (:mod:`vidstyle.ops.allocator`) unless ``--system-malloc``; the setting holds for the whole
 process, so it helps both trees alike: compare a run with and one without it for its effect.

@@ -1,7 +1,7 @@
 """Every GPU figure of vidstyle in one run: the CUDA path checked end to end, the net's and the
 pipeline's speed at 1080p and 4K, and what GPU decoding and encoding would give.
 
-A GPU machine may be had for only a few minutes and one command, so this runs everything, each step
+One short command is meant to give every GPU figure, so this runs everything, each step
 within a time budget (a step that fails records its error line and the next one runs), and saves
 ``benchmarks/results/gpu_check.json`` (``--quick``: ``gpu_check_quick.json``) after every step.
 Where the checkout has no ``.git`` (a copied tree), ``VIDSTYLE_COMMIT=HASH`` names the commit
